@@ -1,0 +1,82 @@
+"""The Tortoise connection behind one AsyncPersistenceLayer: open, probe, bind, close."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tortoise import connections
+from tortoise.context import TortoiseContext, get_current_context, set_global_context
+
+from mud_persistence.errors import DatabaseError
+from mud_persistence.settings import PersistenceSettings, tortoise_config
+
+# Tortoise compiles each model's base query for one SQL dialect at a time, process-wide.
+_open_dialects: dict[str, int] = {}
+
+
+class Database:
+    """Owns one TortoiseContext and makes it the current one wherever the facade runs.
+
+    The first Database opened in a process also becomes Tortoise's global fallback, so model
+    code in tasks that never saw ``connect()`` still finds the connection.
+    """
+
+    def __init__(self, settings: PersistenceSettings) -> None:
+        self._settings = settings
+        self._context: TortoiseContext | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._context is not None
+
+    async def open(self) -> None:
+        """Initialise Tortoise and open the pool; raise DatabaseError if the server refuses."""
+        self._claim_dialect()
+        context = TortoiseContext()
+        try:
+            with context:
+                await context.init(config=tortoise_config(self._settings))
+                await connections.get(self._settings.connection_name).execute_query("SELECT 1")
+        except Exception as exc:
+            await context.close_connections()
+            self._release_dialect()
+            raise DatabaseError(
+                f"cannot connect to the {self._settings.describe_database()}: "
+                f"{self._settings.scrub(str(exc) or type(exc).__name__)}",
+                operation="connect",
+            ) from exc
+        if get_current_context() is None:
+            set_global_context(context)
+        self._context = context
+
+    def _claim_dialect(self) -> None:
+        dialect = self._settings.dialect
+        others = [name for name, count in _open_dialects.items() if count and name != dialect]
+        if others:
+            raise DatabaseError(
+                f"cannot open a {dialect} database while a {others[0]} one is open in this "
+                "process: Tortoise binds its models to one SQL dialect at a time",
+                operation="connect",
+            )
+        _open_dialects[dialect] = _open_dialects.get(dialect, 0) + 1
+
+    def _release_dialect(self) -> None:
+        _open_dialects[self._settings.dialect] -= 1
+
+    @contextmanager
+    def bound(self) -> Iterator[None]:
+        """Make this database's context the current one for the block."""
+        if self._context is None:
+            raise DatabaseError(
+                "the persistence layer is not connected: call `await persistence.connect()` first",
+                operation="bind",
+            )
+        with self._context:
+            yield
+
+    async def close(self) -> None:
+        context, self._context = self._context, None
+        if context is not None:
+            await context.close_connections()
+            self._release_dialect()

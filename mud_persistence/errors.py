@@ -1,0 +1,51 @@
+"""The exceptions the persistence layer raises; every one derives from PersistenceError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PersistenceError(Exception):
+    """Root of every error the persistence layer raises."""
+
+
+class DatabaseError(PersistenceError):
+    """The database or the driver failed: unreachable, timed out, or refused the statement."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class ValidationError(PersistenceError, ValueError):
+    """Bad input; nothing was written."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class NotFoundError(PersistenceError, LookupError):
+    """The entity the caller named does not exist."""
+
+    def __init__(self, entity: str, key: Any) -> None:
+        super().__init__(f"{entity} {key!r} not found")
+        self.entity = entity
+        self.key = key
+
+
+class ConflictError(PersistenceError):
+    """The write conflicts with what is already stored (duplicate key, unique name, ...)."""
+
+
+class StaleDataError(ConflictError):
+    """The object was changed in the database since it was loaded; nothing was written."""
+
+
+class CapacityError(ConflictError):
+    """A container has no free slot, or the item would exceed its weight limit."""
+
+
+class SchemaError(PersistenceError):
+    """The database schema is missing or behind the code's migrations."""

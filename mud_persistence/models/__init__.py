@@ -1,0 +1,66 @@
+"""Tortoise models, one module per aggregate, all in the Tortoise app named "models"."""
+
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+from mud_persistence.models.container import (
+    DEFAULT_CAPACITY,
+    MAX_CAPACITY,
+    Container,
+    ContainerContent,
+    LockState,
+    SourceType,
+)
+from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
+from mud_persistence.models.player import DEFAULT_ROOM_ID, STAT_COLUMNS, Player, Position
+from mud_persistence.models.profession import Profession
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Profession,
+    Player,
+    ItemPrototype,
+    ItemInstance,
+    Container,
+    ContainerContent,
+)
+
+# Rules Tortoise cannot declare on a field. The initial migration creates them verbatim and a
+# migration test checks the database holds each one, so models and migrations cannot drift.
+PLAYER_NAME_INDEX = "uidx_players_name_active"
+EXPRESSION_INDEXES: dict[str, str] = {
+    PLAYER_NAME_INDEX: (
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {PLAYER_NAME_INDEX} "
+        "ON players (LOWER(name)) WHERE NOT is_deleted"
+    ),
+}
+
+
+def check_constraints() -> dict[str, list[CheckConstraint]]:
+    """Every CHECK constraint the models declare, by table name."""
+    return {
+        model._meta.db_table: list(model._meta.constraints)
+        for model in ALL_MODELS
+        if model._meta.constraints
+    }
+
+
+__all__ = [
+    "ALL_MODELS",
+    "DEFAULT_CAPACITY",
+    "DEFAULT_ROOM_ID",
+    "EXPRESSION_INDEXES",
+    "MAX_CAPACITY",
+    "PLAYER_NAME_INDEX",
+    "STAT_COLUMNS",
+    "Container",
+    "ContainerContent",
+    "ItemInstance",
+    "ItemPrototype",
+    "LockState",
+    "OwnerType",
+    "Player",
+    "Position",
+    "Profession",
+    "SourceType",
+    "check_constraints",
+]

@@ -1,0 +1,1 @@
+"""One repository per concern; each owns its queries."""

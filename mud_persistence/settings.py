@@ -1,0 +1,119 @@
+"""Settings read from the environment, and the Tortoise config Aerich's CLI loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from tortoise.backends.base.config_generator import expand_db_url
+
+from mud_persistence.models import DEFAULT_ROOM_ID
+
+APP_LABEL = "models"
+MODEL_MODULES = ["mud_persistence.models", "aerich.models"]
+DEFAULT_DATABASE_URL = "sqlite://mud_persistence.sqlite3"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_migrations_location() -> Path:
+    """The repository's migrations/ in a checkout; the copy bundled in the wheel otherwise."""
+    checkout = _PACKAGE_DIR.parent / "migrations"
+    return checkout if checkout.is_dir() else _PACKAGE_DIR / "migrations"
+
+
+class PersistenceSettings(BaseSettings):
+    """Every knob of the persistence layer.
+
+    Each field reads ``MUD_PERSISTENCE_<FIELD>`` from the environment; the database URL also
+    reads plain ``DATABASE_URL``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MUD_PERSISTENCE_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("MUD_PERSISTENCE_DATABASE_URL", "DATABASE_URL"),
+        description="postgres://user:password@host:port/db, or sqlite://path for the demo.",
+    )
+    pool_min_size: int = Field(default=2, ge=1, description="Connections kept open.")
+    pool_max_size: int = Field(default=10, ge=1, description="Most connections open at once.")
+    connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a new connection before giving up."
+    )
+    retry_attempts: int = Field(
+        default=3, ge=1, description="Tries for an operation that failed on a transient error."
+    )
+    retry_base_delay: float = Field(
+        default=0.02, ge=0, description="Seconds before the first retry; doubles each time."
+    )
+    retry_max_delay: float = Field(default=0.5, ge=0, description="Longest wait between retries.")
+    default_room_id: str = Field(
+        default=DEFAULT_ROOM_ID, min_length=1, description="Where players in unknown rooms go."
+    )
+    dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
+    xp_per_level: int = Field(
+        default=100, ge=1, description="Level curve: level = experience_points // this + 1."
+    )
+    migrations_location: Path = Field(
+        default_factory=default_migrations_location,
+        description="Folder holding Aerich's migration files.",
+    )
+
+    @model_validator(mode="after")
+    def _pool_bounds_are_ordered(self) -> PersistenceSettings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError(
+                f"pool_min_size ({self.pool_min_size}) is larger than "
+                f"pool_max_size ({self.pool_max_size})"
+            )
+        return self
+
+    @property
+    def dialect(self) -> str:
+        """'postgres' or 'sqlite'."""
+        return "sqlite" if self.database_url.startswith("sqlite") else "postgres"
+
+    @property
+    def connection_name(self) -> str:
+        """The Tortoise connection name. Tortoise caches compiled SQL by connection name, so
+        each dialect gets its own."""
+        return self.dialect
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the database password, if any, replaced by ***."""
+        password = expand_db_url(self.database_url)["credentials"].get("password")
+        return text.replace(password, "***") if password else text
+
+    def describe_database(self) -> str:
+        """Where the database is, for messages: host and database name, never the password."""
+        if self.dialect == "sqlite":
+            return f"SQLite file {self.database_url.removeprefix('sqlite://')}"
+        parts = urlsplit(self.database_url)
+        credentials = expand_db_url(self.database_url)["credentials"]
+        host = credentials.get("host") or "localhost"
+        port = parts.port or credentials.get("port", 5432)
+        return f"PostgreSQL database {credentials.get('database')!r} on {host}:{port}"
+
+
+def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
+    """The Tortoise ORM config dict for these settings, Aerich's model app included."""
+    connection = expand_db_url(settings.database_url)
+    if settings.dialect == "postgres":
+        connection["credentials"].setdefault("minsize", settings.pool_min_size)
+        connection["credentials"].setdefault("maxsize", settings.pool_max_size)
+        connection["credentials"].setdefault("timeout", settings.connect_timeout)
+    return {
+        "connections": {settings.connection_name: connection},
+        "apps": {
+            APP_LABEL: {"models": MODEL_MODULES, "default_connection": settings.connection_name}
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+TORTOISE_ORM = tortoise_config(PersistenceSettings())
