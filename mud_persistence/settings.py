@@ -32,7 +32,9 @@ class PersistenceSettings(BaseSettings):
     reads plain ``DATABASE_URL``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MUD_PERSISTENCE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MUD_PERSISTENCE_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
