@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from mud_persistence.database import Database
 from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
+from mud_persistence.models import Player, Profession
+from mud_persistence.repositories.player import PlayerRepository
+from mud_persistence.repositories.profession import ProfessionRepository
+from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
 from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
+from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
+from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
 from mud_persistence.settings import PersistenceSettings
 
 P = ParamSpec("P")
@@ -22,15 +31,28 @@ R = TypeVar("R")
 _Method = Callable[Concatenate["AsyncPersistenceLayer", P], Coroutine[Any, Any, R]]
 
 
-def _bound(method: _Method[P, R]) -> _Method[P, R]:
-    """Run the method inside this layer's Tortoise context, whichever task calls it."""
+def _operation(*, idempotent: bool) -> Callable[[_Method[P, R]], _Method[P, R]]:
+    """Run the method in this layer's Tortoise context, whichever task calls it, retrying
+    transient failures (any, for reads; only those that sent nothing, for writes)."""
 
-    @functools.wraps(method)
-    async def wrapper(layer: AsyncPersistenceLayer, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with layer._database.bound():
-            return await method(layer, *args, **kwargs)
+    def decorate(method: _Method[P, R]) -> _Method[P, R]:
+        @functools.wraps(method)
+        async def wrapper(layer: AsyncPersistenceLayer, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            with layer._database.bound():
+                return await run_with_retry(
+                    lambda: method(layer, *args, **kwargs),
+                    layer.settings,
+                    name=method.__name__,
+                    idempotent=idempotent,
+                )
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+_read = _operation(idempotent=True)
+_write = _operation(idempotent=False)
 
 
 class AsyncPersistenceLayer:
@@ -43,6 +65,8 @@ class AsyncPersistenceLayer:
             ``settings.database_url`` (which reads ``DATABASE_URL`` from the environment).
         event_bus: receives the events of ``mud_persistence.events`` after each commit.
         settings: every other knob; read from the environment when omitted.
+        room_loader: a callable (sync or async) returning the game's rooms, as ``Room`` objects
+            or dicts; by default the JSON files in ``settings.rooms_directory``.
     """
 
     def __init__(
@@ -51,6 +75,7 @@ class AsyncPersistenceLayer:
         *,
         event_bus: EventBus | None = None,
         settings: PersistenceSettings | None = None,
+        room_loader: RoomLoader | None = None,
     ) -> None:
         settings = settings or PersistenceSettings()
         if database_url is not None:
@@ -59,6 +84,9 @@ class AsyncPersistenceLayer:
         self.event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
         self._schema = SchemaManager(settings)
+        self._players = PlayerRepository(settings)
+        self._professions = ProfessionRepository()
+        self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
 
     async def connect(self, *, migrate: bool = False) -> None:
         """Open the connection pool and check the schema is current.
@@ -80,6 +108,7 @@ class AsyncPersistenceLayer:
         except BaseException:
             await self._database.close()
             raise
+        await self._rooms.ensure_loaded()
 
     async def _ensure_schema(self, *, migrate: bool) -> None:
         status = await self._schema.status()
@@ -134,3 +163,174 @@ class AsyncPersistenceLayer:
         finally:
             if database is not self._database:
                 await database.close()
+
+    # Players ---------------------------------------------------------------------------------
+
+    @_write
+    async def create_player(
+        self,
+        *,
+        name: str,
+        user_id: uuid.UUID | str,
+        profession_id: int | None = None,
+        current_room_id: str | None = None,
+        stats: Mapping[str, int] | None = None,
+        is_admin: bool = False,
+    ) -> Player:
+        """Create a player; unspecified stats take their database defaults.
+
+        Raises:
+            ValidationError: a bad name (1..50 characters), user id, stat, or unknown profession.
+            ConflictError: an active player already has this name, in any letter case.
+        """
+        return await self._players.create(
+            name=name,
+            user_id=user_id,
+            profession_id=profession_id,
+            current_room_id=current_room_id,
+            stats=dict(stats) if stats is not None else None,
+            is_admin=is_admin,
+        )
+
+    @_read
+    async def get_player_by_id(self, player_id: uuid.UUID | str) -> Player | None:
+        """The player with this id, soft-deleted or not."""
+        return await self._players.get_by_id(player_id)
+
+    @_read
+    async def get_player_by_name(self, name: str) -> Player | None:
+        """The active player with this name, ignoring letter case."""
+        return await self._players.get_by_name(name)
+
+    @_read
+    async def get_player_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
+        """The account's oldest active player."""
+        return await self._players.get_by_user_id(user_id)
+
+    @_read
+    async def get_players_by_user_id(
+        self, user_id: uuid.UUID | str, *, include_deleted: bool = False
+    ) -> list[Player]:
+        """The account's players, oldest first."""
+        return await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
+
+    async def get_active_players_by_user_id(self, user_id: uuid.UUID | str) -> list[Player]:
+        """The account's active players, oldest first."""
+        return await self.get_players_by_user_id(user_id)
+
+    @_read
+    async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
+        """Every active player (and soft-deleted ones if asked), oldest first."""
+        return await self._players.list_all(include_deleted=include_deleted)
+
+    @_read
+    async def get_players_in_room(self, room_id: str) -> list[Player]:
+        """The active players in a room, by name."""
+        return await self._players.in_room(room_id)
+
+    @_read
+    async def get_players_batch(
+        self, player_ids: Iterable[uuid.UUID | str]
+    ) -> dict[uuid.UUID, Player]:
+        """The players with these ids, by id; ids that match nothing are left out."""
+        return await self._players.batch(player_ids)
+
+    @_write
+    async def save_player(self, player: Player) -> None:
+        """Write the fields changed on ``player`` since it was loaded, and nothing else.
+
+        A concurrent atomic update of a field you did not change is kept.
+
+        Raises:
+            StaleDataError: a field you changed was changed in the database meanwhile;
+                nothing was written. Reload the player and apply your change again.
+            NotFoundError: the player was deleted.
+            ValidationError: a changed field holds a bad value; nothing was written.
+        """
+        await self._players.save(player)
+
+    @_write
+    async def save_players(self, players: Iterable[Player]) -> None:
+        """save_player for each, in one transaction: all are written or none is."""
+        await self._players.save_many(list(players))
+
+    @_write
+    async def soft_delete_player(self, player_id: uuid.UUID | str) -> bool:
+        """Mark the player deleted (its name becomes free); False if none was active."""
+        return await self._players.soft_delete(player_id)
+
+    @_write
+    async def delete_player(self, player_id: uuid.UUID | str) -> bool:
+        """Remove the player's row for good; False if there was none."""
+        return await self._players.delete(player_id)
+
+    @_write
+    async def update_player_last_active(
+        self, player_id: uuid.UUID | str, last_active: datetime | None = None
+    ) -> None:
+        """Set last_active (now by default; a naive time is taken as UTC).
+
+        Raises:
+            NotFoundError: no player has this id.
+        """
+        await self._players.touch(player_id, last_active)
+
+    @_write
+    async def validate_and_fix_player_room(self, player: Player) -> bool:
+        """Move ``player`` to the default room if its room is unknown; return whether it moved.
+
+        Instanced rooms (``instance_`` prefix) are left alone, and so is every player while the
+        room cache is empty.
+        """
+        await self._rooms.ensure_loaded()
+        room_id = player.current_room_id
+        if (
+            not self._rooms.is_loaded
+            or room_id.startswith(INSTANCED_ROOM_PREFIX)
+            or self._rooms.get(room_id) is not None
+        ):
+            return False
+        return await self._players.move(player, self.settings.default_room_id)
+
+    # Rooms -----------------------------------------------------------------------------------
+
+    def get_room_by_id(self, room_id: str) -> Room | None:
+        """The cached room with this id (the cache is filled by connect())."""
+        return self._rooms.get(room_id)
+
+    def list_rooms(self) -> list[Room]:
+        """Every cached room."""
+        return self._rooms.all()
+
+    async def warmup_room_cache(self) -> int:
+        """Reload the rooms from the room loader; return how many are cached.
+
+        A load that fails or finds no room returns 0 and leaves the cache unloaded.
+        """
+        return await self._rooms.warmup()
+
+    async def async_list_rooms(self) -> list[Room]:
+        """Every room, loading the cache first if it is not loaded."""
+        await self._rooms.ensure_loaded()
+        return self._rooms.all()
+
+    # Professions -----------------------------------------------------------------------------
+
+    @_read
+    async def get_professions(self) -> list[Profession]:
+        """The professions a new character can pick, by id."""
+        return await self._professions.get_available()
+
+    @_read
+    async def get_all_professions(self) -> list[Profession]:
+        """Every profession, available or not, by id."""
+        return await self._professions.get_all()
+
+    @_read
+    async def get_profession_by_id(self, profession_id: int) -> Profession | None:
+        return await self._professions.get_by_id(profession_id)
+
+    @_write
+    async def seed_professions(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+        """Insert or update professions by name (the bundled ones by default); return how many."""
+        return await self._professions.seed(source)

@@ -17,6 +17,7 @@ MODEL_MODULES = ["mud_persistence.models", "aerich.models"]
 DEFAULT_DATABASE_URL = "sqlite://mud_persistence.sqlite3"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = _PACKAGE_DIR / "data"
 
 
 def default_migrations_location() -> Path:
@@ -59,6 +60,10 @@ class PersistenceSettings(BaseSettings):
     dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
     xp_per_level: int = Field(
         default=100, ge=1, description="Level curve: level = experience_points // this + 1."
+    )
+    rooms_directory: Path = Field(
+        default=DATA_DIR / "rooms",
+        description="Folder of room JSON files the default room loader reads.",
     )
     migrations_location: Path = Field(
         default_factory=default_migrations_location,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +12,8 @@ from tortoise import fields
 from tortoise.fields.db_defaults import Now
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from mud_persistence.errors import ValidationError
 
 if TYPE_CHECKING:
     from mud_persistence.models.container import Container
@@ -55,6 +59,36 @@ STAT_COLUMNS: dict[str, tuple[int, int, int | None]] = {
         )
     },
 }
+
+
+# Every stat set_stats accepts -> (lowest, highest); current_dp is clamped by the health code.
+STAT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    **{column: (low, high) for column, (_, low, high) in STAT_COLUMNS.items()},
+    "current_dp": (None, None),
+    "max_dp": (1, None),
+}
+# Columns game code may change on a loaded Player and write back with save_player.
+SAVED_FIELDS = (
+    "name",
+    "current_room_id",
+    "respawn_room_id",
+    "profession_id",
+    "experience_points",
+    "level",
+    *STAT_RANGES,
+    "position",
+    "inventory",
+    "equipped",
+    "status_effects",
+    "is_admin",
+    "tutorial_instance_id",
+    "last_active",
+)
+
+
+def derived_max_dp(constitution: int, size: int) -> int:
+    """The max DP of a player whose max_dp column is null."""
+    return max(20, (constitution + size) // 5)
 
 
 def _range_check(table: str, column: str, low: int, high: int | None) -> CheckConstraint:
@@ -128,3 +162,74 @@ class Player(Model):
 
     def __str__(self) -> str:
         return f"Player({self.name}, {self.player_id})"
+
+    @classmethod
+    def _init_from_db(cls, **kwargs: Any) -> Player:
+        player = super()._init_from_db(**kwargs)
+        player.mark_saved()
+        return player
+
+    def mark_saved(self, fields: tuple[str, ...] = SAVED_FIELDS) -> None:
+        """Record ``fields`` as matching the database, the base changed_fields() compares to."""
+        saved = self.__dict__.setdefault("_saved_values", {})
+        for name in fields:
+            saved[name] = copy.deepcopy(getattr(self, name))
+
+    def saved_value(self, field: str) -> Any:
+        """The value ``field`` had in the database when this object last read or wrote it."""
+        return self.__dict__.get("_saved_values", {}).get(field)
+
+    def changed_fields(self) -> dict[str, Any]:
+        """Fields changed on this object since it was loaded or saved, with their new values."""
+        saved = self.__dict__.get("_saved_values")
+        if saved is None:
+            raise ValidationError(
+                f"{self} was never loaded from the database; load it through the persistence "
+                "layer before saving it",
+                field="player",
+            )
+        return {
+            name: getattr(self, name) for name in SAVED_FIELDS if getattr(self, name) != saved[name]
+        }
+
+    @property
+    def effective_max_dp(self) -> int:
+        """max_dp, or the value derived from constitution and size when it is null."""
+        if self.max_dp is not None:
+            return self.max_dp
+        return derived_max_dp(self.constitution, self.size)
+
+    def get_stats(self) -> dict[str, int]:
+        """The stat columns as one dict, the old JSON shape; max_dp derived when null."""
+        stats = {name: getattr(self, name) for name in STAT_COLUMNS}
+        stats["current_dp"] = self.current_dp
+        stats["max_dp"] = self.effective_max_dp
+        return stats
+
+    def set_stats(self, stats: Mapping[str, Any]) -> None:
+        """Check every stat in ``stats`` and assign them all, or raise and assign none.
+
+        Raises:
+            ValidationError: an unknown stat name, a non-integer, or a value out of range.
+        """
+        checked = {name: check_stat(name, value) for name, value in stats.items()}
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+
+def check_stat(name: str, value: Any) -> int | None:
+    """``value`` if it is a valid value of stat column ``name``; ValidationError otherwise."""
+    if name not in STAT_RANGES:
+        known = ", ".join(STAT_RANGES)
+        raise ValidationError(f"unknown stat {name!r}; known: {known}", field=name, value=value)
+    if name == "max_dp" and value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(
+            f"stat {name} must be an integer, got {value!r}", field=name, value=value
+        )
+    low, high = STAT_RANGES[name]
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"{low}..{high}"
+        raise ValidationError(f"stat {name} must be {bounds}, got {value}", field=name, value=value)
+    return value

@@ -1,0 +1,188 @@
+"""Player queries, and saves that write only what changed and never undo a concurrent change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Value
+from tortoise.functions import Lower
+from tortoise.transactions import in_transaction
+
+from mud_persistence.errors import (
+    ConflictError,
+    NotFoundError,
+    PersistenceError,
+    StaleDataError,
+    ValidationError,
+)
+from mud_persistence.models import PLAYER_NAME_INDEX, Player
+from mud_persistence.models.player import STAT_RANGES, check_stat
+from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
+from mud_persistence.schemas.validation import as_uuid, validate, validate_value
+from mud_persistence.settings import PersistenceSettings
+
+Changes = dict[str, Any]
+
+
+def as_utc(moment: datetime | None) -> datetime:
+    """``moment`` (now when None) as an aware UTC time; a naive time is taken to be UTC."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class PlayerRepository:
+    def __init__(self, settings: PersistenceSettings) -> None:
+        self._settings = settings
+
+    async def create(self, **fields: Any) -> Player:
+        """Insert a new player. See AsyncPersistenceLayer.create_player."""
+        data = validate(PlayerCreate, fields, what="player")
+        # Set in Python rather than by the database default: SQLite's clock has whole seconds,
+        # and "oldest player of an account" needs a strict order.
+        now = datetime.now(UTC)
+        player = Player(
+            player_id=uuid.uuid4(),
+            user_id=data.user_id,
+            name=data.name,
+            profession_id=data.profession_id,
+            current_room_id=data.current_room_id or self._settings.default_room_id,
+            is_admin=data.is_admin,
+            created_at=now,
+            last_active=now,
+        )
+        player.set_stats(data.stats or {})
+        try:
+            await player.save(force_create=True)
+        except IntegrityError as exc:
+            raise refusal(exc, player) from exc
+        player.mark_saved()
+        return player
+
+    async def get_by_id(self, player_id: uuid.UUID | str) -> Player | None:
+        return await Player.get_or_none(player_id=as_uuid(player_id, field="player_id"))
+
+    async def get_by_name(self, name: str) -> Player | None:
+        return (
+            await Player.annotate(lower_name=Lower("name"))
+            # the database folds both sides, so the lookup agrees with the unique name index
+            .filter(lower_name=Lower(Value(name)), is_deleted=False)  # type: ignore[arg-type]
+            .first()
+        )
+
+    async def get_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
+        return (
+            await Player.filter(user_id=as_uuid(user_id, field="user_id"), is_deleted=False)
+            .order_by("created_at", "player_id")
+            .first()
+        )
+
+    async def list_by_user_id(
+        self, user_id: uuid.UUID | str, *, include_deleted: bool = False
+    ) -> list[Player]:
+        query = Player.filter(user_id=as_uuid(user_id, field="user_id"))
+        if not include_deleted:
+            query = query.filter(is_deleted=False)
+        return await query.order_by("created_at", "player_id")
+
+    async def list_all(self, *, include_deleted: bool = False) -> list[Player]:
+        query = Player.all() if include_deleted else Player.filter(is_deleted=False)
+        return await query.order_by("created_at", "player_id")
+
+    async def in_room(self, room_id: str) -> list[Player]:
+        return await Player.filter(current_room_id=room_id, is_deleted=False).order_by("name")
+
+    async def batch(self, player_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, Player]:
+        ids = {as_uuid(player_id, field="player_ids") for player_id in player_ids}
+        if not ids:
+            return {}
+        return {player.player_id: player for player in await Player.filter(player_id__in=ids)}
+
+    async def save(self, player: Player) -> None:
+        """Write the fields changed on ``player``. See AsyncPersistenceLayer.save_player."""
+        changes = checked_changes(player)
+        if changes:
+            await self._write_changes(player, changes)
+            player.mark_saved(tuple(changes))
+
+    async def save_many(self, players: Iterable[Player]) -> None:
+        """save() for each player, in one transaction: all or nothing."""
+        pending = [(player, checked_changes(player)) for player in players]
+        async with in_transaction():
+            for player, changes in pending:
+                if changes:
+                    await self._write_changes(player, changes)
+        for player, changes in pending:
+            player.mark_saved(tuple(changes))
+
+    async def _write_changes(self, player: Player, changes: Changes) -> None:
+        expected = {name: player.saved_value(name) for name in changes}
+        try:
+            updated = await Player.filter(
+                player_id=player.player_id, is_deleted=False, **expected
+            ).update(**changes)
+        except IntegrityError as exc:
+            raise refusal(exc, player) from exc
+        if updated:
+            return
+        if not await Player.filter(player_id=player.player_id, is_deleted=False).exists():
+            raise NotFoundError("Player", player.player_id)
+        raise StaleDataError(
+            f"{player} changed in the database since it was loaded "
+            f"({', '.join(changes)}); nothing was written: reload it and apply the change again"
+        )
+
+    async def soft_delete(self, player_id: uuid.UUID | str) -> bool:
+        updated = await Player.filter(
+            player_id=as_uuid(player_id, field="player_id"), is_deleted=False
+        ).update(is_deleted=True, deleted_at=datetime.now(UTC))
+        return updated > 0
+
+    async def delete(self, player_id: uuid.UUID | str) -> bool:
+        deleted = await Player.filter(player_id=as_uuid(player_id, field="player_id")).delete()
+        return deleted > 0
+
+    async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:
+        player_id = as_uuid(player_id, field="player_id")
+        if not await Player.filter(player_id=player_id).update(last_active=as_utc(last_active)):
+            raise NotFoundError("Player", player_id)
+
+    async def move(self, player: Player, room_id: str) -> bool:
+        """Move ``player`` to ``room_id`` unless the database has it elsewhere already."""
+        moved = await Player.filter(
+            player_id=player.player_id, current_room_id=player.current_room_id
+        ).update(current_room_id=room_id)
+        if moved:
+            player.current_room_id = room_id
+            player.mark_saved(("current_room_id",))
+        return moved > 0
+
+
+def checked_changes(player: Player) -> Changes:
+    """The fields changed on ``player``, each validated; ValidationError for the first bad one."""
+    changes = player.changed_fields()
+    for name in changes.keys() & STAT_RANGES.keys():
+        check_stat(name, changes[name])
+    for name in changes.keys() & SAVED_FIELD_ADAPTERS.keys():
+        validate_value(SAVED_FIELD_ADAPTERS[name], changes[name], field=name)
+    return changes
+
+
+def refusal(exc: IntegrityError, player: Player) -> PersistenceError:
+    """The layer's error for a constraint the database enforced on ``player``."""
+    text = str(exc)
+    if PLAYER_NAME_INDEX in text:
+        return ConflictError(
+            f"the name {player.name!r} is taken by an active player (names ignore letter case)"
+        )
+    if "foreign key" in text.lower():
+        return ValidationError(
+            f"profession_id {player.profession_id!r} names no profession",  # type: ignore[attr-defined]
+            field="profession_id",
+            value=player.profession_id,  # type: ignore[attr-defined]
+        )
+    return ValidationError(f"the database refused {player}: {text}")

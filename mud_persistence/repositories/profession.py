@@ -1,0 +1,49 @@
+"""Profession queries and seeding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from mud_persistence.models import Profession
+from mud_persistence.schemas.profession import ProfessionSeed, ProfessionSeeds
+from mud_persistence.schemas.validation import validate
+from mud_persistence.settings import DATA_DIR
+
+BUNDLED_PROFESSIONS = DATA_DIR / "professions.json"
+SEEDED_FIELDS = tuple(name for name in ProfessionSeed.model_fields if name != "name")
+
+
+class ProfessionRepository:
+    async def get_available(self) -> list[Profession]:
+        return await Profession.filter(is_available=True).order_by("id")
+
+    async def get_all(self) -> list[Profession]:
+        return await Profession.all().order_by("id")
+
+    async def get_by_id(self, profession_id: int) -> Profession | None:
+        return await Profession.get_or_none(id=profession_id)
+
+    async def exists(self, profession_id: int) -> bool:
+        return await Profession.filter(id=profession_id).exists()
+
+    async def seed(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+        """Insert or update professions by name, in one transaction; return how many.
+
+        Args:
+            source: a JSON file holding a list of professions, or the list itself;
+                the bundled professions when omitted.
+        """
+        if source is None or isinstance(source, Path):
+            path = source or BUNDLED_PROFESSIONS
+            source = json.loads(path.read_text(encoding="utf-8"))
+        seeds = validate(ProfessionSeeds, {"professions": source}, what="profession").professions
+        async with in_transaction():
+            for seed in seeds:
+                await Profession.update_or_create(
+                    name=seed.name, defaults=seed.model_dump(include=set(SEEDED_FIELDS))
+                )
+        return len(seeds)

@@ -1,0 +1,92 @@
+"""Retrying transient database failures with exponential backoff and jitter, and translating
+driver exceptions into DatabaseError so none leaks out of the facade."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+from tortoise.exceptions import BaseORMException, DBConnectionError
+
+from mud_persistence.errors import DatabaseError, PersistenceError
+from mud_persistence.settings import PersistenceSettings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The statement never reached the server: retrying cannot apply a write twice.
+NOT_SENT: tuple[type[BaseException], ...] = (
+    ConnectionRefusedError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    DBConnectionError,
+)
+# The server rolled the whole transaction back: retrying the unit of work is safe.
+ROLLED_BACK: tuple[type[BaseException], ...] = (
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+# The connection died mid-flight: a read can be repeated, a write may already have committed.
+MAYBE_SENT: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+)
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    *MAYBE_SENT,
+    asyncpg.PostgresError,
+    sqlite3.Error,
+    BaseORMException,
+)
+
+
+def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
+    """Whether running the operation again is safe and may succeed."""
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+        return True  # asyncpg refused before sending anything
+    if isinstance(exc, NOT_SENT + ROLLED_BACK):
+        return True
+    return idempotent and isinstance(exc, MAYBE_SENT)
+
+
+def backoff_delay(attempt: int, settings: PersistenceSettings) -> float:
+    """Full-jitter exponential backoff: a random wait up to base * 2**attempt, capped."""
+    ceiling = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
+    return random.uniform(0, ceiling)
+
+
+async def run_with_retry(
+    operation: Callable[[], Awaitable[T]],
+    settings: PersistenceSettings,
+    *,
+    name: str,
+    idempotent: bool,
+) -> T:
+    """Run ``operation``, retrying transient failures; raise DatabaseError when it gives up.
+
+    Errors of the persistence layer's own (validation, conflicts, not found) pass through.
+    """
+    for attempt in range(settings.retry_attempts):
+        try:
+            return await operation()
+        except PersistenceError:
+            raise
+        except DRIVER_ERRORS as exc:
+            last_try = attempt + 1 == settings.retry_attempts
+            if last_try or not is_retryable(exc, idempotent=idempotent):
+                raise DatabaseError(
+                    f"{name} failed on the {settings.describe_database()}: "
+                    f"{settings.scrub(str(exc) or type(exc).__name__)}",
+                    operation=name,
+                ) from exc
+            delay = backoff_delay(attempt, settings)
+            logger.warning("%s: transient %s, retry in %.3fs", name, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable: retry_attempts is at least 1")

@@ -1,0 +1,26 @@
+"""Validated profession input for seeding."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class ProfessionSeed(BaseModel):
+    """One profession as the bundled JSON (or a game's own) describes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    description: str = ""
+    flavor_text: str = ""
+    stat_requirements: dict[str, Any] = Field(default_factory=dict)
+    stat_modifiers: list[Any] = Field(default_factory=list)
+    skill_modifiers: list[Any] = Field(default_factory=list)
+    mechanical_effects: dict[str, Any] = Field(default_factory=dict)
+    is_available: bool = True
+
+
+class ProfessionSeeds(BaseModel):
+    professions: list[ProfessionSeed]

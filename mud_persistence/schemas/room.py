@@ -1,0 +1,24 @@
+"""Rooms of the game world, as the room cache holds them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+INSTANCED_ROOM_PREFIX = "instance_"
+
+
+class Room(BaseModel):
+    """One room: where it is, what it looks like, and where its exits lead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    name: str
+    description: str = ""
+    zone: str = ""
+    sub_zone: str = ""
+    environment: str = ""
+    exits: dict[str, str | None] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,59 @@
+"""Turning pydantic's errors into the layer's ValidationError, naming the field and value."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import pydantic
+
+from mud_persistence.errors import ValidationError
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate(schema: type[M], data: Any, *, what: str) -> M:
+    """``schema`` built from ``data``, or ValidationError about the first bad field."""
+    try:
+        return schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise as_validation_error(exc, what=what) from None
+
+
+def validate_value(adapter: pydantic.TypeAdapter[Any], value: Any, *, field: str) -> Any:
+    """``value`` checked by ``adapter``, or ValidationError naming ``field`` (and the part)."""
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise as_validation_error(exc, what=field, field=field) from None
+
+
+def as_validation_error(
+    exc: pydantic.ValidationError, *, what: str, field: str | None = None
+) -> ValidationError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join([*([field] if field else []), *(str(part) for part in first["loc"])]) or what
+    value = first.get("input")
+    extra = f" ({exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return ValidationError(
+        f"invalid {what}: {field} {first['msg'].lower()}, got {_shorten(value)}{extra}",
+        field=field,
+        value=value,
+    )
+
+
+def _shorten(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def as_uuid(value: Any, *, field: str) -> uuid.UUID:
+    """``value`` as a UUID, or ValidationError naming ``field``."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a UUID, got {_shorten(value)}", field=field, value=value
+        ) from None
