@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tortoise import connections
-from tortoise.context import TortoiseContext, get_current_context, set_global_context
+from tortoise.context import (
+    TortoiseContext,
+    _current_context,
+    get_current_context,
+    set_global_context,
+)
 
 from mud_persistence.errors import DatabaseError
 from mud_persistence.settings import PersistenceSettings, tortoise_config
@@ -67,13 +72,22 @@ class Database:
     @contextmanager
     def bound(self) -> Iterator[None]:
         """Make this database's context the current one for the block."""
-        if self._context is None:
+        context = self._context
+        if context is None:
             raise DatabaseError(
                 "the persistence layer is not connected: call `await persistence.connect()` first",
                 operation="bind",
             )
-        with self._context:
+        if get_current_context() is context:
             yield
+            return
+        # TortoiseContext.__enter__ keeps one token on the shared object, which concurrent
+        # tasks would overwrite; each caller keeps its own token instead.
+        token = _current_context.set(context)
+        try:
+            yield
+        finally:
+            _current_context.reset(token)
 
     async def close(self) -> None:
         context, self._context = self._context, None

@@ -173,7 +173,9 @@ class Player(Model):
         """Record ``fields`` as matching the database, the base changed_fields() compares to."""
         saved = self.__dict__.setdefault("_saved_values", {})
         for name in fields:
-            saved[name] = copy.deepcopy(getattr(self, name))
+            value = getattr(self, name)
+            # JSON columns are edited in place, so keep a copy; other values are immutable.
+            saved[name] = copy.deepcopy(value) if isinstance(value, list | dict) else value
 
     def saved_value(self, field: str) -> Any:
         """The value ``field`` had in the database when this object last read or wrote it."""
@@ -188,9 +190,8 @@ class Player(Model):
                 "layer before saving it",
                 field="player",
             )
-        return {
-            name: getattr(self, name) for name in SAVED_FIELDS if getattr(self, name) != saved[name]
-        }
+        current = {name: getattr(self, name) for name in SAVED_FIELDS}
+        return {name: value for name, value in current.items() if value != saved[name]}
 
     @property
     def effective_max_dp(self) -> int:

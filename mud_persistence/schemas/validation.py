@@ -36,7 +36,7 @@ def as_validation_error(
     value = first.get("input")
     extra = f" ({exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     return ValidationError(
-        f"invalid {what}: {field} {first['msg'].lower()}, got {_shorten(value)}{extra}",
+        f"invalid {what}: {field}: {first['msg']}, got {_shorten(value)}{extra}",
         field=field,
         value=value,
     )

@@ -1,0 +1,80 @@
+"""The retry policy: what is retried, how long it waits, and what reaches the caller."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from mud_persistence.errors import DatabaseError, NotFoundError
+from mud_persistence.retry import backoff_delay, run_with_retry
+from mud_persistence.settings import PersistenceSettings
+
+SETTINGS = PersistenceSettings(
+    database_url="postgres://game:pw@db:5432/world",
+    retry_attempts=3,
+    retry_base_delay=0.001,
+    retry_max_delay=0.002,
+)
+
+
+def failing(*errors: BaseException) -> tuple[list[int], object]:
+    calls: list[int] = []
+
+    async def operation() -> str:
+        calls.append(1)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return "done"
+
+    return calls, operation
+
+
+async def test_a_read_is_retried_after_a_lost_connection() -> None:
+    calls, operation = failing(asyncpg.ConnectionDoesNotExistError("gone"))
+    assert await run_with_retry(operation, SETTINGS, name="read", idempotent=True) == "done"  # type: ignore[arg-type]
+    assert len(calls) == 2
+
+
+async def test_a_write_is_not_retried_when_it_may_have_run() -> None:
+    calls, operation = failing(asyncpg.ConnectionDoesNotExistError("gone"))
+    with pytest.raises(DatabaseError, match="write failed") as caught:
+        await run_with_retry(operation, SETTINGS, name="write", idempotent=False)  # type: ignore[arg-type]
+    assert len(calls) == 1 and caught.value.operation == "write"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError("refused"),
+        asyncpg.TooManyConnectionsError("too many"),
+        asyncpg.DeadlockDetectedError("deadlock"),
+        asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+    ],
+    ids=type,
+)
+async def test_a_write_is_retried_when_nothing_ran(error: BaseException) -> None:
+    calls, operation = failing(error)
+    assert await run_with_retry(operation, SETTINGS, name="write", idempotent=False) == "done"  # type: ignore[arg-type]
+    assert len(calls) == 2
+
+
+async def test_it_gives_up_after_the_configured_attempts() -> None:
+    calls, operation = failing(*[ConnectionRefusedError("refused")] * 5)
+    with pytest.raises(DatabaseError, match="refused"):
+        await run_with_retry(operation, SETTINGS, name="read", idempotent=True)  # type: ignore[arg-type]
+    assert len(calls) == 3
+
+
+async def test_errors_of_the_layer_itself_pass_through_untouched() -> None:
+    calls, operation = failing(NotFoundError("Player", "x"))
+    with pytest.raises(NotFoundError):
+        await run_with_retry(operation, SETTINGS, name="read", idempotent=True)  # type: ignore[arg-type]
+    assert len(calls) == 1
+
+
+def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
+    settings = PersistenceSettings(retry_base_delay=0.1, retry_max_delay=0.3)
+    for attempt, ceiling in [(0, 0.1), (1, 0.2), (2, 0.3), (6, 0.3)]:
+        delays = [backoff_delay(attempt, settings) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # jittered, not fixed
