@@ -15,12 +15,15 @@ from mud_persistence.database import Database
 from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import Player, Profession
+from mud_persistence.repositories.experience import ExperienceRepository
+from mud_persistence.repositories.health import HealthRepository
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
 from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
+from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
 from mud_persistence.settings import PersistenceSettings
 
@@ -85,6 +88,8 @@ class AsyncPersistenceLayer:
         self._database = Database(settings)
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
+        self._health = HealthRepository(settings, self.event_bus)
+        self._experience = ExperienceRepository(settings, self.event_bus)
         self._professions = ProfessionRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
 
@@ -291,6 +296,90 @@ class AsyncPersistenceLayer:
         ):
             return False
         return await self._players.move(player, self.settings.default_room_id)
+
+    # Health ----------------------------------------------------------------------------------
+
+    @_write
+    async def damage_player(
+        self, player: Player, amount: int, damage_type: str = "physical"
+    ) -> int:
+        """Take ``amount`` DP from the player, atomically; return the new current_dp.
+
+        The database clamps the result to ``[settings.dp_floor, effective max DP]``. Cold and
+        water damage is reduced by the player's cold_resistance percent (at least 1). The
+        object's current_dp is set to the stored value; ``PlayerDPUpdated`` follows the commit.
+
+        Raises:
+            ValidationError: ``amount`` is negative or not a whole number.
+            NotFoundError: the player does not exist or is deleted.
+        """
+        return await self._health.damage(player, amount, damage_type)
+
+    @_write
+    async def heal_player(self, player: Player, amount: int) -> int:
+        """Give ``amount`` DP back, up to the effective max DP; return the new current_dp."""
+        return await self._health.heal(player, amount)
+
+    @_write
+    async def update_player_health(
+        self, player_id: uuid.UUID | str, delta: int, reason: str = ""
+    ) -> int:
+        """Add ``delta`` (negative to hurt) to current_dp, clamped; return the new value."""
+        return await self._health.adjust(player_id, delta, reason)
+
+    # Experience and stats --------------------------------------------------------------------
+
+    @_write
+    async def gain_experience(
+        self, player: Player, amount: int, source: str = "unknown"
+    ) -> XPAward:
+        """Award ``amount`` XP atomically; the level follows the new total in the same commit.
+
+        Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
+        """
+        return await self._experience.gain(player, amount, source)
+
+    @_write
+    async def update_player_xp(
+        self, player_id: uuid.UUID | str, delta: int, reason: str = ""
+    ) -> XPAward:
+        """Add ``delta`` XP (negative to take some away, never below 0); level recomputed."""
+        return await self._experience.adjust(player_id, delta, reason)
+
+    @_write
+    async def update_player_stat_field(
+        self, player_id: uuid.UUID | str, field_name: str, delta: int, reason: str = ""
+    ) -> int:
+        """Add ``delta`` to one stat column, clamped to its range; return the new value.
+
+        Raises:
+            ValidationError: ``field_name`` is not a stat column (strength, lucidity, fear, ...).
+        """
+        return await self._experience.change_stat(None, player_id, field_name, delta, reason)
+
+    @_write
+    async def apply_lucidity_loss(
+        self, player: Player, amount: int, source: str = "unknown"
+    ) -> int:
+        """Lower lucidity by ``amount`` (not below -100); return the new lucidity."""
+        return await self._experience.apply(player, "lucidity", -1, amount, source)
+
+    @_write
+    async def apply_fear(self, player: Player, amount: int, source: str = "unknown") -> int:
+        """Raise fear by ``amount`` (not above 100); return the new fear."""
+        return await self._experience.apply(player, "fear", +1, amount, source)
+
+    @_write
+    async def apply_corruption(self, player: Player, amount: int, source: str = "unknown") -> int:
+        """Raise corruption by ``amount`` (not above 100); return the new corruption."""
+        return await self._experience.apply(player, "corruption", +1, amount, source)
+
+    @_write
+    async def gain_occult_knowledge(
+        self, player: Player, amount: int, source: str = "unknown"
+    ) -> int:
+        """Raise occult_knowledge by ``amount`` (not above 100); return the new value."""
+        return await self._experience.apply(player, "occult_knowledge", +1, amount, source)
 
     # Rooms -----------------------------------------------------------------------------------
 

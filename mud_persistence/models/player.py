@@ -166,7 +166,8 @@ class Player(Model):
     @classmethod
     def _init_from_db(cls, **kwargs: Any) -> Player:
         player = super()._init_from_db(**kwargs)
-        player.mark_saved()
+        if not player._partial:  # an .only() read cannot be saved, so it needs no baseline
+            player.mark_saved()
         return player
 
     def mark_saved(self, fields: tuple[str, ...] = SAVED_FIELDS) -> None:

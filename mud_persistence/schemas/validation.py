@@ -57,3 +57,16 @@ def as_uuid(value: Any, *, field: str) -> uuid.UUID:
         raise ValidationError(
             f"{field} must be a UUID, got {_shorten(value)}", field=field, value=value
         ) from None
+
+
+def check_amount(value: Any, *, field: str, allow_negative: bool = False) -> int:
+    """``value`` if it is a whole number (and not negative, unless allowed)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(
+            f"{field} must be a whole number, got {_shorten(value)}", field=field, value=value
+        )
+    if value < 0 and not allow_negative:
+        raise ValidationError(
+            f"{field} must not be negative, got {value}", field=field, value=value
+        )
+    return value

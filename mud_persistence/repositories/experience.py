@@ -1,0 +1,116 @@
+"""Experience, levels and bounded stats: atomic updates, clamped by the database."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise.expressions import Connector, F
+from tortoise.transactions import in_transaction
+
+from mud_persistence.errors import ValidationError
+from mud_persistence.events import (
+    EventBus,
+    PlayerLeveledUp,
+    PlayerStatChanged,
+    PlayerXPAwarded,
+    publish_safely,
+)
+from mud_persistence.models import STAT_COLUMNS, Player
+from mud_persistence.repositories.counters import refresh, update_counters
+from mud_persistence.repositories.sql import Greatest, clamp, combine
+from mud_persistence.schemas.progress import XPAward
+from mud_persistence.schemas.validation import as_uuid, check_amount
+from mud_persistence.settings import PersistenceSettings
+
+XP_FIELDS = ("experience_points", "level")
+
+
+class ExperienceRepository:
+    def __init__(self, settings: PersistenceSettings, events: EventBus) -> None:
+        self._settings = settings
+        self._events = events
+
+    async def gain(self, player: Player, amount: int, source: str) -> XPAward:
+        amount = check_amount(amount, field="amount")
+        award = await self._change_xp(player.player_id, amount, source)
+        refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
+        return award
+
+    async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> XPAward:
+        delta = check_amount(delta, field="delta", allow_negative=True)
+        return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
+
+    async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
+        new_xp = Greatest(0, combine(F("experience_points"), Connector.add, delta))
+        # The level follows the new total in the same statement (curve: xp // xp_per_level + 1).
+        per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
+        new_level = combine(per_level, Connector.add, 1)
+        async with in_transaction():
+            before, after = await update_counters(
+                player_id, {"experience_points": new_xp, "level": new_level}, XP_FIELDS
+            )
+        award = XPAward(
+            player_id=player_id,
+            amount=after["experience_points"] - before["experience_points"],
+            old_xp=before["experience_points"],
+            new_xp=after["experience_points"],
+            old_level=before["level"],
+            new_level=after["level"],
+            source=source,
+        )
+        await publish_safely(
+            self._events,
+            PlayerXPAwarded(
+                player_id=player_id,
+                xp_amount=award.amount,
+                new_xp=award.new_xp,
+                new_level=award.new_level,
+                source=source,
+            ),
+        )
+        if award.leveled_up:
+            await publish_safely(
+                self._events,
+                PlayerLeveledUp(
+                    player_id=player_id, old_level=award.old_level, new_level=award.new_level
+                ),
+            )
+        return award
+
+    async def apply(
+        self, player: Player, field: str, direction: int, amount: int, source: str
+    ) -> int:
+        """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
+        amount = check_amount(amount, field="amount")
+        return await self.change_stat(player, player.player_id, field, direction * amount, source)
+
+    async def change_stat(
+        self, player: Player | None, player_id: uuid.UUID | str, field: str, delta: int, reason: str
+    ) -> int:
+        """Add ``delta`` to stat column ``field``, clamped to its range; return the new value."""
+        if not isinstance(field, str) or field not in STAT_COLUMNS:
+            raise ValidationError(
+                f"{field!r} is not a stat that can be changed this way; "
+                f"stats: {', '.join(STAT_COLUMNS)}",
+                field="field_name",
+                value=field,
+            )
+        delta = check_amount(delta, field="delta", allow_negative=True)
+        player_id = as_uuid(player_id, field="player_id")
+        _, low, high = STAT_COLUMNS[field]
+        new_value = clamp(combine(F(field), Connector.add, delta), low, high)
+        async with in_transaction():
+            before, after = await update_counters(player_id, {field: new_value}, (field,))
+        if player is not None:
+            refresh(player, after)
+        await publish_safely(
+            self._events,
+            PlayerStatChanged(
+                player_id=player_id,
+                field=field,
+                old_value=before[field],
+                new_value=after[field],
+                reason=reason,
+            ),
+        )
+        return int(after[field])

@@ -1,0 +1,72 @@
+"""Damage and healing: atomic, clamped by the database to [dp_floor, effective max DP]."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tortoise.expressions import Connector, F
+from tortoise.transactions import in_transaction
+
+from mud_persistence.events import EventBus, PlayerDPUpdated, publish_safely
+from mud_persistence.models import Player
+from mud_persistence.models.player import derived_max_dp
+from mud_persistence.repositories.counters import refresh, update_counters
+from mud_persistence.repositories.sql import Greatest, clamp, combine, effective_max_dp
+from mud_persistence.schemas.validation import as_uuid, check_amount
+from mud_persistence.settings import PersistenceSettings
+
+RESISTED_BY_COLD_RESISTANCE = frozenset({"cold", "water"})
+WATCHED = ("current_dp", "max_dp", "constitution", "size")
+
+
+class HealthRepository:
+    def __init__(self, settings: PersistenceSettings, events: EventBus) -> None:
+        self._settings = settings
+        self._events = events
+
+    async def damage(self, player: Player, amount: int, damage_type: str) -> int:
+        """Take ``amount`` DP (less cold resistance for cold and water); return the new DP."""
+        amount = check_amount(amount, field="amount")
+        loss: Any = amount
+        if damage_type in RESISTED_BY_COLD_RESISTANCE and amount > 0:
+            resisted = combine(100 - F("cold_resistance"), Connector.mul, amount)
+            loss = Greatest(1, combine(resisted, Connector.div, 100))
+        return await self._change(player, player.player_id, loss, Connector.sub, damage_type)
+
+    async def heal(self, player: Player, amount: int) -> int:
+        amount = check_amount(amount, field="amount")
+        return await self._change(player, player.player_id, amount, Connector.add, "heal")
+
+    async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> int:
+        delta = check_amount(delta, field="delta", allow_negative=True)
+        player_id = as_uuid(player_id, field="player_id")
+        return await self._change(None, player_id, delta, Connector.add, reason)
+
+    async def _change(
+        self,
+        player: Player | None,
+        player_id: uuid.UUID,
+        amount: Any,
+        connector: Connector,
+        source: str,
+    ) -> int:
+        new_dp = clamp(
+            combine(F("current_dp"), connector, amount), self._settings.dp_floor, effective_max_dp()
+        )
+        async with in_transaction():
+            before, after = await update_counters(player_id, {"current_dp": new_dp}, WATCHED)
+        if player is not None:
+            refresh(player, {"current_dp": after["current_dp"]})
+        await publish_safely(
+            self._events,
+            PlayerDPUpdated(
+                player_id=player_id,
+                old_dp=before["current_dp"],
+                new_dp=after["current_dp"],
+                max_dp=after["max_dp"] or derived_max_dp(after["constitution"], after["size"]),
+                delta=after["current_dp"] - before["current_dp"],
+                source=source,
+            ),
+        )
+        return int(after["current_dp"])
