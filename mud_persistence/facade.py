@@ -9,38 +9,37 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from mud_persistence.database import Database
 from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
-from mud_persistence.models import Player, Profession
+from mud_persistence.models import ItemInstance, Player, Profession
+from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
+from mud_persistence.repositories.item import ItemRepository
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
 from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
+from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
 from mud_persistence.settings import PersistenceSettings
 
-P = ParamSpec("P")
-R = TypeVar("R")
+Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
-_Method = Callable[Concatenate["AsyncPersistenceLayer", P], Coroutine[Any, Any, R]]
-
-
-def _operation(*, idempotent: bool) -> Callable[[_Method[P, R]], _Method[P, R]]:
+def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, retrying
     transient failures (any, for reads; only those that sent nothing, for writes)."""
 
-    def decorate(method: _Method[P, R]) -> _Method[P, R]:
+    def decorate(method: Operation) -> Operation:
         @functools.wraps(method)
-        async def wrapper(layer: AsyncPersistenceLayer, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
             with layer._database.bound():
                 return await run_with_retry(
                     lambda: method(layer, *args, **kwargs),
@@ -49,7 +48,7 @@ def _operation(*, idempotent: bool) -> Callable[[_Method[P, R]], _Method[P, R]]:
                     idempotent=idempotent,
                 )
 
-        return wrapper
+        return cast(Operation, wrapper)
 
     return decorate
 
@@ -90,6 +89,8 @@ class AsyncPersistenceLayer:
         self._players = PlayerRepository(settings)
         self._health = HealthRepository(settings, self.event_bus)
         self._experience = ExperienceRepository(settings, self.event_bus)
+        self._containers = ContainerRepository(self.event_bus)
+        self._items = ItemRepository()
         self._professions = ProfessionRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
 
@@ -423,3 +424,155 @@ class AsyncPersistenceLayer:
     async def seed_professions(self, source: Path | list[dict[str, Any]] | None = None) -> int:
         """Insert or update professions by name (the bundled ones by default); return how many."""
         return await self._professions.seed(source)
+
+    # Containers ------------------------------------------------------------------------------
+
+    @_write
+    async def create_container(
+        self, source_type: str, params: ContainerCreateParams | None = None, **kwargs: Any
+    ) -> ContainerData:
+        """Create a container, with its initial items, in one transaction.
+
+        Args:
+            source_type: ``environment`` or ``corpse`` (both need ``room_id=``), or
+                ``equipment`` (needs ``entity_id=``, the player wearing it).
+            params: a ContainerCreateParams; keyword arguments override its fields.
+            **kwargs: any column (``room_id``, ``entity_id``, ``owner_id``, ``capacity_slots``
+                (default 8 / 10 / 20 by source), ``lock_state``, ``weight_limit``,
+                ``decay_at``, ``metadata``, ...) and ``items``: dicts with ``item_id`` (the
+                prototype) and optionally ``item_instance_id``, ``quantity``, ``condition``,
+                ``position``, ``metadata``, ``slot_type``, ``item_name``.
+
+        Raises:
+            ValidationError: bad input or an unknown prototype; nothing is written.
+            CapacityError: the items do not fit.
+        """
+        fields = params.model_dump(exclude_unset=True) if params is not None else {}
+        return await self._containers.create({**fields, **kwargs, "source_type": source_type})
+
+    @_read
+    async def get_container(self, container_id: uuid.UUID | str) -> ContainerData | None:
+        return await self._containers.get(container_id)
+
+    @_read
+    async def get_containers_by_room_id(self, room_id: str) -> list[ContainerData]:
+        """The room's containers with their items, oldest first, in two queries."""
+        return await self._containers.in_room(room_id)
+
+    @_read
+    async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
+        """The player's equipment containers with their items, oldest first, in two queries."""
+        return await self._containers.of_entity(entity_id)
+
+    @_read
+    async def get_decayed_containers(
+        self, current_time: datetime | None = None
+    ) -> list[ContainerData]:
+        """Containers whose decay_at has passed (naive times are UTC), earliest first."""
+        return await self._containers.decayed(current_time)
+
+    @_write
+    async def update_container(
+        self,
+        container_id: uuid.UUID | str,
+        *,
+        items_json: list[dict[str, Any]] | None = None,
+        lock_state: str | None = None,
+        metadata_json: dict[str, Any] | None = None,
+    ) -> ContainerData:
+        """Change the lock state, the metadata, or the whole contents, in one transaction.
+
+        ``items_json`` replaces the contents: listed instances are kept or adopted, new ones
+        are created from their prototype, and instances no longer listed are deleted.
+        Everything is validated before anything is written; a failure changes nothing.
+        """
+        return await self._containers.update(container_id, items_json, lock_state, metadata_json)
+
+    @_write
+    async def delete_container(self, container_id: uuid.UUID | str) -> bool:
+        """Delete the container and the item instances in it; False if it did not exist."""
+        return await self._containers.delete(container_id)
+
+    @_write
+    async def add_item_to_container(
+        self, container_id: uuid.UUID | str, item_instance_id: str, *, position: int | None = None
+    ) -> ContainerData:
+        """Put an item that is in no container into this one (the lowest free slot by default).
+
+        Raises:
+            CapacityError: no free slot, or over the weight limit.
+            ConflictError: the item is already in a container, or ``position`` is taken.
+        """
+        return await self._containers.add(container_id, item_instance_id, position)
+
+    @_write
+    async def remove_item_from_container(
+        self,
+        container_id: uuid.UUID | str,
+        item_instance_id: str,
+        *,
+        to_owner_type: str = "room",
+        to_owner_id: str | None = None,
+    ) -> ContainerData:
+        """Take an item out and give it to a room (the container's, by default) or a player."""
+        return await self._containers.remove(
+            container_id, item_instance_id, to_owner_type, to_owner_id
+        )
+
+    @_write
+    async def transfer_item(
+        self,
+        item_instance_id: str,
+        *,
+        from_container_id: uuid.UUID | str,
+        to_container_id: uuid.UUID | str,
+    ) -> ContainerData:
+        """Move an item between containers atomically; return the destination.
+
+        Raises:
+            ConflictError: the item is not (or no longer) in the source container.
+            CapacityError: the destination is full or over its weight limit.
+        """
+        return await self._containers.transfer(item_instance_id, from_container_id, to_container_id)
+
+    # Items -----------------------------------------------------------------------------------
+
+    @_write
+    async def create_item_instance(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """Insert an item instance. Options: owner_type (room/container/player), owner_id,
+        quantity, condition, custom_name, metadata, ... (the item_instances columns).
+
+        Raises:
+            ConflictError: the id is taken.
+            ValidationError: bad options or an unknown prototype.
+        """
+        return await self._items.create(item_instance_id, prototype_id, **options)
+
+    @_write
+    async def ensure_item_instance(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """The instance with this id, inserted only if absent; an existing one is never changed."""
+        return await self._items.ensure(item_instance_id, prototype_id, **options)
+
+    @_write
+    async def upsert_item_instance(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """Insert the instance, or overwrite the given columns of the existing one."""
+        return await self._items.upsert(item_instance_id, prototype_id, **options)
+
+    @_read
+    async def item_instance_exists(self, item_instance_id: str) -> bool:
+        return await self._items.exists(item_instance_id)
+
+    @_read
+    async def get_item_instance(self, item_instance_id: str) -> ItemInstance | None:
+        return await self._items.get(item_instance_id)
+
+    @_write
+    async def seed_item_prototypes(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+        """Insert or update item prototypes by id (the bundled ones by default); return how many."""
+        return await self._items.seed_prototypes(source)

@@ -1,0 +1,115 @@
+"""Item prototypes and item instances."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from mud_persistence.errors import ConflictError, ValidationError
+from mud_persistence.models import ItemInstance, ItemPrototype
+from mud_persistence.schemas.item import ItemInstanceCreate, ItemPrototypeSeed, ItemPrototypeSeeds
+from mud_persistence.schemas.validation import validate
+from mud_persistence.settings import DATA_DIR
+
+BUNDLED_PROTOTYPES = DATA_DIR / "item_prototypes.json"
+
+
+def new_instance_id() -> str:
+    """A fresh item instance id; never a prototype id."""
+    return f"inst_{uuid.uuid4().hex}"
+
+
+def is_foreign_key_error(exc: IntegrityError) -> bool:
+    return "foreign key" in str(exc).lower()
+
+
+class ItemRepository:
+    async def seed_prototypes(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+        """Insert or update item prototypes by id, in one transaction; return how many."""
+        if source is None or isinstance(source, Path):
+            source = json.loads((source or BUNDLED_PROTOTYPES).read_text(encoding="utf-8"))
+        seeds = validate(ItemPrototypeSeeds, {"prototypes": source}, what="item prototype")
+        fields = set(ItemPrototypeSeed.model_fields) - {"prototype_id"}
+        async with in_transaction():
+            for seed in seeds.prototypes:
+                await ItemPrototype.update_or_create(
+                    prototype_id=seed.prototype_id, defaults=seed.model_dump(include=fields)
+                )
+        return len(seeds.prototypes)
+
+    async def create(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """Insert a new instance; ConflictError if the id is taken."""
+        data = validated(item_instance_id, prototype_id, options)
+        try:
+            return await ItemInstance.create(**data)
+        except IntegrityError as exc:
+            raise refusal(exc, data) from exc
+
+    async def ensure(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """The instance with this id; inserted from the arguments only if it does not exist."""
+        data = validated(item_instance_id, prototype_id, options)
+        for _ in range(2):  # a concurrent ensure may insert between our read and our insert
+            existing = await ItemInstance.get_or_none(item_instance_id=item_instance_id)
+            if existing is not None:
+                return existing
+            try:
+                return await ItemInstance.create(**data)
+            except IntegrityError as exc:
+                if is_foreign_key_error(exc):
+                    raise refusal(exc, data) from exc
+        raise ConflictError(f"item instance {item_instance_id!r} could not be read or inserted")
+
+    async def upsert(
+        self, item_instance_id: str, prototype_id: str, **options: Any
+    ) -> ItemInstance:
+        """Insert the instance, or overwrite the given columns of the existing one."""
+        data = validated(item_instance_id, prototype_id, options)
+        given = {k: v for k, v in data.items() if k in options or k == "prototype_id"}
+        given["updated_at"] = datetime.now(UTC)
+        row = ItemInstance.filter(item_instance_id=item_instance_id)
+        try:
+            if not await row.update(**given):
+                try:
+                    return await ItemInstance.create(**data)
+                except IntegrityError as exc:
+                    if is_foreign_key_error(exc):
+                        raise
+                    await row.update(**given)  # inserted concurrently: overwrite it
+        except IntegrityError as exc:
+            raise refusal(exc, data) from exc
+        return await row.get()
+
+    async def exists(self, item_instance_id: str) -> bool:
+        return await ItemInstance.filter(item_instance_id=item_instance_id).exists()
+
+    async def get(self, item_instance_id: str) -> ItemInstance | None:
+        return await ItemInstance.get_or_none(item_instance_id=item_instance_id)
+
+
+def validated(item_instance_id: str, prototype_id: str, options: dict[str, Any]) -> dict[str, Any]:
+    data = validate(
+        ItemInstanceCreate,
+        {"item_instance_id": item_instance_id, "prototype_id": prototype_id, **options},
+        what="item instance",
+    )
+    return data.model_dump()
+
+
+def refusal(exc: IntegrityError, data: dict[str, Any]) -> Exception:
+    if is_foreign_key_error(exc):
+        return ValidationError(
+            f"prototype_id {data['prototype_id']!r} names no item prototype",
+            field="prototype_id",
+            value=data["prototype_id"],
+        )
+    return ConflictError(f"item instance {data['item_instance_id']!r} already exists")

@@ -1,0 +1,167 @@
+"""Containers: validated input, and ContainerData, the shape every container method returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from mud_persistence.models import DEFAULT_CAPACITY, MAX_CAPACITY, LockState, SourceType
+from mud_persistence.schemas.item import ItemInstanceId, PrototypeId
+
+DEFAULT_SLOT_TYPE = "backpack"
+
+
+def as_aware_utc(moment: datetime | None) -> datetime | None:
+    """A naive time is taken to be UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class ContainerItemInput(BaseModel):
+    """One item put into a container: an existing instance by id, or a new one from a prototype.
+
+    Without ``item_instance_id`` a fresh instance id is generated (never the prototype id).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    item_instance_id: ItemInstanceId | None = None
+    item_id: PrototypeId = Field(validation_alias=AliasChoices("item_id", "prototype_id"))
+    item_name: str | None = None
+    quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
+    position: Annotated[int, Field(ge=0, lt=MAX_CAPACITY, strict=True)] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    slot_type: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+
+
+def check_item_list(items: list[ContainerItemInput]) -> list[ContainerItemInput]:
+    """Items with distinct instance ids and positions; positions filled in where missing."""
+    ids = [item.item_instance_id for item in items if item.item_instance_id]
+    if len(ids) != len(set(ids)):
+        raise ValueError("the same item_instance_id appears twice")
+    taken = [item.position for item in items if item.position is not None]
+    if len(taken) != len(set(taken)):
+        raise ValueError("two items share a position")
+    free = (p for p in range(len(items)) if p not in taken)
+    return [
+        item if item.position is not None else item.model_copy(update={"position": next(free)})
+        for item in items
+    ]
+
+
+class ContainerCreateParams(BaseModel):
+    """Everything create_container accepts. ``items_json``/``metadata_json`` are the old names."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source_type: SourceType
+    room_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    entity_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    lock_state: LockState = LockState.UNLOCKED
+    capacity_slots: Annotated[int, Field(ge=1, le=MAX_CAPACITY, strict=True)] | None = None
+    weight_limit: Annotated[int, Field(gt=0, strict=True)] | None = None
+    decay_at: datetime | None = None
+    allowed_roles: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=AliasChoices("metadata", "metadata_json")
+    )
+    container_item_instance_id: ItemInstanceId | None = None
+    items: list[ContainerItemInput] = Field(
+        default_factory=list, validation_alias=AliasChoices("items", "items_json")
+    )
+
+    @field_validator("decay_at")
+    @classmethod
+    def _decay_at_is_utc(cls, value: datetime | None) -> datetime | None:
+        return as_aware_utc(value)
+
+    @field_validator("items")
+    @classmethod
+    def _items_are_distinct(cls, items: list[ContainerItemInput]) -> list[ContainerItemInput]:
+        return check_item_list(items)
+
+    @model_validator(mode="after")
+    def _location_and_capacity(self) -> Self:
+        if self.source_type == SourceType.EQUIPMENT and self.entity_id is None:
+            raise ValueError("an equipment container needs entity_id (the player wearing it)")
+        if self.source_type != SourceType.EQUIPMENT and self.room_id is None:
+            raise ValueError(f"a {self.source_type.value} container needs room_id")
+        if self.capacity_slots is None:
+            self.capacity_slots = DEFAULT_CAPACITY[self.source_type]
+        if len(self.items) > self.capacity_slots:
+            raise ValueError(f"{len(self.items)} items do not fit in {self.capacity_slots} slots")
+        return self
+
+
+class ContainerItemsInput(BaseModel):
+    items: list[ContainerItemInput]
+
+    @field_validator("items")
+    @classmethod
+    def _items_are_distinct(cls, items: list[ContainerItemInput]) -> list[ContainerItemInput]:
+        return check_item_list(items)
+
+
+class ContainerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lock_state: LockState | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ContainerItem(BaseModel):
+    """One item in a container, as ContainerData lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_instance_id: str
+    item_id: str
+    item_name: str
+    quantity: int
+    condition: int | None
+    position: int
+    metadata: dict[str, Any]
+    slot_type: str
+
+
+class ContainerData(BaseModel):
+    """A container with its items, ordered by position."""
+
+    model_config = ConfigDict(frozen=True)
+
+    container_id: uuid.UUID
+    source_type: SourceType
+    owner_id: uuid.UUID | None
+    room_id: str | None
+    entity_id: uuid.UUID | None
+    lock_state: LockState
+    capacity_slots: int
+    weight_limit: int | None
+    decay_at: datetime | None
+    allowed_roles: list[str]
+    metadata: dict[str, Any]
+    container_item_instance_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    items: list[ContainerItem]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The old layer's dict: string ids, ISO times, ``items_json`` and ``metadata_json``."""
+        data = self.model_dump(mode="json", exclude={"items", "metadata"})
+        data["items_json"] = [item.model_dump(mode="json") for item in self.items]
+        data["metadata_json"] = self.model_dump(mode="json")["metadata"]
+        return data
