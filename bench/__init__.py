@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of the facade against raw asyncpg, SQLAlchemy and the legacy layer."""
