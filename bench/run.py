@@ -176,19 +176,35 @@ def verdicts(row: dict[str, Any]) -> list[str]:
     return misses
 
 
+COLUMNS = (
+    "operation",
+    "tasks",
+    "facade",
+    "raw asyncpg",
+    "SQLAlchemy",
+    "legacy",
+    "facade/raw",
+    "facade/SQLAlchemy",
+    "facade/legacy",
+    "targets missed",
+)
+
+
 def table(report: dict[str, Any]) -> str:
-    lines = [
-        "| operation | tasks | facade | raw asyncpg | SQLAlchemy | legacy | facade/raw | facade/SQLAlchemy | facade/legacy | targets missed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * 8 + "---|"]
     for row in report["results"]:
         ops = row["ops_per_second"]
-        lines.append(
-            f"| {row['operation']} | {row['concurrency']} | {ops['facade']:,.0f} | {ops['raw_asyncpg']:,.0f}"
-            f" | {ops['sqlalchemy']:,.0f} | {ops['legacy_psycopg2']:,.0f} | {row['facade_vs_raw']:.2f}"
-            f" | {row['facade_vs_sqlalchemy']:.2f} | {row['facade_vs_legacy']:.1f}"
-            f" | {'; '.join(verdicts(row)) or 'none'} |"
-        )
+        cells = [
+            row["operation"],
+            str(row["concurrency"]),
+            *(f"{ops[name]:,.0f}" for name in ("facade", "raw_asyncpg", "sqlalchemy")),
+            f"{ops['legacy_psycopg2']:,.0f}",
+            f"{row['facade_vs_raw']:.2f}",
+            f"{row['facade_vs_sqlalchemy']:.2f}",
+            f"{row['facade_vs_legacy']:.1f}",
+            "; ".join(verdicts(row)) or "none",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
