@@ -21,6 +21,7 @@ from mud_persistence.errors import (
 )
 from mud_persistence.models import PLAYER_NAME_INDEX, Player
 from mud_persistence.models.player import STAT_RANGES, check_stat
+from mud_persistence.repositories.sql import CompiledQuery
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
 from mud_persistence.schemas.validation import as_uuid, validate, validate_value
 from mud_persistence.settings import PersistenceSettings
@@ -33,6 +34,23 @@ def as_utc(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.now(UTC)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+BY_ID = CompiledQuery(
+    Player,
+    lambda player_id: Player.filter(player_id=player_id).limit(1),
+    lambda player_id: [str(player_id), 1],
+)
+BY_NAME = CompiledQuery(
+    Player,
+    lambda name: (
+        Player.annotate(lower_name=Lower("name"))
+        # the database folds both sides, so the lookup agrees with the unique name index
+        .filter(lower_name=Lower(Value(name)), is_deleted=False)  # type: ignore[arg-type]
+        .limit(1)
+    ),
+    lambda name: [name, False, 1],
+)
 
 
 class PlayerRepository:
@@ -64,15 +82,12 @@ class PlayerRepository:
         return player
 
     async def get_by_id(self, player_id: uuid.UUID | str) -> Player | None:
-        return await Player.get_or_none(player_id=as_uuid(player_id, field="player_id"))
+        return await BY_ID.first(as_uuid(player_id, field="player_id"))
 
     async def get_by_name(self, name: str) -> Player | None:
-        return (
-            await Player.annotate(lower_name=Lower("name"))
-            # the database folds both sides, so the lookup agrees with the unique name index
-            .filter(lower_name=Lower(Value(name)), is_deleted=False)  # type: ignore[arg-type]
-            .first()
-        )
+        if not isinstance(name, str):
+            raise ValidationError(f"name must be a string, got {name!r}", field="name", value=name)
+        return await BY_NAME.first(name)
 
     async def get_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
         return (
