@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
-from mud_persistence.settings import PersistenceSettings
+from mud_persistence.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,10 +62,8 @@ COMMANDS = {"upgrade": _upgrade, "status": _status, "demo": _demo}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = PersistenceSettings()
-    if args.db:
-        settings = settings.model_copy(update={"database_url": args.db})
     try:
+        settings = load_settings(database_url=args.db) if args.db else load_settings()
         asyncio.run(COMMANDS[args.command](AsyncPersistenceLayer(settings=settings)))
     except PersistenceError as exc:
         print(f"mud-persistence {args.command}: {exc}", file=sys.stderr)

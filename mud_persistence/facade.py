@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
@@ -28,7 +29,7 @@ from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
-from mud_persistence.settings import PersistenceSettings
+from mud_persistence.settings import PersistenceSettings, load_settings
 
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
@@ -79,12 +80,12 @@ class AsyncPersistenceLayer:
         settings: PersistenceSettings | None = None,
         room_loader: RoomLoader | None = None,
     ) -> None:
-        settings = settings or PersistenceSettings()
         if database_url is not None:
-            settings = settings.model_copy(update={"database_url": database_url})
-        self.settings = settings
+            settings = load_settings(settings, database_url=database_url)
+        self.settings = settings = settings or load_settings()
         self.event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
+        self._connecting = asyncio.Lock()
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
         self._health = HealthRepository(settings, self.event_bus)
@@ -105,15 +106,21 @@ class AsyncPersistenceLayer:
             DatabaseError: the server is unreachable or refused the credentials.
             SchemaError: migrations are pending and ``migrate`` is false.
         """
-        if self._database.is_open:
-            return
-        await self._database.open()
-        try:
-            with self._database.bound():
-                await self._ensure_schema(migrate=migrate)
-        except BaseException:
-            await self._database.close()
-            raise
+        async with self._connecting:
+            if self._database.is_open:
+                return
+            await self._database.open()
+            try:
+                with self._database.bound():
+                    await run_with_retry(
+                        lambda: self._ensure_schema(migrate=migrate),
+                        self.settings,
+                        name="connect",
+                        idempotent=True,
+                    )
+            except BaseException:
+                await self._database.close()
+                raise
         await self._rooms.ensure_loaded()
 
     async def _ensure_schema(self, *, migrate: bool) -> None:
@@ -150,12 +157,16 @@ class AsyncPersistenceLayer:
         Works before ``connect()`` too, for operators' scripts.
         """
         async with self._schema_session():
-            return await self._schema.upgrade()
+            return await run_with_retry(
+                self._schema.upgrade, self.settings, name="upgrade", idempotent=False
+            )
 
     async def migration_status(self) -> MigrationStatus:
         """Which migrations the database has applied and which are pending."""
         async with self._schema_session():
-            return await self._schema.status()
+            return await run_with_retry(
+                self._schema.status, self.settings, name="migration_status", idempotent=True
+            )
 
     @asynccontextmanager
     async def _schema_session(self) -> AsyncIterator[None]:

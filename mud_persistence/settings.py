@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
+import pydantic
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
+from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID
 
 APP_LABEL = "models"
@@ -70,6 +72,20 @@ class PersistenceSettings(BaseSettings):
         description="Folder holding Aerich's migration files.",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_usable(cls, url: str) -> str:
+        try:
+            expand_db_url(url)
+        except Exception:
+            # the URL may hold a password, so the message does not repeat it
+            raise ValueError(
+                "must look like postgres://user:password@host:port/database or sqlite://path"
+            ) from None
+        if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
+            raise ValueError("only postgres:// and sqlite:// URLs are supported")
+        return url
+
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> PersistenceSettings:
         if self.pool_min_size > self.pool_max_size:
@@ -104,6 +120,26 @@ class PersistenceSettings(BaseSettings):
         host = credentials.get("host") or "localhost"
         port = parts.port or credentials.get("port", 5432)
         return f"PostgreSQL database {credentials.get('database')!r} on {host}:{port}"
+
+
+def load_settings(base: PersistenceSettings | None = None, **changes: Any) -> PersistenceSettings:
+    """Settings from the environment (or ``base``) with ``changes`` applied and validated.
+
+    Raises:
+        ValidationError: naming each bad setting; never repeating a value, which may be a URL
+            holding a password.
+    """
+    try:
+        if base is None:
+            return PersistenceSettings(**changes)
+        return PersistenceSettings.model_validate({**base.model_dump(), **changes})
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'settings'} {error['msg'].lower()}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        first = ".".join(map(str, exc.errors()[0]["loc"])) or None
+        raise ValidationError(f"invalid settings: {problems}", field=first) from None
 
 
 def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:

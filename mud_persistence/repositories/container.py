@@ -36,9 +36,8 @@ from mud_persistence.schemas.container import (
     ContainerItemInput,
     ContainerItemsInput,
     ContainerUpdate,
-    as_aware_utc,
 )
-from mud_persistence.schemas.validation import as_uuid, check_amount, validate
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_time, validate
 
 
 class ContainerRepository:
@@ -48,7 +47,9 @@ class ContainerRepository:
     # Reads -----------------------------------------------------------------------------------
 
     async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await with_items(Container.filter(container_id=container_uuid(container_id)))
+        found = await with_items(
+            Container.filter(container_id=as_uuid(container_id, field="container_id"))
+        )
         return found[0] if found else None
 
     async def in_room(self, room_id: str) -> list[ContainerData]:
@@ -59,7 +60,7 @@ class ContainerRepository:
         return await with_items(Container.filter(entity_id=entity).order_by("created_at"))
 
     async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
-        now = as_aware_utc(current_time) or datetime.now(UTC)
+        now = check_time(current_time, field="current_time") or datetime.now(UTC)
         return await with_items(Container.filter(decay_at__lte=now).order_by("decay_at"))
 
     # Whole-container changes -----------------------------------------------------------------
@@ -80,9 +81,9 @@ class ContainerRepository:
                     **data.model_dump(exclude={"items"}),
                 )
                 await put_items(container, data.items, prototypes)
+                return await self._read(container.container_id)
         except IntegrityError as exc:
             raise refusal(exc) from exc
-        return await self._read(container.container_id)
 
     async def update(
         self,
@@ -98,7 +99,7 @@ class ContainerRepository:
         if items is not None:
             new_items = validate(ContainerItemsInput, {"items": items}, what="item").items
         prototypes = await prototypes_of(new_items or [])
-        container_id = container_uuid(container_id)
+        container_id = as_uuid(container_id, field="container_id")
         try:
             async with in_transaction():
                 container = await lock_containers([container_id])
@@ -109,15 +110,17 @@ class ContainerRepository:
                 await Container.filter(container_id=container_id).update(
                     **changes, updated_at=datetime.now(UTC)
                 )
+                return await self._read(container_id)
         except IntegrityError as exc:
             raise refusal(exc) from exc
-        return await self._read(container_id)
 
     async def delete(self, container_id: uuid.UUID | str) -> bool:
         """Delete the container and every item instance in it."""
-        container_id = container_uuid(container_id)
+        container_id = as_uuid(container_id, field="container_id")
         async with in_transaction():
-            if not await Container.filter(container_id=container_id).select_for_update().exists():
+            try:
+                await lock_containers([container_id])
+            except NotFoundError:
                 return False
             held = ContainerContent.filter(container_id=container_id)
             item_ids = await held.values_list("item_instance_id", flat=True)
@@ -130,7 +133,7 @@ class ContainerRepository:
     async def add(
         self, container_id: uuid.UUID | str, item_instance_id: str, position: int | None
     ) -> ContainerData:
-        container_id = container_uuid(container_id)
+        container_id = as_uuid(container_id, field="container_id")
         if position is not None:
             check_amount(position, field="position")
         async with in_transaction():
@@ -153,8 +156,9 @@ class ContainerRepository:
             )
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(container_id))
             await touch([container_id])
+            result = await self._read(container_id)
         await self._announce(item_instance_id, None, container_id, OwnerType.CONTAINER)
-        return await self._read(container_id)
+        return result
 
     async def remove(
         self,
@@ -163,7 +167,7 @@ class ContainerRepository:
         to_owner_type: str,
         to_owner_id: str | None,
     ) -> ContainerData:
-        container_id = container_uuid(container_id)
+        container_id = as_uuid(container_id, field="container_id")
         owner_type = outside_owner(to_owner_type)
         async with in_transaction():
             (container,) = await lock_containers([container_id])
@@ -181,8 +185,9 @@ class ContainerRepository:
                 raise await not_in_container(item_instance_id, container_id)
             await hand_over(item_instance_id, owner_type, owner_id)
             await touch([container_id])
+            result = await self._read(container_id)
         await self._announce(item_instance_id, container_id, None, owner_type, owner_id)
-        return await self._read(container_id)
+        return result
 
     async def transfer(
         self,
@@ -190,8 +195,8 @@ class ContainerRepository:
         from_container_id: uuid.UUID | str,
         to_container_id: uuid.UUID | str,
     ) -> ContainerData:
-        source = container_uuid(from_container_id, field="from_container_id")
-        target = container_uuid(to_container_id, field="to_container_id")
+        source = as_uuid(from_container_id, field="from_container_id")
+        target = as_uuid(to_container_id, field="to_container_id")
         if source == target:
             raise ValidationError(
                 "from_container_id and to_container_id are the same container",
@@ -210,8 +215,9 @@ class ContainerRepository:
             await slot.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
+            result = await self._read(target)
         await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
-        return await self._read(target)
+        return result
 
     async def _read(self, container_id: uuid.UUID) -> ContainerData:
         data = await self.get(container_id)
@@ -240,10 +246,6 @@ class ContainerRepository:
 
 
 # Helpers below run inside the operation's transaction. -------------------------------------
-
-
-def container_uuid(value: uuid.UUID | str, *, field: str = "container_id") -> uuid.UUID:
-    return as_uuid(value, field=field)
 
 
 async def lock_containers(container_ids: Iterable[uuid.UUID]) -> list[Container]:
@@ -284,10 +286,15 @@ async def free_slot(container: Container, incoming: list[ItemInstance], wanted: 
         )
     taken = {c.position for c in held}
     if wanted is not None:
-        if wanted in taken or wanted >= container.capacity_slots:
-            raise ConflictError(
-                f"position {wanted} of container {container.container_id} is not free"
+        if wanted >= container.capacity_slots:
+            raise ValidationError(
+                f"position {wanted} is outside the {container.capacity_slots} slots of "
+                f"container {container.container_id}",
+                field="position",
+                value=wanted,
             )
+        if wanted in taken:
+            raise ConflictError(f"position {wanted} of container {container.container_id} is taken")
         return wanted
     return min(set(range(container.capacity_slots)) - taken)
 

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import ConflictError, ValidationError
-from mud_persistence.models import ItemInstance, ItemPrototype
+from mud_persistence.models import ContainerContent, ItemInstance, ItemPrototype
 from mud_persistence.schemas.item import ItemInstanceCreate, ItemPrototypeSeed, ItemPrototypeSeeds
 from mud_persistence.schemas.validation import validate
 from mud_persistence.settings import DATA_DIR
@@ -77,6 +77,12 @@ class ItemRepository:
         given = {k: v for k, v in data.items() if k in options or k == "prototype_id"}
         given["updated_at"] = datetime.now(UTC)
         row = ItemInstance.filter(item_instance_id=item_instance_id)
+        moving = given.keys() & {"owner_type", "owner_id"}
+        if moving and await ContainerContent.filter(item_instance_id=item_instance_id).exists():
+            raise ConflictError(
+                f"item {item_instance_id!r} is in a container; move it with "
+                "remove_item_from_container or transfer_item, not by changing its owner"
+            )
         try:
             if not await row.update(**given):
                 try:

@@ -19,21 +19,14 @@ from mud_persistence.errors import (
     StaleDataError,
     ValidationError,
 )
-from mud_persistence.models import PLAYER_NAME_INDEX, Player
+from mud_persistence.models import PLAYER_NAME_INDEX, ContainerContent, ItemInstance, Player
 from mud_persistence.models.player import STAT_RANGES, check_stat
 from mud_persistence.repositories.sql import CompiledQuery
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
-from mud_persistence.schemas.validation import as_uuid, validate, validate_value
+from mud_persistence.schemas.validation import as_uuid, check_time, validate, validate_value
 from mud_persistence.settings import PersistenceSettings
 
 Changes = dict[str, Any]
-
-
-def as_utc(moment: datetime | None) -> datetime:
-    """``moment`` (now when None) as an aware UTC time; a naive time is taken to be UTC."""
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 BY_ID = CompiledQuery(
@@ -112,6 +105,12 @@ class PlayerRepository:
         return await Player.filter(current_room_id=room_id, is_deleted=False).order_by("name")
 
     async def batch(self, player_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, Player]:
+        if isinstance(player_ids, str | bytes) or not isinstance(player_ids, Iterable):
+            raise ValidationError(
+                f"player_ids must be a collection of ids, got {player_ids!r}",
+                field="player_ids",
+                value=player_ids,
+            )
         ids = {as_uuid(player_id, field="player_ids") for player_id in player_ids}
         if not ids:
             return {}
@@ -119,20 +118,44 @@ class PlayerRepository:
 
     async def save(self, player: Player) -> None:
         """Write the fields changed on ``player``. See AsyncPersistenceLayer.save_player."""
-        changes = checked_changes(player)
+        changes = self._checked_changes(player)
         if changes:
             await self._write_changes(player, changes)
             player.mark_saved(tuple(changes))
 
     async def save_many(self, players: Iterable[Player]) -> None:
         """save() for each player, in one transaction: all or nothing."""
-        pending = [(player, checked_changes(player)) for player in players]
+        # a fixed order, so two batches with the same players cannot deadlock
+        ordered = sorted(players, key=lambda player: player.player_id)
+        pending = [(player, self._checked_changes(player)) for player in ordered]
         async with in_transaction():
             for player, changes in pending:
                 if changes:
                     await self._write_changes(player, changes)
         for player, changes in pending:
             player.mark_saved(tuple(changes))
+
+    def _checked_changes(self, player: Player) -> Changes:
+        """The fields changed on ``player``, each validated; ValidationError for the first bad
+        one."""
+        if not isinstance(player, Player):
+            raise ValidationError(
+                f"expected a Player, got {player!r}", field="player", value=player
+            )
+        changes = player.changed_fields()
+        for name in changes.keys() & STAT_RANGES.keys():
+            check_stat(name, changes[name])
+        for name in changes.keys() & SAVED_FIELD_ADAPTERS.keys():
+            validate_value(SAVED_FIELD_ADAPTERS[name], changes[name], field=name)
+        if "current_dp" in changes:
+            low, high = self._settings.dp_floor, player.effective_max_dp
+            if not low <= player.current_dp <= high:
+                raise ValidationError(
+                    f"current_dp must be {low}..{high} (dp_floor..max DP), got {player.current_dp}",
+                    field="current_dp",
+                    value=player.current_dp,
+                )
+        return changes
 
     async def _write_changes(self, player: Player, changes: Changes) -> None:
         expected = {name: player.saved_value(name) for name in changes}
@@ -158,33 +181,29 @@ class PlayerRepository:
         return updated > 0
 
     async def delete(self, player_id: uuid.UUID | str) -> bool:
-        deleted = await Player.filter(player_id=as_uuid(player_id, field="player_id")).delete()
-        return deleted > 0
+        """Delete the player, its equipment containers and the items in them (no orphans)."""
+        player_id = as_uuid(player_id, field="player_id")
+        async with in_transaction():
+            worn = ContainerContent.filter(container__entity_id=player_id)
+            items: list[str] = await worn.values_list("item_instance_id", flat=True)  # type: ignore[assignment]
+            await ItemInstance.filter(item_instance_id__in=items).delete()
+            return await Player.filter(player_id=player_id).delete() > 0
 
     async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:
         player_id = as_uuid(player_id, field="player_id")
-        if not await Player.filter(player_id=player_id).update(last_active=as_utc(last_active)):
+        moment = check_time(last_active, field="last_active") or datetime.now(UTC)
+        if not await Player.filter(player_id=player_id).update(last_active=moment):
             raise NotFoundError("Player", player_id)
 
     async def move(self, player: Player, room_id: str) -> bool:
         """Move ``player`` to ``room_id`` unless the database has it elsewhere already."""
         moved = await Player.filter(
-            player_id=player.player_id, current_room_id=player.current_room_id
+            player_id=player.player_id, current_room_id=player.saved_value("current_room_id")
         ).update(current_room_id=room_id)
         if moved:
             player.current_room_id = room_id
             player.mark_saved(("current_room_id",))
         return moved > 0
-
-
-def checked_changes(player: Player) -> Changes:
-    """The fields changed on ``player``, each validated; ValidationError for the first bad one."""
-    changes = player.changed_fields()
-    for name in changes.keys() & STAT_RANGES.keys():
-        check_stat(name, changes[name])
-    for name in changes.keys() & SAVED_FIELD_ADAPTERS.keys():
-        validate_value(SAVED_FIELD_ADAPTERS[name], changes[name], field=name)
-    return changes
 
 
 def refusal(exc: IntegrityError, player: Player) -> PersistenceError:

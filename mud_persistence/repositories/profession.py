@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.models import Profession
 from mud_persistence.schemas.profession import ProfessionSeed, ProfessionSeeds
-from mud_persistence.schemas.validation import validate
+from mud_persistence.schemas.validation import check_amount, validate
 from mud_persistence.settings import DATA_DIR
 
 BUNDLED_PROFESSIONS = DATA_DIR / "professions.json"
@@ -25,10 +25,7 @@ class ProfessionRepository:
         return await Profession.all().order_by("id")
 
     async def get_by_id(self, profession_id: int) -> Profession | None:
-        return await Profession.get_or_none(id=profession_id)
-
-    async def exists(self, profession_id: int) -> bool:
-        return await Profession.filter(id=profession_id).exists()
+        return await Profession.get_or_none(id=check_amount(profession_id, field="profession_id"))
 
     async def seed(self, source: Path | list[dict[str, Any]] | None = None) -> int:
         """Insert or update professions by name, in one transaction; return how many.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
     field_validator,
     model_validator,
@@ -18,15 +19,9 @@ from pydantic import (
 
 from mud_persistence.models import DEFAULT_CAPACITY, MAX_CAPACITY, LockState, SourceType
 from mud_persistence.schemas.item import ItemInstanceId, PrototypeId
+from mud_persistence.schemas.validation import check_time
 
 DEFAULT_SLOT_TYPE = "backpack"
-
-
-def as_aware_utc(moment: datetime | None) -> datetime | None:
-    """A naive time is taken to be UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ContainerItemInput(BaseModel):
@@ -43,7 +38,7 @@ class ContainerItemInput(BaseModel):
     quantity: Annotated[int, Field(ge=1, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     position: Annotated[int, Field(ge=0, lt=MAX_CAPACITY, strict=True)] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
     slot_type: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
 
 
@@ -76,7 +71,7 @@ class ContainerCreateParams(BaseModel):
     weight_limit: Annotated[int, Field(gt=0, strict=True)] | None = None
     decay_at: datetime | None = None
     allowed_roles: list[str] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(
+    metadata: dict[str, JsonValue] = Field(
         default_factory=dict, validation_alias=AliasChoices("metadata", "metadata_json")
     )
     container_item_instance_id: ItemInstanceId | None = None
@@ -87,7 +82,7 @@ class ContainerCreateParams(BaseModel):
     @field_validator("decay_at")
     @classmethod
     def _decay_at_is_utc(cls, value: datetime | None) -> datetime | None:
-        return as_aware_utc(value)
+        return check_time(value, field="decay_at")
 
     @field_validator("items")
     @classmethod
@@ -120,7 +115,7 @@ class ContainerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lock_state: LockState | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, JsonValue] | None = None
 
 
 class ContainerItem(BaseModel):

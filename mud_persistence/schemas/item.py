@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from mud_persistence.models import OwnerType
 
@@ -25,12 +25,12 @@ class ItemPrototypeSeed(BaseModel):
     weight: Annotated[float, Field(ge=0)] = 0.0
     base_value: Annotated[int, Field(ge=0)] = 0
     durability: Annotated[int, Field(ge=0)] | None = None
-    flags: list[Any] = Field(default_factory=list)
+    flags: list[JsonValue] = Field(default_factory=list)
     wear_slots: list[str] = Field(default_factory=list)
-    stacking_rules: dict[str, Any] = Field(default_factory=dict)
-    usage_restrictions: dict[str, Any] = Field(default_factory=dict)
-    effect_components: list[Any] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    stacking_rules: dict[str, JsonValue] = Field(default_factory=dict)
+    usage_restrictions: dict[str, JsonValue] = Field(default_factory=dict)
+    effect_components: list[JsonValue] = Field(default_factory=list)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
 
 
@@ -48,13 +48,13 @@ class ItemInstanceOptions(BaseModel):
     location_context: Annotated[str, StringConstraints(max_length=255)] | None = None
     quantity: Annotated[int, Field(ge=1, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
-    flags_override: list[Any] = Field(default_factory=list)
+    flags_override: list[JsonValue] = Field(default_factory=list)
     binding_state: Annotated[str, StringConstraints(max_length=50)] | None = None
-    attunement_state: dict[str, Any] = Field(default_factory=dict)
+    attunement_state: dict[str, JsonValue] = Field(default_factory=dict)
     custom_name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
     origin_source: Annotated[str, StringConstraints(max_length=255)] | None = None
-    origin_metadata: dict[str, Any] = Field(default_factory=dict)
+    origin_metadata: dict[str, JsonValue] = Field(default_factory=dict)
 
 
 class ItemInstanceCreate(ItemInstanceOptions):

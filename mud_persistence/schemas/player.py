@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from mud_persistence.models import Position
 
@@ -25,8 +33,8 @@ class InventoryStack(BaseModel):
     item_name: Annotated[str, StringConstraints(min_length=1)]
     slot_type: Annotated[str, StringConstraints(min_length=1)]
     quantity: Annotated[int, Field(ge=1)]
-    metadata: dict[str, Any] | None = None
-    inner_container: dict[str, Any] | None = None
+    metadata: dict[str, JsonValue] | None = None
+    inner_container: dict[str, JsonValue] | None = None
 
 
 class EquippedStack(InventoryStack):
@@ -48,7 +56,7 @@ SAVED_FIELD_TYPES: dict[str, Any] = {
     "position": Position,
     "inventory": Inventory,
     "equipped": Equipped,
-    "status_effects": list[Any],
+    "status_effects": list[JsonValue],
     "is_admin": Annotated[bool, Field(strict=True)],
     "tutorial_instance_id": str | None,
     "last_active": AwareDatetime,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pydantic
@@ -65,8 +66,26 @@ def check_amount(value: Any, *, field: str, allow_negative: bool = False) -> int
         raise ValidationError(
             f"{field} must be a whole number, got {_shorten(value)}", field=field, value=value
         )
+    if abs(value) > MAX_AMOUNT:
+        raise ValidationError(
+            f"{field} must be at most {MAX_AMOUNT:,} in size, got {value}", field=field, value=value
+        )
     if value < 0 and not allow_negative:
         raise ValidationError(
             f"{field} must not be negative, got {value}", field=field, value=value
         )
     return value
+
+
+MAX_AMOUNT = 1_000_000_000  # counters are 32-bit columns; larger steps are certainly mistakes
+
+
+def check_time(value: Any, *, field: str) -> datetime | None:
+    """``value`` as an aware UTC time (a naive one is taken as UTC); None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            f"{field} must be a datetime, got {_shorten(value)}", field=field, value=value
+        )
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
