@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -28,6 +29,7 @@ from mud_persistence.models import (
     OwnerType,
 )
 from mud_persistence.repositories.item import new_instance_id
+from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.container import (
     DEFAULT_SLOT_TYPE,
     ContainerCreateParams,
@@ -139,9 +141,10 @@ class ContainerRepository:
         async with in_transaction():
             (container,) = await lock_containers([container_id])
             item = (
-                await ItemInstance.select_for_update(of=("item_instances",))
-                .select_related("prototype")
-                .get_or_none(item_instance_id=item_instance_id)
+                await ItemInstance.filter(item_instance_id=item_instance_id)
+                .select_for_update()
+                .only("item_instance_id")
+                .first()
             )
             if item is None:
                 raise NotFoundError("ItemInstance", item_instance_id)
@@ -150,7 +153,7 @@ class ContainerRepository:
                 raise ConflictError(
                     f"item {item_instance_id!r} is already in container {holder.container_id}"  # type: ignore[attr-defined]
                 )
-            slot = await free_slot(container, [item], position)
+            slot = await free_slot(container, [item_instance_id], position)
             await ContainerContent.create(
                 container_id=container_id, item_instance_id=item_instance_id, position=slot
             )
@@ -205,14 +208,12 @@ class ContainerRepository:
             )
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
-            slot = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
-            if not await slot.exists():
+            position = await free_slot(locked[target], [item_instance_id], None)
+            moved = await ContainerContent.filter(
+                container_id=source, item_instance_id=item_instance_id
+            ).update(container_id=target, position=position)
+            if not moved:
                 raise await not_in_container(item_instance_id, source)
-            item = await ItemInstance.get(item_instance_id=item_instance_id).select_related(
-                "prototype"
-            )
-            position = await free_slot(locked[target], [item], None)
-            await slot.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
             result = await self._read(target)
@@ -249,13 +250,15 @@ class ContainerRepository:
 
 
 async def lock_containers(container_ids: Iterable[uuid.UUID]) -> list[Container]:
-    """Lock the containers' rows, always in id order; NotFoundError if one is missing."""
-    locked = []
-    for container_id in sorted(set(container_ids)):
-        container = await Container.select_for_update().get_or_none(container_id=container_id)
-        if container is None:
-            raise NotFoundError("Container", container_id)
-        locked.append(container)
+    """Lock the containers' rows in one statement, always in id order (rows are locked as the
+    sorted scan returns them); NotFoundError if one is missing."""
+    wanted = sorted(set(container_ids))
+    locked = (
+        await Container.filter(container_id__in=wanted).order_by("container_id").select_for_update()
+    )
+    missing = set(wanted) - {container.container_id for container in locked}
+    if missing:
+        raise NotFoundError("Container", min(missing))
     return locked
 
 
@@ -269,38 +272,41 @@ async def hand_over(item_instance_id: str, owner_type: OwnerType, owner_id: str)
     )
 
 
-async def free_slot(container: Container, incoming: list[ItemInstance], wanted: int | None) -> int:
-    """A free position for ``incoming`` (the lowest, or ``wanted``); CapacityError if full."""
-    held = await ContainerContent.filter(container_id=container.container_id).select_related(
-        "item_instance__prototype"
-    )
-    if len(held) + len(incoming) > container.capacity_slots:
+async def free_slot(container: Container, incoming: list[str], wanted: int | None) -> int:
+    """A free position for the ``incoming`` item ids (the lowest, or ``wanted``); CapacityError
+    if the slots or the weight limit would be exceeded."""
+    held = ContainerContent.filter(container_id=container.container_id)
+    taken: set[int] = set(await held.values_list("position", flat=True))  # type: ignore[arg-type]
+    if len(taken) + len(incoming) > container.capacity_slots:
         raise CapacityError(
             f"container {container.container_id} is full ({container.capacity_slots} slots)"
         )
-    load = sum(weight_of(c.item_instance) for c in held) + sum(map(weight_of, incoming))
-    if container.weight_limit is not None and load > container.weight_limit:
-        raise CapacityError(
-            f"container {container.container_id} would hold {load:g} of its "
-            f"{container.weight_limit} weight limit"
+    if container.weight_limit is not None:
+        items = ItemInstance.filter(
+            Q(container_slot__container_id=container.container_id)
+            | Q(item_instance_id__in=incoming)
         )
-    taken = {c.position for c in held}
-    if wanted is not None:
-        if wanted >= container.capacity_slots:
-            raise ValidationError(
-                f"position {wanted} is outside the {container.capacity_slots} slots of "
-                f"container {container.container_id}",
-                field="position",
-                value=wanted,
+        load = sum(
+            row["quantity"] * row["prototype__weight"]
+            for row in await items.values("quantity", "prototype__weight")
+        )
+        if load > container.weight_limit:
+            raise CapacityError(
+                f"container {container.container_id} would hold {load:g} of its "
+                f"{container.weight_limit} weight limit"
             )
-        if wanted in taken:
-            raise ConflictError(f"position {wanted} of container {container.container_id} is taken")
-        return wanted
-    return min(set(range(container.capacity_slots)) - taken)
-
-
-def weight_of(item: ItemInstance) -> float:
-    return float(item.prototype.weight) * item.quantity
+    if wanted is None:
+        return min(set(range(container.capacity_slots)) - taken)
+    if wanted >= container.capacity_slots:
+        raise ValidationError(
+            f"position {wanted} is outside the {container.capacity_slots} slots of "
+            f"container {container.container_id}",
+            field="position",
+            value=wanted,
+        )
+    if wanted in taken:
+        raise ConflictError(f"position {wanted} of container {container.container_id} is taken")
+    return wanted
 
 
 async def not_in_container(item_instance_id: str, container_id: uuid.UUID) -> PersistenceError:
@@ -467,7 +473,7 @@ def as_item(row: dict[str, Any]) -> ContainerItem:
 def refusal(exc: IntegrityError) -> PersistenceError:
     """The layer's error for a rule the database enforced during a container change."""
     text = str(exc)
-    if "foreign key" in text.lower():
+    if is_foreign_key_error(exc):
         return ValidationError(
             f"the container names a player or item instance that does not exist ({text})"
         )

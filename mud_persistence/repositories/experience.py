@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from tortoise.expressions import Connector, F
-from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.events import (
@@ -45,10 +44,9 @@ class ExperienceRepository:
         # The level follows the new total in the same statement (curve: xp // xp_per_level + 1).
         per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
         new_level = combine(per_level, Connector.add, 1)
-        async with in_transaction():
-            before, after = await update_counters(
-                player_id, {"experience_points": new_xp, "level": new_level}, XP_FIELDS
-            )
+        before, after = await update_counters(
+            player_id, {"experience_points": new_xp, "level": new_level}, XP_FIELDS
+        )
         award = XPAward(
             player_id=player_id,
             amount=after["experience_points"] - before["experience_points"],
@@ -99,8 +97,7 @@ class ExperienceRepository:
         player_id = as_uuid(player_id, field="player_id")
         _, low, high = STAT_COLUMNS[field]
         new_value = clamp(combine(F(field), Connector.add, delta), low, high)
-        async with in_transaction():
-            before, after = await update_counters(player_id, {field: new_value}, (field,))
+        before, after = await update_counters(player_id, {field: new_value}, (field,))
         if player is not None:
             refresh(player, after)
         await publish_safely(

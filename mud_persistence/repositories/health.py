@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from tortoise.expressions import Connector, F
-from tortoise.transactions import in_transaction
 
 from mud_persistence.events import EventBus, PlayerDPUpdated, publish_safely
 from mud_persistence.models import Player
@@ -54,8 +53,7 @@ class HealthRepository:
         new_dp = clamp(
             combine(F("current_dp"), connector, amount), self._settings.dp_floor, effective_max_dp()
         )
-        async with in_transaction():
-            before, after = await update_counters(player_id, {"current_dp": new_dp}, WATCHED)
+        before, after = await update_counters(player_id, {"current_dp": new_dp}, WATCHED)
         if player is not None:
             refresh(player, {"current_dp": after["current_dp"]})
         await publish_safely(

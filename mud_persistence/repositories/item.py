@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import ConflictError, ValidationError
 from mud_persistence.models import ContainerContent, ItemInstance, ItemPrototype
+from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.item import ItemInstanceCreate, ItemPrototypeSeed, ItemPrototypeSeeds
 from mud_persistence.schemas.validation import validate
 from mud_persistence.settings import DATA_DIR
@@ -23,10 +24,6 @@ BUNDLED_PROTOTYPES = DATA_DIR / "item_prototypes.json"
 def new_instance_id() -> str:
     """A fresh item instance id; never a prototype id."""
     return f"inst_{uuid.uuid4().hex}"
-
-
-def is_foreign_key_error(exc: IntegrityError) -> bool:
-    return "foreign key" in str(exc).lower()
 
 
 class ItemRepository:

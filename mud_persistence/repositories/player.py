@@ -21,7 +21,7 @@ from mud_persistence.errors import (
 )
 from mud_persistence.models import PLAYER_NAME_INDEX, ContainerContent, ItemInstance, Player
 from mud_persistence.models.player import STAT_RANGES, check_stat
-from mud_persistence.repositories.sql import CompiledQuery
+from mud_persistence.repositories.sql import CompiledQuery, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
 from mud_persistence.schemas.validation import as_uuid, check_time, validate, validate_value
 from mud_persistence.settings import PersistenceSettings
@@ -213,7 +213,7 @@ def refusal(exc: IntegrityError, player: Player) -> PersistenceError:
         return ConflictError(
             f"the name {player.name!r} is taken by an active player (names ignore letter case)"
         )
-    if "foreign key" in text.lower():
+    if is_foreign_key_error(exc):
         return ValidationError(
             f"profession_id {player.profession_id!r} names no profession",  # type: ignore[attr-defined]
             field="profession_id",

@@ -56,6 +56,11 @@ def clamp(value: Any, low: Any, high: Any) -> Any:
     return value
 
 
+def is_foreign_key_error(exc: Exception) -> bool:
+    """Whether the database refused a write for naming a row that does not exist."""
+    return "foreign key" in str(exc).lower()  # PostgreSQL and SQLite both say so
+
+
 def combine(left: Any, connector: Connector, right: Any) -> CombinedExpression:
     """``left <connector> right`` as an SQL expression (Tortoise only combines F() directly)."""
     return CombinedExpression(
