@@ -7,7 +7,6 @@ import logging
 import random
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -19,6 +18,7 @@ from mud_persistence import (
     ValidationError,
 )
 from mud_persistence.schemas.container import ContainerData
+from tests.query_counter import counting_queries
 
 ITEM_KINDS = ["weapon.knife.rusted", "consumable.bandage", "misc.coin.silver", "ammo.38.box"]
 
@@ -176,28 +176,8 @@ async def test_concurrent_adds_fill_exactly_the_free_slots(
     assert sorted(item.position for item in stored.items) == [0, 1, 2, 3, 4]
 
 
-class QueryCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-@pytest.fixture
-def queries() -> Iterator[QueryCounter]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    yield counter
-    logger.removeHandler(counter)
-    logger.setLevel(level)
-
-
 async def test_listing_a_room_takes_the_same_queries_for_2_or_25_containers(
-    world: AsyncPersistenceLayer, queries: QueryCounter
+    world: AsyncPersistenceLayer,
 ) -> None:
     counts = {}
     for room, size in [("small_room", 2), ("big_room", 25)]:
@@ -205,8 +185,8 @@ async def test_listing_a_room_takes_the_same_queries_for_2_or_25_containers(
             await world.create_container(
                 "environment", room_id=room, items=[{"item_id": "consumable.bandage"}] * 3
             )
-        queries.count = 0
-        listed = await world.get_containers_by_room_id(room)
+        with counting_queries() as queries:
+            listed = await world.get_containers_by_room_id(room)
         counts[size] = queries.count
         assert len(listed) == size and all(len(c.items) == 3 for c in listed)
     assert counts[2] == counts[25] == 2
