@@ -1,74 +1,129 @@
-"""The mud-persistence command line: schema upgrade, status, and the demo."""
+"""The mud-persistence command line: demo, upgrade, status, seed and bench."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from mud_persistence.demo import run_demo
 from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DB_HELP = (
+    "database URL: postgres://user:password@host:port/name or sqlite://path "
+    "(default: $DATABASE_URL, else the SQLite file mud_persistence.sqlite3)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mud-persistence",
-        description="Manage the database of a MUD game server's persistence layer.",
+        description="The persistence layer of a MUD game server: try it, migrate it, seed it.",
+        epilog="Exit codes: 0 done, 1 failed (the reason is printed), 2 bad command line.",
     )
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL: postgres://user:password@host:port/name or sqlite://path "
-        "(default: $DATABASE_URL, else the SQLite file mud_persistence.sqlite3)",
-    )
+    database.add_argument("--db", metavar="URL", help=DB_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
-        "upgrade", parents=[database], help="apply pending migrations (SQLite: create the schema)"
+        "demo",
+        parents=[database],
+        help="play a scripted game session and check every invariant",
+        description="Migrate the database, seed it, then play a session with hundreds of "
+        "concurrent hits, XP awards, a death, a concurrent looting and a decay sweep; end with "
+        "a summary of operations and invariants. Exits 1 if an invariant does not hold.",
     )
-    commands.add_parser("status", parents=[database], help="list applied and pending migrations")
     commands.add_parser(
-        "demo", parents=[database], help="build the demo database and show its schema status"
+        "upgrade",
+        parents=[database],
+        help="apply pending migrations (SQLite: create the schema)",
+        description="Apply every pending Aerich migration, as `aerich upgrade` does.",
+    )
+    commands.add_parser(
+        "status",
+        parents=[database],
+        help="list applied and pending migrations",
+        description="List the migrations the database has applied and those still pending.",
+    )
+    seed = commands.add_parser(
+        "seed",
+        parents=[database],
+        help="load professions and item prototypes",
+        description="Insert or update professions (by name) and item prototypes (by id), from "
+        "the bundled files or your own JSON files. The schema must be current.",
+    )
+    seed.add_argument("--professions", type=Path, metavar="FILE", help="a JSON list of professions")
+    seed.add_argument("--prototypes", type=Path, metavar="FILE", help="a JSON list of prototypes")
+    commands.add_parser(
+        "bench",
+        help="run the benchmark (from a checkout of the repository)",
+        description="Run `python -m bench.run` with any further arguments "
+        "(for example --rounds 3 --operations damage_player); `make bench` runs it in full.",
     )
     return parser
 
 
-async def _upgrade(layer: AsyncPersistenceLayer) -> None:
+async def upgrade(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
     applied = await layer.upgrade()
     print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {name}" for name in applied))
+    return EXIT_OK
 
 
-async def _status(layer: AsyncPersistenceLayer) -> None:
-    status = await layer.migration_status()
+async def status(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    current = await layer.migration_status()
     print(f"database: {layer.settings.describe_database()}")
-    for name in status.applied:
+    for name in current.applied:
         print(f"  applied  {name}")
-    for name in status.pending:
+    for name in current.pending:
         print(f"  pending  {name}")
-    print("schema is current" if status.is_current else "schema is behind: run `upgrade`")
+    print("schema is current" if current.is_current else "schema is behind: run `upgrade`")
+    return EXIT_OK
 
 
-async def _demo(layer: AsyncPersistenceLayer) -> None:
-    await _upgrade(layer)
-    await _status(layer)
+async def seed(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    async with layer:
+        professions = await layer.seed_professions(args.professions)
+        prototypes = await layer.seed_item_prototypes(args.prototypes)
+    print(f"seeded {professions} profession(s) and {prototypes} item prototype(s)")
+    return EXIT_OK
 
 
-COMMANDS = {"upgrade": _upgrade, "status": _status, "demo": _demo}
+async def demo(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    return EXIT_OK if await run_demo(layer.settings.database_url) else EXIT_FAILED
+
+
+def bench(arguments: list[str]) -> int:
+    if importlib.util.find_spec("bench.run") is None:
+        print("mud-persistence bench: run it from a checkout of the repository", file=sys.stderr)
+        return EXIT_FAILED
+    return subprocess.call([sys.executable, "-m", "bench.run", *arguments])
+
+
+COMMANDS = {"upgrade": upgrade, "status": status, "seed": seed, "demo": demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        return bench(extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings = load_settings(database_url=args.db) if args.db else load_settings()
-        asyncio.run(COMMANDS[args.command](AsyncPersistenceLayer(settings=settings)))
+        layer = AsyncPersistenceLayer(settings=settings)
+        return asyncio.run(COMMANDS[args.command](layer, args))
     except PersistenceError as exc:
         print(f"mud-persistence {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
