@@ -19,13 +19,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.contenders.facade import FacadeContender
-from bench.contenders.legacy_psycopg2 import LegacyPsycopg2Contender
-from bench.contenders.raw_asyncpg import RawAsyncpgContender
-from bench.contenders.sqlalchemy_orm import SqlAlchemyContender
 from bench.world import ROOM, World, create_world, drop_world
 
-CONTENDERS = [FacadeContender, RawAsyncpgContender, SqlAlchemyContender, LegacyPsycopg2Contender]
+CONTENDERS = ("facade", "raw_asyncpg", "sqlalchemy", "legacy_psycopg2")
 OPERATIONS = [
     "get_player_by_id",
     "get_player_by_name",
@@ -79,9 +75,25 @@ async def measure(
     return done / (time.perf_counter() - started)
 
 
+def contender_classes() -> list[Any]:
+    """Imported here, so that --help and bad arguments need none of the bench extra."""
+    try:
+        from bench.contenders.facade import FacadeContender
+        from bench.contenders.legacy_psycopg2 import LegacyPsycopg2Contender
+        from bench.contenders.raw_asyncpg import RawAsyncpgContender
+        from bench.contenders.sqlalchemy_orm import SqlAlchemyContender
+    except ImportError as exc:
+        raise SystemExit(
+            f"the benchmark needs the bench extra ({exc.name} is missing): run `make bench`, "
+            'or pip install -e ".[bench]"'
+        ) from None
+    return [FacadeContender, RawAsyncpgContender, SqlAlchemyContender, LegacyPsycopg2Contender]
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    kinds = contender_classes()
     world = await create_world(args.server_url, max(args.concurrency))
-    contenders = [kind(world.url, args.pool) for kind in CONTENDERS]
+    contenders = [kind(world.url, args.pool) for kind in kinds]
     samples: dict[tuple[str, int, str], list[float]] = defaultdict(list)
     try:
         for contender in contenders:
@@ -112,8 +124,8 @@ def summarize(
     for operation in args.operations:
         for concurrency in args.concurrency:
             median = {
-                c.name: statistics.median(samples[(operation, concurrency, c.name)])
-                for c in CONTENDERS
+                name: statistics.median(samples[(operation, concurrency, name)])
+                for name in CONTENDERS
             }
             rows.append(
                 {
