@@ -453,12 +453,12 @@ async def with_items(containers: QuerySet[Container]) -> list[ContainerData]:
     )
     for content in await contents:
         items[content["container_id"]].append(as_item(content))
-    return [ContainerData.model_construct(**row, items=items[row["container_id"]]) for row in rows]
+    return [ContainerData(**row, items=items[row["container_id"]]) for row in rows]
 
 
 def as_item(row: dict[str, Any]) -> ContainerItem:
     metadata = row["metadata"]
-    return ContainerItem.model_construct(
+    return ContainerItem(
         item_instance_id=row["item_instance_id"],
         item_id=row["item_id"],
         item_name=row["custom_name"] or row["prototype_name"],
