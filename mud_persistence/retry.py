@@ -13,6 +13,7 @@ from typing import TypeVar
 import asyncpg
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
+from mud_persistence.backend import PoolExhaustedError
 from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.settings import PersistenceSettings
 
@@ -49,6 +50,8 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
 
 def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     """Whether running the operation again is safe and may succeed."""
+    if isinstance(exc, PoolExhaustedError):
+        return False  # it already waited the whole acquire timeout
     if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True  # asyncpg refused before sending anything
     if isinstance(exc, NOT_SENT + ROLLED_BACK):

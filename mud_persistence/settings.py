@@ -49,6 +49,12 @@ class PersistenceSettings(BaseSettings):
     connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to wait for a new connection before giving up."
     )
+    acquire_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds an operation waits for a free connection."
+    )
+    statement_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds the server lets one statement run (0: no limit)."
+    )
     retry_attempts: int = Field(
         default=3, ge=1, description="Tries for an operation that failed on a transient error."
     )
@@ -146,9 +152,15 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     """The Tortoise ORM config dict for these settings, Aerich's model app included."""
     connection = expand_db_url(settings.database_url)
     if settings.dialect == "postgres":
-        connection["credentials"].setdefault("minsize", settings.pool_min_size)
-        connection["credentials"].setdefault("maxsize", settings.pool_max_size)
-        connection["credentials"].setdefault("timeout", settings.connect_timeout)
+        connection["engine"] = "mud_persistence.backend"
+        credentials = connection["credentials"]
+        credentials.setdefault("minsize", settings.pool_min_size)
+        credentials.setdefault("maxsize", settings.pool_max_size)
+        credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["acquire_timeout"] = settings.acquire_timeout
+        if settings.statement_timeout:
+            milliseconds = str(int(settings.statement_timeout * 1000))
+            credentials["server_settings"] = {"statement_timeout": milliseconds}
     return {
         "connections": {settings.connection_name: connection},
         "apps": {

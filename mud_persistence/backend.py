@@ -1,0 +1,44 @@
+"""Tortoise's asyncpg backend, with a pool that gives up waiting for a free connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+
+class PoolExhaustedError(TimeoutError):
+    """No connection became free within the acquire timeout; nothing was sent."""
+
+
+class TimedPool(asyncpg.Pool):  # type: ignore[misc]
+    """An asyncpg pool whose acquire() waits at most ``acquire_timeout`` seconds."""
+
+    def __init__(self, *args: Any, acquire_timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=timeout if timeout is not None else self._acquire_timeout)
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
+        try:
+            return await super()._acquire(timeout)
+        except TimeoutError as exc:
+            raise PoolExhaustedError(
+                f"could not get a database connection within {timeout:g} s (all "
+                f"{self.get_max_size()} of the pool are busy, or the server is slow to accept)"
+            ) from exc
+
+
+class TimedAsyncpgClient(AsyncpgDBClient):
+    async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
+        # asyncpg.create_pool's own defaults, which Pool itself does not have
+        kwargs.setdefault("max_queries", 50000)
+        kwargs.setdefault("max_inactive_connection_lifetime", 300.0)
+        kwargs.setdefault("record_class", asyncpg.Record)
+        return await TimedPool(None, **kwargs)
+
+
+client_class = TimedAsyncpgClient
