@@ -39,6 +39,7 @@ MAYBE_SENT: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.AdminShutdownError,
+    asyncpg.InternalClientError,  # seen when a backend is killed mid-statement
 )
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     *MAYBE_SENT,

@@ -11,7 +11,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     StringConstraints,
     field_validator,
     model_validator,
@@ -19,7 +18,7 @@ from pydantic import (
 
 from mud_persistence.models import DEFAULT_CAPACITY, MAX_CAPACITY, LockState, SourceType
 from mud_persistence.schemas.item import ItemInstanceId, PrototypeId
-from mud_persistence.schemas.validation import check_time
+from mud_persistence.schemas.validation import JsonObject, Text, check_time
 
 DEFAULT_SLOT_TYPE = "backpack"
 
@@ -34,12 +33,12 @@ class ContainerItemInput(BaseModel):
 
     item_instance_id: ItemInstanceId | None = None
     item_id: PrototypeId = Field(validation_alias=AliasChoices("item_id", "prototype_id"))
-    item_name: str | None = None
+    item_name: Text | None = None
     quantity: Annotated[int, Field(ge=1, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     position: Annotated[int, Field(ge=0, lt=MAX_CAPACITY, strict=True)] | None = None
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    slot_type: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    metadata: JsonObject = Field(default_factory=dict)
+    slot_type: Annotated[Text, StringConstraints(min_length=1, max_length=50)] | None = None
 
 
 def check_item_list(items: list[ContainerItemInput]) -> list[ContainerItemInput]:
@@ -63,7 +62,7 @@ class ContainerCreateParams(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     source_type: SourceType
-    room_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    room_id: Annotated[Text, StringConstraints(min_length=1, max_length=255)] | None = None
     entity_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
     lock_state: LockState = LockState.UNLOCKED
@@ -71,7 +70,7 @@ class ContainerCreateParams(BaseModel):
     weight_limit: Annotated[int, Field(gt=0, strict=True)] | None = None
     decay_at: datetime | None = None
     allowed_roles: list[str] = Field(default_factory=list)
-    metadata: dict[str, JsonValue] = Field(
+    metadata: JsonObject = Field(
         default_factory=dict, validation_alias=AliasChoices("metadata", "metadata_json")
     )
     container_item_instance_id: ItemInstanceId | None = None
@@ -115,7 +114,7 @@ class ContainerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lock_state: LockState | None = None
-    metadata: dict[str, JsonValue] | None = None
+    metadata: JsonObject | None = None
 
 
 class ContainerItem(BaseModel):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mud_persistence.models import OwnerType
+from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
-ItemInstanceId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-PrototypeId = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+ItemInstanceId = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+PrototypeId = Annotated[Text, StringConstraints(min_length=1, max_length=120)]
 
 
 class ItemPrototypeSeed(BaseModel):
@@ -18,19 +19,19 @@ class ItemPrototypeSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prototype_id: PrototypeId
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    item_type: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    short_description: str = ""
-    long_description: str = ""
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
+    item_type: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    short_description: Text = ""
+    long_description: Text = ""
     weight: Annotated[float, Field(ge=0)] = 0.0
     base_value: Annotated[int, Field(ge=0)] = 0
     durability: Annotated[int, Field(ge=0)] | None = None
-    flags: list[JsonValue] = Field(default_factory=list)
+    flags: JsonList = Field(default_factory=list)
     wear_slots: list[str] = Field(default_factory=list)
-    stacking_rules: dict[str, JsonValue] = Field(default_factory=dict)
-    usage_restrictions: dict[str, JsonValue] = Field(default_factory=dict)
-    effect_components: list[JsonValue] = Field(default_factory=list)
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    stacking_rules: JsonObject = Field(default_factory=dict)
+    usage_restrictions: JsonObject = Field(default_factory=dict)
+    effect_components: JsonList = Field(default_factory=list)
+    metadata: JsonObject = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
 
 
@@ -44,17 +45,17 @@ class ItemInstanceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     owner_type: OwnerType = OwnerType.ROOM
-    owner_id: Annotated[str, StringConstraints(max_length=255)] | None = None
-    location_context: Annotated[str, StringConstraints(max_length=255)] | None = None
+    owner_id: Annotated[Text, StringConstraints(max_length=255)] | None = None
+    location_context: Annotated[Text, StringConstraints(max_length=255)] | None = None
     quantity: Annotated[int, Field(ge=1, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
-    flags_override: list[JsonValue] = Field(default_factory=list)
-    binding_state: Annotated[str, StringConstraints(max_length=50)] | None = None
-    attunement_state: dict[str, JsonValue] = Field(default_factory=dict)
-    custom_name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    origin_source: Annotated[str, StringConstraints(max_length=255)] | None = None
-    origin_metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    flags_override: JsonList = Field(default_factory=list)
+    binding_state: Annotated[Text, StringConstraints(max_length=50)] | None = None
+    attunement_state: JsonObject = Field(default_factory=dict)
+    custom_name: Annotated[Text, StringConstraints(max_length=255)] | None = None
+    metadata: JsonObject = Field(default_factory=dict)
+    origin_source: Annotated[Text, StringConstraints(max_length=255)] | None = None
+    origin_metadata: JsonObject = Field(default_factory=dict)
 
 
 class ItemInstanceCreate(ItemInstanceOptions):

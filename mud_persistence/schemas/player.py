@@ -10,18 +10,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     StringConstraints,
     TypeAdapter,
 )
 
 from mud_persistence.models import Position
+from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
 MAX_INVENTORY_STACKS = 20
 SLOT_NAME = r"^[a-z_][a-z0-9_]*$"
 
-PlayerName = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"\S")]
-RoomId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+PlayerName = Annotated[Text, StringConstraints(min_length=1, max_length=50, pattern=r"\S")]
+RoomId = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
 
 
 class InventoryStack(BaseModel):
@@ -29,12 +29,12 @@ class InventoryStack(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
 
-    item_id: Annotated[str, StringConstraints(min_length=1)]
-    item_name: Annotated[str, StringConstraints(min_length=1)]
-    slot_type: Annotated[str, StringConstraints(min_length=1)]
+    item_id: Annotated[Text, StringConstraints(min_length=1)]
+    item_name: Annotated[Text, StringConstraints(min_length=1)]
+    slot_type: Annotated[Text, StringConstraints(min_length=1)]
     quantity: Annotated[int, Field(ge=1)]
-    metadata: dict[str, JsonValue] | None = None
-    inner_container: dict[str, JsonValue] | None = None
+    metadata: JsonObject | None = None
+    inner_container: JsonObject | None = None
 
 
 class EquippedStack(InventoryStack):
@@ -42,7 +42,7 @@ class EquippedStack(InventoryStack):
 
 
 Inventory = Annotated[list[InventoryStack], Field(max_length=MAX_INVENTORY_STACKS)]
-Equipped = dict[Annotated[str, StringConstraints(pattern=SLOT_NAME)], EquippedStack]
+Equipped = dict[Annotated[Text, StringConstraints(pattern=SLOT_NAME)], EquippedStack]
 
 
 # The non-stat fields save_player may write, each checked when it changed.
@@ -56,7 +56,7 @@ SAVED_FIELD_TYPES: dict[str, Any] = {
     "position": Position,
     "inventory": Inventory,
     "equipped": Equipped,
-    "status_effects": list[JsonValue],
+    "status_effects": JsonList,
     "is_admin": Annotated[bool, Field(strict=True)],
     "tutorial_instance_id": str | None,
     "last_active": AwareDatetime,

@@ -6,15 +6,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mud_persistence.schemas.validation import Text
+
 
 class ProfessionSeed(BaseModel):
     """One profession as the bundled JSON (or a game's own) describes it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    description: str = ""
-    flavor_text: str = ""
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    description: Text = ""
+    flavor_text: Text = ""
     stat_requirements: dict[str, Any] = Field(default_factory=dict)
     stat_modifiers: list[Any] = Field(default_factory=list)
     skill_modifiers: list[Any] = Field(default_factory=list)

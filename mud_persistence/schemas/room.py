@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mud_persistence.schemas.validation import Text
+
 INSTANCED_ROOM_PREFIX = "instance_"
 
 
@@ -14,9 +16,9 @@ class Room(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    name: str
-    description: str = ""
+    id: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
+    name: Text
+    description: Text = ""
     zone: str = ""
     sub_zone: str = ""
     environment: str = ""

@@ -4,13 +4,36 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pydantic
+from pydantic import AfterValidator, JsonValue
 
 from mud_persistence.errors import ValidationError
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+J = TypeVar("J")
+
+
+def without_nul(value: J) -> J:
+    """``value`` if no text in it holds a NUL character, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text cannot contain NUL characters (\\x00)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            without_nul(key)
+            without_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            without_nul(item)
+    return value
+
+
+# Input types every schema uses for text and JSON: what PostgreSQL and SQLite both store as is.
+Text = Annotated[str, AfterValidator(without_nul)]
+JsonObject = Annotated[dict[str, JsonValue], AfterValidator(without_nul)]
+JsonList = Annotated[list[JsonValue], AfterValidator(without_nul)]
 
 
 def validate(schema: type[M], data: Any, *, what: str) -> M:
