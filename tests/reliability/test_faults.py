@@ -74,7 +74,7 @@ async def test_an_exhausted_pool_is_a_clear_error_not_a_hang(
         await raw.execute("SELECT 1 FROM players WHERE player_id = $1 FOR UPDATE", player.player_id)
         blocked = asyncio.create_task(layer.damage_player(player, 1))  # holds the only connection
         await asyncio.sleep(0.1)
-        with pytest.raises(DatabaseError, match="could not get a database connection within 0.3"):
+        with pytest.raises(DatabaseError, match=r"could not get a database connection within 0\.3"):
             await layer.get_player_by_id(player.player_id)
     assert await blocked == 19  # the lock is gone: the first call completes
     await layer.close()
