@@ -35,7 +35,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --write-docs
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

@@ -242,8 +242,9 @@ def chart(report: dict[str, Any], path: Path) -> None:
             )
         if target:
             axis.axhline(target, color="red", linestyle="--", label=f"target {target}")
+        operations = list(dict.fromkeys(r["operation"] for r in report["results"]))
         axis.set_xticks(
-            [i + 0.2 for i in range(len(OPERATIONS))], OPERATIONS, rotation=40, ha="right"
+            [i + 0.2 for i in range(len(operations))], operations, rotation=40, ha="right"
         )
         axis.set_title(title)
         axis.legend()
@@ -299,10 +300,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
     parser.add_argument("--pool", type=int, default=10)
     parser.add_argument("--operations", nargs="+", default=OPERATIONS, choices=OPERATIONS)
-    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "performance.json")
-    parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "performance.png")
-    parser.add_argument("--report", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="write the report, figures and chart to docs/ (make bench does); "
+        "otherwise they go to bench/results/",
+    )
     args = parser.parse_args()
+    out = ROOT / ("docs" if args.write_docs else "bench/results")
+    args.json, args.chart, args.report = (
+        out / "performance.json",
+        out / "performance.png",
+        out / "performance.md",
+    )
     report = asyncio.run(run(args))
     write_report(report, args)
     print(table(report))

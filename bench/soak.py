@@ -34,11 +34,11 @@ async def soak(args: argparse.Namespace) -> int:
     world = await create_world(args.server_url, 0)
     settings = PersistenceSettings(database_url=world.url, pool_max_size=10)
     layer = AsyncPersistenceLayer(settings=settings)
-    await layer.connect()
     latencies: dict[str, list[float]] = defaultdict(list)
     outcomes: Counter[str] = Counter()
     xp_awarded = 0
     try:
+        await layer.connect()
         await layer.seed_item_prototypes()
         players = [
             await layer.create_player(name=f"Soak {n}", user_id=uuid.uuid4())

@@ -48,8 +48,8 @@ async def create_world(server_url: str, workers: int) -> World:
     await admin.close()
     world = World(url=database_url(server_url, name))
     layer = AsyncPersistenceLayer(world.url)
-    await layer.connect(migrate=True)
     try:
+        await layer.connect(migrate=True)
         await layer.seed_item_prototypes()
         for n in range(workers):
             player = await layer.create_player(
@@ -73,8 +73,11 @@ async def create_world(server_url: str, workers: int) -> World:
                 room_id=ROOM,
                 items=[{"item_id": "consumable.bandage"}] * ITEMS_PER_CONTAINER,
             )
-    finally:
+    except BaseException:
         await layer.close()
+        await drop_world(server_url, world)
+        raise
+    await layer.close()
     return world
 
 

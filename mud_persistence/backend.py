@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import asyncpg
@@ -10,6 +11,10 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 class PoolExhaustedError(TimeoutError):
     """No connection became free within the acquire timeout; nothing was sent."""
+
+
+class ConnectTimeoutError(ConnectionError):
+    """Opening a new pooled connection timed out; nothing was sent."""
 
 
 class TimedPool(asyncpg.Pool):  # type: ignore[misc]
@@ -23,12 +28,17 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         return super().acquire(timeout=timeout if timeout is not None else self._acquire_timeout)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
+        started = time.monotonic()
         try:
             return await super()._acquire(timeout)
         except TimeoutError as exc:
+            if timeout is None or time.monotonic() - started < timeout * 0.95:
+                raise ConnectTimeoutError(
+                    f"opening a new database connection timed out: {exc}"
+                ) from exc
             raise PoolExhaustedError(
-                f"could not get a database connection within {timeout:g} s (all "
-                f"{self.get_max_size()} of the pool are busy, or the server is slow to accept)"
+                f"could not get a database connection within {timeout:g} s "
+                f"(all {self.get_max_size()} of the pool are busy)"
             ) from exc
 
 

@@ -16,6 +16,7 @@ from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CHECKOUT = Path(__file__).resolve().parent.parent
 DB_HELP = (
     "database URL: postgres://user:password@host:port/name or sqlite://path "
     "(default: $DATABASE_URL, else the SQLite file mud_persistence.sqlite3)"
@@ -99,7 +100,11 @@ async def demo(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
 
 
 def bench(arguments: list[str]) -> int:
-    if importlib.util.find_spec("bench.run") is None:
+    try:
+        found = importlib.util.find_spec("bench.run")
+    except ModuleNotFoundError:
+        found = None
+    if found is None or found.origin is None or not found.origin.startswith(str(CHECKOUT)):
         print("mud-persistence bench: run it from a checkout of the repository", file=sys.stderr)
         return EXIT_FAILED
     return subprocess.call([sys.executable, "-m", "bench.run", *arguments])

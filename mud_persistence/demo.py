@@ -118,9 +118,10 @@ async def combat_round(
         f"every hit and heal succeeded and was announced once ({len(events)} events)",
         not any(isinstance(r, BaseException) for r in results) and len(events) == len(calls),
     )
+    floor, maximum = layer.settings.dp_floor, {p.player_id: p.effective_max_dp for p in party}
     report.check(
-        "DP stayed within [0, max]",
-        all(0 <= p.current_dp <= p.effective_max_dp for p in stored.values()),
+        f"DP never left [{floor}, max] (every event checked)",
+        all(floor <= e.new_dp <= maximum[e.player_id] for e in events),
     )
 
 
@@ -140,9 +141,10 @@ async def experience(
     report.check(
         f"XP conserved: {total} == {AWARDS} x {XP_PER_AWARD}", total == AWARDS * XP_PER_AWARD
     )
+    per_level = layer.settings.xp_per_level
     report.check(
-        "every level matches its XP (xp // 100 + 1)",
-        all(p.level == p.experience_points // 100 + 1 for p in stored.values()),
+        f"every level matches its XP (xp // {per_level} + 1)",
+        all(p.level == p.experience_points // per_level + 1 for p in stored.values()),
     )
     awarded = sum(1 for e in bus.events if isinstance(e, PlayerXPAwarded))
     report.check(f"{awarded} XP events for {AWARDS} awards", awarded == AWARDS)
@@ -211,9 +213,10 @@ async def decay_sweep(layer: AsyncPersistenceLayer, report: Report, corpse: Any)
     report.operations["delete_container"] += len(decayed)
     leftovers = [item.item_instance_id for item in corpse.items]
     orphans = [i for i in leftovers if await layer.item_instance_exists(i)]
+    gone = await layer.get_container(corpse.container_id) is None
     report.check(
         f"the decayed corpse and its {len(leftovers)} unlooted items are gone (no orphans)",
-        bool(decayed) and not orphans,
+        bool(decayed) and gone and not orphans,
     )
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 import asyncpg
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
-from mud_persistence.backend import PoolExhaustedError
+from mud_persistence.backend import ConnectTimeoutError, PoolExhaustedError
 from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.settings import PersistenceSettings
 
@@ -26,6 +26,7 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     DBConnectionError,
+    ConnectTimeoutError,
 )
 # The server rolled the whole transaction back: retrying the unit of work is safe.
 ROLLED_BACK: tuple[type[BaseException], ...] = (

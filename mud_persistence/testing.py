@@ -4,6 +4,7 @@ Enable it in your ``conftest.py``::
 
     pytest_plugins = ["mud_persistence.testing"]
 
+    @pytest.mark.asyncio  # or asyncio_mode = "auto" in your pytest configuration
     async def test_hits_hurt(persistence):
         player = await persistence.create_player(name="Armitage", user_id=uuid.uuid4())
         assert await persistence.damage_player(player, 5) == 15
@@ -84,7 +85,11 @@ async def create_database(server_url: str, *, migrate: bool = True) -> str:
         await admin.close()
     url = with_database(server_url, name)
     if migrate:
-        await AsyncPersistenceLayer(url).upgrade()
+        try:
+            await AsyncPersistenceLayer(url).upgrade()
+        except BaseException:
+            await drop_database(server_url, url)
+            raise
     return url
 
 

@@ -70,7 +70,7 @@ class Container(Base):
 
 
 def _max_dp() -> Any:
-    return func.coalesce(Player.max_dp, func.greatest(20, (Player.constitution + Player.size) / 5))
+    return func.coalesce(Player.max_dp, func.greatest(20, (Player.constitution + Player.size) // 5))
 
 
 class SqlAlchemyContender:
@@ -131,7 +131,7 @@ class SqlAlchemyContender:
                     .where(Player.player_id == player_id)
                     .values(
                         experience_points=Player.experience_points + 1,
-                        level=(Player.experience_points + 1) / XP_PER_LEVEL + 1,
+                        level=(Player.experience_points + 1) // XP_PER_LEVEL + 1,
                     )
                     .returning(Player.experience_points, Player.level)
                 )
@@ -178,8 +178,11 @@ class SqlAlchemyContender:
                     select(Content.position).where(Content.container_id == target)
                 )
             )
+            if len(taken) >= capacity[target]:
+                raise OverflowError(target)
             slot.container_id = target
             slot.position = min(set(range(capacity[target])) - taken)
+            slot.instance.owner_type = "container"
             slot.instance.owner_id = str(target)
             await session.execute(
                 update(Container)

@@ -40,7 +40,13 @@ from mud_persistence.schemas.container import (
     ContainerItemsInput,
     ContainerUpdate,
 )
-from mud_persistence.schemas.validation import as_uuid, check_amount, check_time, validate
+from mud_persistence.schemas.validation import (
+    as_uuid,
+    check_amount,
+    check_text,
+    check_time,
+    validate,
+)
 
 
 class ContainerRepository:
@@ -56,6 +62,7 @@ class ContainerRepository:
         return found[0] if found else None
 
     async def in_room(self, room_id: str) -> list[ContainerData]:
+        room_id = check_text(room_id, field="room_id")
         return await with_items(Container.filter(room_id=room_id).order_by("created_at"))
 
     async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:

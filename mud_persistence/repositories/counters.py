@@ -45,7 +45,9 @@ async def _update_returning_old_and_new(
     update._choose_db_if_not_chosen()
     update._make_query()
     sql, values = update.query.get_parameterized_sql()
-    set_clause, where = sql.split(" WHERE ", 1)
+    if sql.count(" WHERE ") != 1:  # the SET expressions must not hold a WHERE of their own
+        raise AssertionError(f"cannot wrap this UPDATE in a locking CTE: {sql}")
+    set_clause, where = sql.split(" WHERE ")
     old_columns = ", ".join(f'"{name}" AS "old_{name}"' for name in watched)
     returning = ", ".join(
         f'old."old_{name}", "players"."{name}" AS "new_{name}"' for name in watched

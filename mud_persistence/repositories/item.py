@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from mud_persistence.errors import ConflictError, ValidationError
 from mud_persistence.models import ContainerContent, ItemInstance, ItemPrototype
 from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.item import ItemInstanceCreate, ItemPrototypeSeed, ItemPrototypeSeeds
-from mud_persistence.schemas.validation import validate
+from mud_persistence.schemas.validation import check_text, read_json_file, validate
 from mud_persistence.settings import DATA_DIR
 
 BUNDLED_PROTOTYPES = DATA_DIR / "item_prototypes.json"
@@ -30,7 +29,7 @@ class ItemRepository:
     async def seed_prototypes(self, source: Path | list[dict[str, Any]] | None = None) -> int:
         """Insert or update item prototypes by id, in one transaction; return how many."""
         if source is None or isinstance(source, Path):
-            source = json.loads((source or BUNDLED_PROTOTYPES).read_text(encoding="utf-8"))
+            source = read_json_file(source or BUNDLED_PROTOTYPES, what="item prototypes")
         seeds = validate(ItemPrototypeSeeds, {"prototypes": source}, what="item prototype")
         fields = set(ItemPrototypeSeed.model_fields) - {"prototype_id"}
         async with in_transaction():
@@ -93,9 +92,11 @@ class ItemRepository:
         return await row.get()
 
     async def exists(self, item_instance_id: str) -> bool:
+        item_instance_id = check_text(item_instance_id, field="item_instance_id")
         return await ItemInstance.filter(item_instance_id=item_instance_id).exists()
 
     async def get(self, item_instance_id: str) -> ItemInstance | None:
+        item_instance_id = check_text(item_instance_id, field="item_instance_id")
         return await ItemInstance.get_or_none(item_instance_id=item_instance_id)
 
 

@@ -23,7 +23,13 @@ from mud_persistence.models import PLAYER_NAME_INDEX, ContainerContent, ItemInst
 from mud_persistence.models.player import STAT_RANGES, check_stat
 from mud_persistence.repositories.sql import CompiledQuery, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
-from mud_persistence.schemas.validation import as_uuid, check_time, validate, validate_value
+from mud_persistence.schemas.validation import (
+    as_uuid,
+    check_text,
+    check_time,
+    validate,
+    validate_value,
+)
 from mud_persistence.settings import PersistenceSettings
 
 Changes = dict[str, Any]
@@ -78,9 +84,7 @@ class PlayerRepository:
         return await BY_ID.first(as_uuid(player_id, field="player_id"))
 
     async def get_by_name(self, name: str) -> Player | None:
-        if not isinstance(name, str):
-            raise ValidationError(f"name must be a string, got {name!r}", field="name", value=name)
-        return await BY_NAME.first(name)
+        return await BY_NAME.first(check_text(name, field="name"))
 
     async def get_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
         return (
@@ -102,6 +106,7 @@ class PlayerRepository:
         return await query.order_by("created_at", "player_id")
 
     async def in_room(self, room_id: str) -> list[Player]:
+        room_id = check_text(room_id, field="room_id")
         return await Player.filter(current_room_id=room_id, is_deleted=False).order_by("name")
 
     async def batch(self, player_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, Player]:

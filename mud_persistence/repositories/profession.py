@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.models import Profession
 from mud_persistence.schemas.profession import ProfessionSeed, ProfessionSeeds
-from mud_persistence.schemas.validation import check_amount, validate
+from mud_persistence.schemas.validation import check_amount, read_json_file, validate
 from mud_persistence.settings import DATA_DIR
 
 BUNDLED_PROFESSIONS = DATA_DIR / "professions.json"
@@ -36,7 +35,7 @@ class ProfessionRepository:
         """
         if source is None or isinstance(source, Path):
             path = source or BUNDLED_PROFESSIONS
-            source = json.loads(path.read_text(encoding="utf-8"))
+            source = read_json_file(path, what="professions")
         seeds = validate(ProfessionSeeds, {"professions": source}, what="profession").professions
         async with in_transaction():
             for seed in seeds:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -16,10 +18,15 @@ J = TypeVar("J")
 
 
 def without_nul(value: J) -> J:
-    """``value`` if no text in it holds a NUL character, which PostgreSQL cannot store."""
+    """``value`` if all text in it can be stored: no NUL character (PostgreSQL refuses it) and
+    no lone surrogate (not valid Unicode)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text cannot contain NUL characters (\\x00)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (it holds a lone surrogate)") from None
     elif isinstance(value, dict):
         for key, item in value.items():
             without_nul(key)
@@ -112,3 +119,23 @@ def check_time(value: Any, *, field: str) -> datetime | None:
             f"{field} must be a datetime, got {_shorten(value)}", field=field, value=value
         )
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_text(value: Any, *, field: str) -> str:
+    """``value`` if it is text that can be stored and looked up; ValidationError otherwise."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{field} must be a string, got {_shorten(value)}", field=field, value=value
+        )
+    try:
+        return without_nul(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field} {exc}", field=field, value=value) from None
+
+
+def read_json_file(path: Path, *, what: str) -> Any:
+    """The JSON in ``path``; ValidationError naming the file when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"cannot read {what} from {path}: {exc}", field=what) from None

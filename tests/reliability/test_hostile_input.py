@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,30 @@ async def test_the_password_never_appears_in_errors_or_logs(
             await AsyncPersistenceLayer(url).migration_status()
     for text in (str(caught.value), str(status.value), caplog.text):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda layer: layer.get_player_by_name("a\ud800"),
+        lambda layer: layer.get_players_in_room("room\ud800"),
+        lambda layer: layer.get_item_instance("item\ud800"),
+        lambda layer: layer.create_player(name="b\udfff", user_id=uuid.uuid4()),
+    ],
+)
+async def test_lone_surrogates_are_validation_errors(
+    persistence: AsyncPersistenceLayer, call: object
+) -> None:
+    with pytest.raises(ValidationError, match="Unicode"):
+        await call(persistence)  # type: ignore[operator]
+
+
+async def test_unreadable_seed_files_are_validation_errors_naming_the_file(
+    persistence: AsyncPersistenceLayer, tmp_path: Path
+) -> None:
+    broken = tmp_path / "professions.json"
+    broken.write_text("[{not json")
+    with pytest.raises(ValidationError, match=r"professions\.json"):
+        await persistence.seed_professions(broken)
+    with pytest.raises(ValidationError, match=r"missing\.json"):
+        await persistence.seed_item_prototypes(tmp_path / "missing.json")
