@@ -270,8 +270,12 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
 {", ".join(f"{k} {v}" for k, v in m["packages"].items())}. PostgreSQL on the same machine.
 
 Contenders (`bench/contenders/`): the facade; hand-written asyncpg SQL with the same semantics
-(the limit); the SQLAlchemy 2 async ORM; psycopg2 in `asyncio.to_thread` with a new connection
-per call and one query per container (the legacy layer).
+(the limit: one statement for each counter, one join for the room listing); the SQLAlchemy 2
+async ORM written as its documentation suggests (a counter change locks the row, then updates
+it with RETURNING: four round trips; the room listing uses `selectinload`); psycopg2 in
+`asyncio.to_thread` with a new connection per call and one query per container (the legacy
+layer). Every contender returns the old and new values of a counter, checks the stale value on
+`save_player`, and locks both containers in id order on `transfer_item`.
 
 Targets: `get_player_by_*` >= 0.70 x raw; `damage_player`, `gain_experience` >= 0.50 x raw;
 room listing >= 0.50 x a single hand-written join; every operation >= 2 x SQLAlchemy and
