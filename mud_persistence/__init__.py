@@ -11,19 +11,31 @@ from mud_persistence.errors import (
     ValidationError,
 )
 from mud_persistence.facade import AsyncPersistenceLayer
+from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.schemas import MigrationStatus
+from mud_persistence.schemas.container import ContainerCreateParams, ContainerData, ContainerItem
+from mud_persistence.schemas.progress import XPAward
+from mud_persistence.schemas.room import Room
 from mud_persistence.settings import PersistenceSettings
 
 __all__ = [
     "AsyncPersistenceLayer",
     "CapacityError",
     "ConflictError",
+    "ContainerCreateParams",
+    "ContainerData",
+    "ContainerItem",
     "DatabaseError",
+    "ItemInstance",
     "MigrationStatus",
     "NotFoundError",
     "PersistenceError",
     "PersistenceSettings",
+    "Player",
+    "Profession",
+    "Room",
     "SchemaError",
     "StaleDataError",
     "ValidationError",
+    "XPAward",
 ]
