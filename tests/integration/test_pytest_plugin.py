@@ -19,15 +19,26 @@ async def test_each_test_starts_empty(persistence):
 """
 
 
-def test_a_game_project_gets_a_migrated_isolated_persistence_fixture(
+@pytest.fixture
+def game_project(
     pytester: pytest.Pytester, mud_persistence_server_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> pytest.Pytester:
+    """A project that enables the plugin, as the README says, on the suite's server."""
     monkeypatch.setenv("MUD_PERSISTENCE_TEST_SERVER_URL", mud_persistence_server_url)
     pytester.makeconftest('pytest_plugins = ["mud_persistence.testing"]')
-    pytester.makeini("[pytest]\nasyncio_mode = auto\n")
-    pytester.makepyfile(test_game=GAME_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    return pytester
+
+
+def run_tests(project: pytest.Pytester, asyncio_mode: str, tests: str) -> pytest.RunResult:
+    project.makeini(f"[pytest]\nasyncio_mode = {asyncio_mode}\n")
+    project.makepyfile(test_game=tests)
+    return project.runpytest_subprocess("-p", "no:cacheprovider")
+
+
+def test_a_game_project_gets_a_migrated_isolated_persistence_fixture(
+    game_project: pytest.Pytester,
+) -> None:
+    run_tests(game_project, "auto", GAME_TESTS).assert_outcomes(passed=2)
 
 
 STRICT_GAME_TESTS = """
@@ -43,12 +54,5 @@ async def test_hits_hurt(persistence):
 """
 
 
-def test_the_plugin_works_in_pytest_asyncio_strict_mode(
-    pytester: pytest.Pytester, mud_persistence_server_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MUD_PERSISTENCE_TEST_SERVER_URL", mud_persistence_server_url)
-    pytester.makeconftest('pytest_plugins = ["mud_persistence.testing"]')
-    pytester.makeini("[pytest]\nasyncio_mode = strict\n")
-    pytester.makepyfile(test_game=STRICT_GAME_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+def test_the_plugin_works_in_pytest_asyncio_strict_mode(game_project: pytest.Pytester) -> None:
+    run_tests(game_project, "strict", STRICT_GAME_TESTS).assert_outcomes(passed=1)
