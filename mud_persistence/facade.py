@@ -429,6 +429,7 @@ class AsyncPersistenceLayer:
 
     @_read
     async def get_profession_by_id(self, profession_id: int) -> Profession | None:
+        """The profession with this id, available or not, or None."""
         return await self._professions.get_by_id(profession_id)
 
     @_write
@@ -463,6 +464,7 @@ class AsyncPersistenceLayer:
 
     @_read
     async def get_container(self, container_id: uuid.UUID | str) -> ContainerData | None:
+        """The container with its items (by position), or None."""
         return await self._containers.get(container_id)
 
     @_read
@@ -577,10 +579,12 @@ class AsyncPersistenceLayer:
 
     @_read
     async def item_instance_exists(self, item_instance_id: str) -> bool:
+        """Whether an item instance with this id exists."""
         return await self._items.exists(item_instance_id)
 
     @_read
     async def get_item_instance(self, item_instance_id: str) -> ItemInstance | None:
+        """The item instance with this id, or None."""
         return await self._items.get(item_instance_id)
 
     @_write

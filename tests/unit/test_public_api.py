@@ -74,3 +74,12 @@ def test_the_facade_has_every_method_of_the_design() -> None:
     sync = {"get_room_by_id", "list_rooms"}
     for name in set(DESIGNED_METHODS) - sync:
         assert inspect.iscoroutinefunction(getattr(AsyncPersistenceLayer, name)), name
+
+
+def test_every_public_facade_method_says_what_it_does() -> None:
+    undocumented = [
+        name
+        for name, method in inspect.getmembers(AsyncPersistenceLayer, inspect.isfunction)
+        if not name.startswith("_") and not inspect.getdoc(method)
+    ]
+    assert undocumented == []
