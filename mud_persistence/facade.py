@@ -83,17 +83,22 @@ class AsyncPersistenceLayer:
         if database_url is not None:
             settings = load_settings(settings, database_url=database_url)
         self.settings = settings = settings or load_settings()
-        self.event_bus: EventBus = event_bus or NullEventBus()
+        self._event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
         self._connecting = asyncio.Lock()
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
-        self._health = HealthRepository(settings, self.event_bus)
-        self._experience = ExperienceRepository(settings, self.event_bus)
-        self._containers = ContainerRepository(self.event_bus)
+        self._health = HealthRepository(settings, self._event_bus)
+        self._experience = ExperienceRepository(settings, self._event_bus)
+        self._containers = ContainerRepository(self._event_bus)
         self._items = ItemRepository()
         self._professions = ProfessionRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
+
+    @property
+    def event_bus(self) -> EventBus:
+        """The bus given at construction (read-only: the repositories hold it)."""
+        return self._event_bus
 
     async def connect(self, *, migrate: bool = False) -> None:
         """Open the connection pool and check the schema is current.
