@@ -15,7 +15,7 @@ from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.settings import load_settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1  # argparse exits 2 on a bad command line
 CHECKOUT = Path(__file__).resolve().parent.parent
 DB_HELP = (
     "database URL: postgres://user:password@host:port/name or sqlite://path "

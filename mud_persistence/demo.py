@@ -13,21 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mud_persistence.errors import CapacityError, ConflictError
-from mud_persistence.events import PlayerDPUpdated, PlayerXPAwarded
+from mud_persistence.events import PlayerDPUpdated, PlayerXPAwarded, RecordingBus
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.models import Player
 
 HITS, HEALS, AWARDS, XP_PER_AWARD, LOOT = 400, 100, 300, 5, 12
-
-
-class RecordingBus:
-    """Keeps every event, so the demo can check them against the database."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def publish(self, event: Any) -> None:
-        self.events.append(event)
 
 
 @dataclass
@@ -106,7 +96,7 @@ async def combat_round(
     random.shuffle(calls)
     results = await report.run("damage_player / heal_player", calls)
     stored = await layer.get_players_batch([p.player_id for p in party])
-    events = [e for e in bus.events if isinstance(e, PlayerDPUpdated)]
+    events = bus.of(PlayerDPUpdated)
     deltas = Counter[uuid.UUID]()
     for event in events:
         deltas[event.player_id] += event.delta
@@ -146,7 +136,7 @@ async def experience(
         f"every level matches its XP (xp // {per_level} + 1)",
         all(p.level == p.experience_points // per_level + 1 for p in stored.values()),
     )
-    awarded = sum(1 for e in bus.events if isinstance(e, PlayerXPAwarded))
+    awarded = len(bus.of(PlayerXPAwarded))
     report.check(f"{awarded} XP events for {AWARDS} awards", awarded == AWARDS)
 
 

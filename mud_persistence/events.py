@@ -6,10 +6,11 @@ import inspect
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 logger = logging.getLogger(__name__)
+E = TypeVar("E", bound="Event")
 
 
 class EventBus(Protocol):
@@ -75,6 +76,20 @@ class ItemTransferred(Event):
     to_container_id: UUID | None
     to_owner_type: str
     to_owner_id: str | None
+
+
+class RecordingBus:
+    """Keeps every event it is given, in order; for tests and demos."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[E]) -> list[E]:
+        """The recorded events of one type."""
+        return [event for event in self.events if isinstance(event, kind)]
 
 
 class NullEventBus:

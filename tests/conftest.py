@@ -46,10 +46,6 @@ async def raw(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
-async def truncate(url: str) -> None:
-    await empty_tables(url)
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'mud.sqlite3'}"

@@ -14,8 +14,9 @@ from mud_persistence import (
     NotFoundError,
     ValidationError,
 )
-from mud_persistence.events import ItemTransferred
+from mud_persistence.events import ItemTransferred, RecordingBus
 from mud_persistence.schemas.container import ContainerCreateParams
+from mud_persistence.testing import empty_tables
 
 KNIFE, COIN, BANDAGE, COAT = (
     "weapon.knife.rusted",
@@ -301,15 +302,8 @@ async def test_unknown_prototype_is_a_validation_error(layer: AsyncPersistenceLa
 
 
 async def test_item_transfers_publish_events_after_commit(pg_url: str) -> None:
-    events: list[ItemTransferred] = []
-
-    class Bus:
-        def publish(self, event: ItemTransferred) -> None:
-            events.append(event)
-
-    from tests.conftest import truncate
-
-    async with AsyncPersistenceLayer(pg_url, event_bus=Bus()) as layer:
+    bus = RecordingBus()
+    async with AsyncPersistenceLayer(pg_url, event_bus=bus) as layer:
         await layer.seed_item_prototypes()
         a = await layer.create_container("environment", room_id="r")
         b = await layer.create_container("environment", room_id="r")
@@ -319,9 +313,10 @@ async def test_item_transfers_publish_events_after_commit(pg_url: str) -> None:
             "coin-9", from_container_id=a.container_id, to_container_id=b.container_id
         )
         await layer.remove_item_from_container(b.container_id, "coin-9")
-    await truncate(pg_url)
+    await empty_tables(pg_url)
     assert [
-        (e.from_container_id, e.to_container_id, e.to_owner_type, e.to_owner_id) for e in events
+        (e.from_container_id, e.to_container_id, e.to_owner_type, e.to_owner_id)
+        for e in bus.of(ItemTransferred)
     ] == [
         (None, a.container_id, "container", str(a.container_id)),
         (a.container_id, b.container_id, "container", str(b.container_id)),

@@ -15,20 +15,10 @@ from mud_persistence.events import (
     PlayerLeveledUp,
     PlayerStatChanged,
     PlayerXPAwarded,
+    RecordingBus,
 )
 from mud_persistence.models import Player
-from tests.conftest import truncate
-
-
-class RecordingBus:
-    def __init__(self) -> None:
-        self.events: list[object] = []
-
-    async def publish(self, event: object) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list:  # type: ignore[type-arg]
-        return [event for event in self.events if isinstance(event, kind)]
+from mud_persistence.testing import empty_tables
 
 
 @pytest.fixture
@@ -40,7 +30,7 @@ async def bus() -> RecordingBus:
 async def layer(pg_url: str, bus: RecordingBus) -> AsyncIterator[AsyncPersistenceLayer]:
     async with AsyncPersistenceLayer(pg_url, event_bus=bus) as connected:
         yield connected
-    await truncate(pg_url)
+    await empty_tables(pg_url)
 
 
 async def new_player(layer: AsyncPersistenceLayer, **stats: int) -> Player:
@@ -111,7 +101,7 @@ async def test_damage_stops_at_a_configured_negative_floor(pg_url: str) -> None:
         assert min(results) == -10
         stored = await layer.get_player_by_id(player.player_id)
         assert stored is not None and stored.current_dp == -10
-    await truncate(pg_url)
+    await empty_tables(pg_url)
 
 
 async def test_concurrent_fear_and_lucidity_stop_at_their_bounds(
@@ -170,7 +160,7 @@ async def test_a_failing_subscriber_never_undoes_the_write(
             award = await layer.gain_experience(player, 150)
             new_dp = await layer.damage_player(player, 5)
         stored = await layer.get_player_by_id(player.player_id)
-    await truncate(pg_url)
+    await empty_tables(pg_url)
     assert award.new_level == 2 and new_dp == 15
     assert stored is not None and (stored.experience_points, stored.current_dp) == (150, 15)
     failures = [r for r in caplog.records if r.exc_info and "subscriber failed" in r.message]

@@ -47,15 +47,21 @@ def migrations_with(tmp_path: Path, titles: str) -> Path:
     return location
 
 
+async def database_with_players(fresh_database, count: int) -> str:  # type: ignore[no-untyped-def]
+    """A new database at the current schema, holding ``count`` players."""
+    url: str = await fresh_database()
+    layer = AsyncPersistenceLayer(url)
+    await layer.connect(migrate=True)
+    for n in range(count):
+        await layer.create_player(name=f"Veteran {n}", user_id=uuid.uuid4())
+    await layer.close()
+    return url
+
+
 async def test_adding_a_json_column_with_a_default_applies_to_a_populated_table(
     fresh_database, tmp_path: Path
 ) -> None:
-    url = await fresh_database()
-    layer = AsyncPersistenceLayer(url)
-    await layer.connect(migrate=True)
-    for n in range(25):
-        await layer.create_player(name=f"Veteran {n}", user_id=uuid.uuid4())
-    await layer.close()
+    url = await database_with_players(fresh_database, 25)
 
     location = migrations_with(tmp_path, SAFE)
     new = AsyncPersistenceLayer(settings=settings_for(url, migrations_location=location))
@@ -75,11 +81,7 @@ async def test_adding_a_json_column_with_a_default_applies_to_a_populated_table(
 async def test_the_json_column_aerich_generates_is_refused_and_changes_nothing(
     fresh_database, tmp_path: Path
 ) -> None:
-    url = await fresh_database()
-    layer = AsyncPersistenceLayer(url)
-    await layer.connect(migrate=True)
-    await layer.create_player(name="Veteran", user_id=uuid.uuid4())
-    await layer.close()
+    url = await database_with_players(fresh_database, 1)
 
     location = migrations_with(tmp_path, AS_AERICH_WRITES_IT)
     unsafe = AsyncPersistenceLayer(settings=settings_for(url, migrations_location=location))

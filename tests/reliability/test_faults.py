@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings
-from tests.conftest import truncate
+from mud_persistence.testing import empty_tables
 
 
 async def layer_with(pg_url: str, **settings: object) -> AsyncPersistenceLayer:
@@ -24,7 +24,7 @@ async def layer_with(pg_url: str, **settings: object) -> AsyncPersistenceLayer:
 @pytest.fixture
 async def cleanup(pg_url: str) -> AsyncIterator[None]:
     yield
-    await truncate(pg_url)
+    await empty_tables(pg_url)
 
 
 async def kill_backends(raw: asyncpg.Connection) -> int:

@@ -19,7 +19,7 @@ from mud_persistence import (
     NotFoundError,
     ValidationError,
 )
-from mud_persistence.events import PlayerDPUpdated
+from mud_persistence.events import PlayerDPUpdated, RecordingBus
 from mud_persistence.testing import empty_tables
 
 EXAMPLES = settings(
@@ -81,14 +81,6 @@ async def call(layer: AsyncPersistenceLayer, player: object, kind: str, amount: 
     return await layer.apply_lucidity_loss(player, amount)  # type: ignore[arg-type]
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[object] = []
-
-    def publish(self, event: object) -> None:
-        self.events.append(event)
-
-
 @EXAMPLES
 @given(
     ops=st.lists(COUNTER_OPS, min_size=1, max_size=12),
@@ -136,7 +128,7 @@ def test_concurrent_counter_operations_each_follow_the_rules(
     database: str, ops: list[tuple[str, int]], max_dp: int, cold_resistance: int
 ) -> None:
     async def scenario() -> None:
-        bus = Recorder()
+        bus = RecordingBus()
         async with AsyncPersistenceLayer(database, event_bus=bus) as layer:
             player = await layer.create_player(
                 name=f"c{uuid.uuid4().hex[:12]}",
@@ -152,7 +144,7 @@ def test_concurrent_counter_operations_each_follow_the_rules(
         assert stored.lucidity == max(-100, 100 - sum(a for k, a in ops if k == "lucidity"))
         # every DP change is one of the operations applied to the value it found
         dp_ops = [(k, a) for k, a in ops if k in ("damage", "cold", "heal")]
-        events = [e for e in bus.events if isinstance(e, PlayerDPUpdated)]
+        events = bus.of(PlayerDPUpdated)
         assert len(events) == len(dp_ops)
         for event in events:
             candidates = set()

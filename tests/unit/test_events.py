@@ -52,3 +52,14 @@ def test_events_are_frozen_and_typed() -> None:
     assert event.timestamp.tzinfo is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.new_xp = 9  # type: ignore[misc]
+
+
+def test_the_recording_bus_keeps_events_in_order_and_filters_by_type() -> None:
+    from mud_persistence.events import PlayerLeveledUp, RecordingBus
+
+    bus = RecordingBus()
+    first, level = xp_event(), PlayerLeveledUp(player_id=uuid.uuid4(), old_level=1, new_level=2)
+    bus.publish(first)
+    bus.publish(level)
+    assert bus.events == [first, level]
+    assert bus.of(PlayerLeveledUp) == [level]
