@@ -161,6 +161,8 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         if settings.statement_timeout:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
+    else:
+        connection["engine"] = "mud_persistence.sqlite_backend"
     return {
         "connections": {settings.connection_name: connection},
         "apps": {
