@@ -23,7 +23,7 @@ from mud_persistence.repositories.item import ItemRepository
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
-from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
+from mud_persistence.repositories.schema import SchemaManager, upgrade_command
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
@@ -135,8 +135,8 @@ class AsyncPersistenceLayer:
         if not migrate:
             raise SchemaError(
                 f"the {self.settings.describe_database()} has {len(status.pending)} pending "
-                f"migration(s) ({', '.join(status.pending)}); apply them with {UPGRADE_COMMAND}, "
-                "or call connect(migrate=True)"
+                f"migration(s) ({', '.join(status.pending)}); apply them with "
+                f"{upgrade_command(self.settings)}, or call connect(migrate=True)"
             )
         await self._schema.upgrade()
 

@@ -23,7 +23,15 @@ from mud_persistence.settings import APP_LABEL, PersistenceSettings, tortoise_co
 T = TypeVar("T")
 
 _VERSION_FILE = re.compile(r"^\d+_.+\.py$")
-UPGRADE_COMMAND = "`aerich upgrade` (or `await persistence.upgrade()`)"
+
+
+def upgrade_command(settings: PersistenceSettings) -> str:
+    """How to apply pending migrations on this database, for messages (no password)."""
+    if settings.dialect == "sqlite":
+        # `aerich upgrade` runs the PostgreSQL migrations, which SQLite cannot parse
+        return f"`mud-persistence upgrade --db {settings.database_url}`"
+    return "`mud-persistence upgrade --db URL` or `aerich upgrade`"
+
 
 # Aerich keeps its state on class attributes, so two commands must never overlap.
 _aerich_lock = asyncio.Lock()
