@@ -25,6 +25,8 @@ KNIFE, COIN, BANDAGE, COAT = (
     "armor.coat.trench",
 )
 
+pytestmark = pytest.mark.contract
+
 
 @pytest.fixture
 async def layer(contract_persistence: AsyncPersistenceLayer) -> AsyncPersistenceLayer:

@@ -10,6 +10,8 @@ import pytest
 from mud_persistence import AsyncPersistenceLayer, NotFoundError, ValidationError
 from mud_persistence.models import Player
 
+pytestmark = pytest.mark.contract
+
 
 async def new_player(layer: AsyncPersistenceLayer, **stats: int) -> Player:
     return await layer.create_player(

@@ -16,6 +16,8 @@ from mud_persistence import (
 )
 from mud_persistence.models import DEFAULT_ROOM_ID
 
+pytestmark = pytest.mark.contract
+
 HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"
 
 
