@@ -46,7 +46,7 @@ class PersistenceSettings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices(*DATABASE_URL_VARIABLES),
-        description="postgres://user:password@host:port/db, or sqlite://path for the demo.",
+        description="postgresql://user:password@host:port/db, or sqlite:///path for the demo.",
     )
     pool_min_size: int = Field(default=2, ge=1, description="Connections kept open.")
     pool_max_size: int = Field(default=10, ge=1, description="Most connections open at once.")
