@@ -41,7 +41,7 @@ def test_upgrade_status_and_seed(sqlite_url: str, capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "pending  0_" in out and "schema is behind" in out
     code, out, _ = run(capsys, "upgrade", "--db", sqlite_url)
-    assert code == 0 and "applied 1 migration(s)" in out
+    assert code == 0 and re.match(r"applied [1-9]\d* migration\(s\)\n  0_", out)
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "schema is current" in out
     code, out, _ = run(capsys, "seed", "--db", sqlite_url)

@@ -28,7 +28,7 @@ def python(*argv: str) -> subprocess.CompletedProcess[str]:
 def test_a_program_that_never_closes_a_sqlite_layer_still_exits(tmp_path: Path) -> None:
     try:
         done = subprocess.run(
-            [sys.executable, "-c", FORGETS_TO_CLOSE, f"sqlite://{tmp_path / 'game.sqlite3'}"],
+            [sys.executable, "-c", FORGETS_TO_CLOSE, f"sqlite:///{tmp_path / 'game.sqlite3'}"],
             capture_output=True,
             text=True,
             timeout=30,
@@ -41,7 +41,7 @@ def test_a_program_that_never_closes_a_sqlite_layer_still_exits(tmp_path: Path) 
 
 
 def test_a_cli_command_failing_on_sqlite_prints_one_line_and_nothing_else(tmp_path: Path) -> None:
-    url = f"sqlite://{tmp_path / 'no' / 'such' / 'dir' / 'x.sqlite3'}"
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.sqlite3'}"
     # the thread's noise came from a race with the loop closing: several runs catch it
     for _ in range(5):
         done = python("-m", "mud_persistence.cli", "upgrade", "--db", url)

@@ -28,5 +28,5 @@ def test_every_test_in_tests_contract_carries_the_contract_marker() -> None:
         check=False,
     )
     unmarked = [line for line in collected.stdout.splitlines() if "::" in line]
-    assert unmarked == [], "tests in tests/contract without the contract marker"
+    assert unmarked == [], "add `pytestmark = pytest.mark.contract` to these modules"
     assert collected.returncode == 5, collected.stdout + collected.stderr  # 5: none selected
