@@ -171,7 +171,12 @@ class AsyncPersistenceLayer:
             )
 
     async def migration_status(self) -> MigrationStatus:
-        """Which migrations the database has applied and which are pending."""
+        """Which migrations the database has applied and which are pending.
+
+        A SQLite file that does not exist yet has applied none, and looking does not create it.
+        """
+        if self._schema.sqlite_file_is_missing():
+            return MigrationStatus(applied=[], pending=self._schema.migration_files)
         async with self._schema_session():
             return await run_with_retry(
                 self._schema.status, self.settings, name="migration_status", idempotent=True

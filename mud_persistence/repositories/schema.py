@@ -50,6 +50,13 @@ class SchemaManager:
         names = [p.name for p in folder.glob("*.py") if _VERSION_FILE.match(p.name)]
         return sorted(names, key=lambda name: int(name.split("_", 1)[0]))
 
+    def sqlite_file_is_missing(self) -> bool:
+        """Whether this is a SQLite database whose file does not exist (yet)."""
+        url = self._settings.parsed_database_url
+        return (
+            url.dialect == "sqlite" and url.path != ":memory:" and not Path(str(url.path)).exists()
+        )
+
     async def upgrade(self) -> list[str]:
         """Apply every pending migration; return the names applied, oldest first."""
         if self._settings.dialect == "sqlite":
