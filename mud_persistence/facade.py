@@ -31,6 +31,7 @@ from mud_persistence.schemas.container import ContainerCreateParams, ContainerDa
 from mud_persistence.schemas.effect import PlayerEffectData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import Room
+from mud_persistence.schemas.validation import check_delta
 from mud_persistence.settings import PersistenceSettings, load_settings
 
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -357,6 +358,16 @@ class AsyncPersistenceLayer:
         """Give ``amount`` DP back, up to the effective max DP; return the new current_dp."""
         return await self._health.heal(player, amount)
 
+    async def async_damage_player(
+        self, player: Player, amount: int, damage_type: str = "physical"
+    ) -> int:
+        """The old layer's alias of ``damage_player``."""
+        return await self.damage_player(player, amount, damage_type)
+
+    async def async_heal_player(self, player: Player, amount: int) -> int:
+        """The old layer's alias of ``heal_player``."""
+        return await self.heal_player(player, amount)
+
     @_write
     async def update_player_health(
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
@@ -370,9 +381,14 @@ class AsyncPersistenceLayer:
     async def gain_experience(
         self, player: Player, amount: int, source: str = "unknown"
     ) -> XPAward:
-        """Award ``amount`` XP atomically; the level follows the new total in the same commit.
+        """Award ``amount`` XP atomically; the object's XP is set to the stored total.
 
+        The level is the game's and stays as it is, as in the old layer, unless
+        ``settings.xp_per_level`` is set: then it follows the new total in the same statement.
         Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
+
+        Raises:
+            ValidationError: ``amount`` is negative or not a whole number.
         """
         return await self._experience.gain(player, amount, source)
 
@@ -380,18 +396,32 @@ class AsyncPersistenceLayer:
     async def update_player_xp(
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
     ) -> XPAward:
-        """Add ``delta`` XP (negative to take some away, never below 0); level recomputed."""
+        """Add ``delta`` XP atomically (the level as in ``gain_experience``).
+
+        Raises:
+            ValidationError: ``delta`` is negative (as in the old layer) or not a whole number.
+            NotFoundError: no active player has this id.
+        """
         return await self._experience.adjust(player_id, delta, reason)
 
     @_write
     async def update_player_stat_field(
-        self, player_id: uuid.UUID | str, field_name: str, delta: int, reason: str = ""
+        self, player_id: uuid.UUID | str, field_name: str, delta: int | float, reason: str = ""
     ) -> int:
-        """Add ``delta`` to one stat column, clamped to its range; return the new value.
+        """Add ``delta`` to one stat, clamped to its range; return the new value.
+
+        ``current_dp`` is changed as by ``update_player_health`` (clamped to dp_floor..max DP,
+        ``PlayerDPUpdated``); every other stat column publishes ``PlayerStatChanged``.
+        ``delta`` may be an integral float (``5.0``), as the old layer allowed.
 
         Raises:
-            ValidationError: ``field_name`` is not a stat column (strength, lucidity, fear, ...).
+            ValidationError: ``field_name`` is not a stat (current_dp, strength, lucidity,
+                fear, ...) or ``delta`` has a fraction; a ``delta`` that is not a number at
+                all raises ``ValidationTypeError``, which is also a ``TypeError``.
         """
+        delta = check_delta(delta, field="delta")
+        if field_name == "current_dp":
+            return await self._health.adjust(player_id, delta, reason)
         return await self._experience.change_stat(None, player_id, field_name, delta, reason)
 
     @_write
