@@ -87,9 +87,12 @@ async def test_current_dp_through_the_stat_field_is_clamped_like_health(
     player = await new_player(layer, max_dp=30, current_dp=20)
     assert await layer.update_player_stat_field(player.player_id, "current_dp", 500) == 30
     floor = layer.settings.dp_floor
-    assert await layer.update_player_stat_field(
-        player_id=str(player.player_id), field_name="current_dp", delta=-500, reason="fall"
-    ) == floor
+    assert (
+        await layer.update_player_stat_field(
+            player_id=str(player.player_id), field_name="current_dp", delta=-500, reason="fall"
+        )
+        == floor
+    )
 
 
 async def test_integral_float_deltas_count_as_whole_numbers(
