@@ -67,7 +67,8 @@ class AsyncPersistenceLayer:
     Create one per process at start-up, ``await connect()``, then use it from any task.
 
     Args:
-        database_url: ``postgres://user:password@host:port/db`` or ``sqlite://path``; overrides
+        database_url: ``postgresql://user:password@host:port/db`` or ``sqlite:///path`` (the
+            README's "Database URLs" lists every form and option); overrides
             ``settings.database_url`` (which reads ``DATABASE_URL`` from the environment).
         event_bus: receives the events of ``mud_persistence.events`` after each commit.
         settings: every other knob; read from the environment when omitted.
