@@ -72,17 +72,26 @@ class AsyncPersistenceLayer:
             ``settings.database_url`` (which reads ``DATABASE_URL`` from the environment).
         event_bus: receives the events of ``mud_persistence.events`` after each commit.
         settings: every other knob; read from the environment when omitted.
-        room_loader: a callable (sync or async) returning the game's rooms, as ``Room`` objects
-            or dicts; by default the JSON files in ``settings.rooms_directory``.
+        room_loader: a callable (sync or async) returning the game's rooms: dicts (validated
+            into ``Room``), ``Room`` objects, or the game's own room objects (anything with an
+            ``id``, cached as they are); by default the JSON files in
+            ``settings.rooms_directory``.
+        _log_path, _skip_room_cache, _db_path: accepted and ignored, as the layer we replace
+            did, so its call shapes keep working (``event_bus`` is its third positional
+            parameter there too). Its first positional parameter was an unused path; here it is
+            the database URL.
     """
 
     def __init__(
         self,
         database_url: str | None = None,
-        *,
+        _log_path: str | None = None,
         event_bus: EventBus | None = None,
+        _skip_room_cache: bool = False,
+        *,
         settings: PersistenceSettings | None = None,
         room_loader: RoomLoader | None = None,
+        _db_path: str | None = None,
     ) -> None:
         if database_url is not None:
             settings = load_settings(settings, database_url=database_url)
