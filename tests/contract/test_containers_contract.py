@@ -25,8 +25,6 @@ KNIFE, COIN, BANDAGE, COAT = (
     "armor.coat.trench",
 )
 
-pytestmark = pytest.mark.contract
-
 
 @pytest.fixture
 async def layer(contract_persistence: AsyncPersistenceLayer) -> AsyncPersistenceLayer:

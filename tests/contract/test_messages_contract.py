@@ -18,8 +18,6 @@ from mud_persistence import (
     ValidationError,
 )
 
-pytestmark = pytest.mark.contract
-
 NOBODY = uuid.UUID("6f1c3b2a-0000-4000-8000-00000000abcd")
 
 Call = Callable[[AsyncPersistenceLayer], Awaitable[Any]]

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.models import DEFAULT_ROOM_ID
 from mud_persistence.schemas.room import Room
-
-pytestmark = pytest.mark.contract
 
 
 async def test_the_bundled_world_is_loaded_at_connect(

@@ -11,8 +11,6 @@ from tortoise.exceptions import IntegrityError
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.models import Player
 
-pytestmark = pytest.mark.contract
-
 
 async def execute(layer: AsyncPersistenceLayer, sql: str) -> None:
     with layer._database.bound():

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from mud_persistence.cli import main
+from mud_persistence.settings import default_migrations_location
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -44,7 +45,8 @@ def test_upgrade_status_and_seed(sqlite_url: str, capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "pending  0_" in out and "schema is behind" in out
     code, out, _ = run(capsys, "upgrade", "--db", sqlite_url)
-    assert code == 0 and re.match(r"applied [1-9]\d* migration\(s\)\n  0_", out)
+    migrations = sorted((default_migrations_location() / "models").glob("[0-9]*.py"))
+    assert code == 0 and f"applied {len(migrations)} migration(s)" in out
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "schema is current" in out
     code, out, _ = run(capsys, "seed", "--db", sqlite_url)
