@@ -15,6 +15,8 @@ from mud_persistence import (
 )
 from mud_persistence.models import Player
 
+pytestmark = pytest.mark.contract
+
 
 async def new_player(layer: AsyncPersistenceLayer) -> Player:
     return await layer.create_player(name=f"e{uuid.uuid4().hex[:10]}", user_id=uuid.uuid4())
