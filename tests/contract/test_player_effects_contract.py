@@ -54,6 +54,13 @@ async def test_apply_with_the_old_positional_and_keyword_call_shapes(
     assert (first.duration, first.applied_at_tick, first.intensity) == (10, 100, 1)
     assert (first.source, first.visibility_level) == ("game_entry", "visible")
     assert (second.intensity, second.source, second.visibility_level) == (1, None, "visible")
+
+    # as the old procedure did, an explicit None takes the default
+    await layer.add_player_effect(
+        player.player_id, "dazed", "control", 4, 103, {"intensity": None, "visibility_level": None}
+    )
+    dazed = (await layer.get_active_player_effects(player.player_id, 103))[-1]
+    assert (dazed.effect_type, dazed.intensity, dazed.visibility_level) == ("dazed", 1, "visible")
     assert first.created_at is not None
 
 
