@@ -172,7 +172,7 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         }
     else:
         credentials = url.asyncpg_credentials()
-        credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["timeout"] = url.connect_timeout(settings.connect_timeout)
         credentials["minsize"] = settings.pool_min_size
         credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout

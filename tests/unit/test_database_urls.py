@@ -81,12 +81,15 @@ def test_libpq_options_reach_asyncpg() -> None:
         "sslkey": "~/client.key",
     }
     assert credentials["application_name"] == "mud server"
-    assert credentials["timeout"] == 7.0
 
 
-def test_connect_timeout_setting_applies_when_the_url_has_none() -> None:
-    settings = PersistenceSettings(database_url="postgresql://game@db/world", connect_timeout=3)
-    assert tortoise_config(settings)["connections"]["postgres"]["credentials"]["timeout"] == 3
+@pytest.mark.parametrize(("query", "seconds"), [("", 3.0), ("?connect_timeout=7", 7.0)])
+def test_the_urls_connect_timeout_wins_over_the_setting(query: str, seconds: float) -> None:
+    settings = PersistenceSettings(
+        database_url=f"postgresql://game@db/world{query}", connect_timeout=3
+    )
+    credentials = tortoise_config(settings)["connections"]["postgres"]["credentials"]
+    assert credentials["timeout"] == seconds
 
 
 def test_session_attributes_are_asyncpgs() -> None:
