@@ -85,6 +85,7 @@ class PersistenceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, url: str) -> str:
+        url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
         return url
 

@@ -231,5 +231,10 @@ def test_database_url_is_read_as_the_game_sets_it(monkeypatch: pytest.MonkeyPatc
     assert settings.describe_database() == "PostgreSQL database 'mythos_dev' on db:5432"
 
 
+def test_whitespace_around_the_url_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", " postgresql://game@db/world\n")
+    assert PersistenceSettings().database_url == "postgresql://game@db/world"
+
+
 def _credentials(url: str) -> dict[str, object]:
     return parse_database_url(url).asyncpg_credentials()
