@@ -47,7 +47,7 @@ class Database:
         except Exception as exc:
             await context.close_connections()
             self._release_dialect()
-            reason = self._settings.scrub(str(exc) or type(exc).__name__)
+            reason = self._settings.scrub(self._explain(exc))
             if len(self._settings.parsed_database_url.addresses) > 1:
                 reason = await self._describe_servers(reason)
             raise DatabaseError(
@@ -57,6 +57,14 @@ class Database:
         if get_current_context() is None:
             set_global_context(context)
         self._context = context
+
+    def _explain(self, exc: Exception) -> str:
+        if isinstance(exc, TimeoutError) and not str(exc):
+            seconds = self._settings.parsed_database_url.connect_timeout(
+                self._settings.connect_timeout
+            )
+            return f"no answer within {seconds:g} s (the connect timeout)"
+        return str(exc) or type(exc).__name__
 
     async def _describe_servers(self, reason: str) -> str:
         try:
