@@ -91,6 +91,7 @@ class PersistenceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, url: str) -> str:
+        url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
         return url
 
@@ -178,7 +179,7 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         }
     else:
         credentials = url.asyncpg_credentials()
-        credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["timeout"] = url.connect_timeout(settings.connect_timeout)
         credentials["minsize"] = settings.pool_min_size
         credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout
