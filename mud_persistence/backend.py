@@ -1,4 +1,6 @@
-"""Tortoise's asyncpg backend, with a pool that gives up waiting for a free connection."""
+"""Tortoise's asyncpg backend, with a pool that gives up waiting (for a free connection, for a
+silent server, for a connection to come back) and transactions that clean up after a failed
+BEGIN."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ import time
 from typing import Any
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
+from tortoise.connection import get_connections
+from tortoise.exceptions import DBConnectionError
 
 
 class PoolExhaustedError(TimeoutError):
@@ -17,12 +22,38 @@ class ConnectTimeoutError(ConnectionError):
     """Opening a new pooled connection timed out; nothing was sent."""
 
 
-class TimedPool(asyncpg.Pool):  # type: ignore[misc]
-    """An asyncpg pool whose acquire() waits at most ``acquire_timeout`` seconds."""
+class BeginFailedError(ConnectionError):
+    """The connection failed while starting a transaction; nothing of it was sent."""
 
-    def __init__(self, *args: Any, acquire_timeout: float | None = None, **kwargs: Any) -> None:
+
+class ClientClosedError(DBConnectionError):
+    """The layer was closed: a call still in flight may not open a new pool."""
+
+
+# A connection that dies at BEGIN: the unit of work never ran. A silent server (TimeoutError,
+# itself an OSError) is left out: running the unit again would only wait again.
+BEGIN_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
+class TimedPool(asyncpg.Pool):  # type: ignore[misc]
+    """An asyncpg pool whose acquire() waits at most ``acquire_timeout`` seconds and whose
+    release() waits at most ``release_timeout`` for a connection to come back clean."""
+
+    def __init__(
+        self,
+        *args: Any,
+        acquire_timeout: float | None = None,
+        release_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._acquire_timeout = acquire_timeout
+        self._release_timeout = release_timeout
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         # asyncpg wraps a timed acquire in wait_for, a task per call; only a caller that may
@@ -31,6 +62,12 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         if timeout is None and self._queue.empty():
             timeout = self._acquire_timeout
         return super().acquire(timeout=timeout)
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        # A cancelled call's connection waits for its cancel request before it is reset; on a
+        # server that stopped answering that wait never ends. Past the budget asyncpg closes
+        # the connection instead, and the caller gets control back.
+        await super().release(connection, timeout=timeout or self._release_timeout)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
         started = time.monotonic()
@@ -47,13 +84,50 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             ) from exc
 
 
+class SafeTransactionContext(TransactionContextPooled):
+    """Tortoise's pooled transaction, minus its leak: when BEGIN fails, Tortoise leaves the
+    transaction client in the task's connection storage and never returns the connection, so
+    every later query of that task fails with "released back to the pool"."""
+
+    async def __aenter__(self) -> Any:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        self.client._connection = await pool.acquire()
+        self.token = get_connections().set(self.connection_name, self.client)
+        try:
+            await self.client.begin()
+        except BaseException as exc:
+            get_connections().reset(self.token)
+            await pool.release(self.client._connection)
+            if isinstance(exc, BEGIN_CONNECTION_ERRORS) and not isinstance(exc, TimeoutError):
+                raise BeginFailedError(f"the connection failed at BEGIN: {exc}") from exc
+            raise
+        return self.client
+
+
 class TimedAsyncpgClient(AsyncpgDBClient):
+    _closed = False
+
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
         kwargs.setdefault("max_queries", 50000)
         kwargs.setdefault("max_inactive_connection_lifetime", 300.0)
         kwargs.setdefault("record_class", asyncpg.Record)
         return await TimedPool(None, **kwargs)
+
+    async def create_connection(self, with_db: bool) -> None:
+        # Tortoise reopens a closed client's pool on its next query: a call in flight during
+        # close() would leave a pool behind that nobody closes.
+        if self._closed:
+            raise ClientClosedError("the connection pool was closed")
+        await super().create_connection(with_db)
+
+    async def _close(self) -> None:
+        self._closed = True
+        await super()._close()
+
+    def _in_transaction(self) -> TransactionContext:
+        return SafeTransactionContext(TransactionWrapper(self), self._pool_init_lock)
 
 
 client_class = TimedAsyncpgClient
