@@ -4,6 +4,8 @@ BEGIN."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -11,7 +13,7 @@ import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.connection import get_connections
-from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
 
 class PoolExhaustedError(TimeoutError):
@@ -55,6 +57,10 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         self._acquire_timeout = acquire_timeout
         self._release_timeout = release_timeout
 
+    @property
+    def release_timeout(self) -> float | None:
+        return self._release_timeout
+
     def acquire(self, *, timeout: float | None = None) -> Any:
         # asyncpg wraps a timed acquire in wait_for, a task per call; only a caller that may
         # have to wait for a connection needs it (measured with `make bench`,
@@ -66,8 +72,10 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         # A cancelled call's connection waits for its cancel request before it is reset; on a
         # server that stopped answering that wait never ends. Past the budget asyncpg closes
-        # the connection instead, and the caller gets control back.
-        await super().release(connection, timeout=timeout or self._release_timeout)
+        # the connection, which frees its place in the pool all the same, and raises
+        # TimeoutError, which would replace the caller's own error or cancellation.
+        with contextlib.suppress(TimeoutError):
+            await super().release(connection, timeout=timeout or self._release_timeout)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
         started = time.monotonic()
@@ -103,6 +111,20 @@ class SafeTransactionContext(TransactionContextPooled):
                 raise BeginFailedError(f"the connection failed at BEGIN: {exc}") from exc
             raise
         return self.client
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        client = self.client
+        if exc_type is not None and exc_type is not TransactionManagementError:
+            # The rollback waits for the server; one that stopped answering would hold the
+            # caller (even one cancelling the call) forever. Closing the connection instead
+            # rolls the transaction back on the server just the same.
+            try:
+                async with asyncio.timeout(client._parent._pool.release_timeout):
+                    await client.rollback()
+            except Exception:
+                client._connection.terminate()
+                client._finalized = True
+        await super().__aexit__(exc_type, exc_val, exc_tb)
 
 
 class TimedAsyncpgClient(AsyncpgDBClient):

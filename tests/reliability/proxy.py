@@ -17,6 +17,7 @@ class Proxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.silent = False
+        self.silent_from: bytes | None = None  # go silent when the client sends this
         self.cuts: dict[bytes, int] = {}  # statement text -> connections left to cut on it
         self.cut_count = 0
         self.refusals = 0  # new connections to answer "the database system is starting up"
@@ -103,6 +104,8 @@ class Proxy:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, inspect: bool
     ) -> None:
         while data := await reader.read(65536):
+            if inspect and self.silent_from is not None and self.silent_from in data:
+                self.silent = True
             if self.silent:
                 continue  # swallowed: the client waits for an answer that never comes
             if inspect and self._should_cut(data):

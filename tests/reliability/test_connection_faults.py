@@ -5,9 +5,11 @@ answering, close() with calls in flight, and many ids in one batch."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import pytest
@@ -194,3 +196,114 @@ async def test_fault_4_a_retried_call_sees_all_of_a_generator_argument(
         assert {p.name for p in await layer.get_players_in_room("gen_room")} == {"Gen0", "Gen1"}
     assert set(found) == {player.player_id for player in players}
     assert len(container.items) == 2
+
+
+# Fault 5 ---------------------------------------------------------------------------------------
+
+
+async def finishes_within(seconds: float, call: Coroutine[Any, Any, Any]) -> BaseException | None:
+    """Run ``call`` in a task; fail unless it ends within ``seconds``; return what it raised.
+
+    A task, so that a call that never returns fails the test instead of hanging it."""
+    task = asyncio.create_task(call)
+    started = time.monotonic()
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    assert task in done, f"still waiting after {seconds} s"
+    print(f"returned after {time.monotonic() - started:.2f} s")
+    return task.exception()
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_fault_5_a_silent_server_gives_database_error_within_command_timeout(
+    pg_url: str, proxy: Proxy
+) -> None:
+    layer = await connected(
+        proxy.url(pg_url), command_timeout=1, cancel_timeout=0.5, connect_timeout=1
+    )
+    player = await layer.create_player(name="Silence", user_id=uuid.uuid4())
+    # silent from the start of a call, and in the middle of a transaction
+    for silence, call in (
+        (b"", layer.get_player_by_id(player.player_id)),
+        (b"UPDATE", move(layer, player, "quiet")),
+    ):
+        proxy.silent_from = silence
+        # command_timeout, then cancel_timeout to give the connection back, and some slack
+        error = await finishes_within(2.5, call)
+        assert isinstance(error, DatabaseError), repr(error)
+        assert "did not answer within 1 s" in str(error)
+        proxy.silent, proxy.silent_from = False, None
+    assert await move(layer, player, "loud") == "loud"  # the layer recovers by itself
+    await layer.close()
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_fault_5_the_callers_own_timeout_returns_promptly_from_a_silent_server(
+    pg_url: str, proxy: Proxy
+) -> None:
+    layer = await connected(proxy.url(pg_url), cancel_timeout=0.5)  # command_timeout: 40 s
+    player = await layer.create_player(name="Impatient", user_id=uuid.uuid4())
+
+    async def under_timeout(call: Awaitable[Any]) -> None:
+        async with asyncio.timeout(0.3):
+            await call
+
+    for silence, call in (
+        (b"", layer.get_player_by_id(player.player_id)),
+        (b"UPDATE", move(layer, player, "quiet")),
+    ):
+        proxy.silent_from = silence
+        error = await finishes_within(0.3 + 0.5 + 0.7, under_timeout(call))
+        assert isinstance(error, TimeoutError), repr(error)
+        proxy.silent, proxy.silent_from = False, None
+    assert await move(layer, player, "loud") == "loud"
+    await layer.close()
+
+
+# Fault 9 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_fault_9_close_with_calls_in_flight_fails_them_cleanly_and_leaves_no_connection(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    before = await backends_on(raw)
+    layer = await connected(pg_url)
+    player = await layer.create_player(name="Closing", user_id=uuid.uuid4())
+    calls = [
+        *(layer.gain_experience(player, 1) for _ in range(30)),
+        *(layer.get_player_by_id(player.player_id) for _ in range(30)),
+        *(move(layer, player, f"room_{n}") for n in range(30)),
+    ]
+    tasks = [asyncio.create_task(call) for call in calls]
+    await asyncio.sleep(0.01)
+    await layer.close()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert all(isinstance(error, DatabaseError) for error in errors), {repr(e) for e in errors}
+    assert errors, "every call finished before close(): the test proved nothing"
+    for _ in range(20):  # a terminated backend takes a moment to leave pg_stat_activity
+        if await backends_on(raw) == before:
+            break
+        await asyncio.sleep(0.05)
+    assert await backends_on(raw) == before, "connections outlived close()"
+    await asyncio.sleep(0.5)
+    assert await backends_on(raw) == before, "a call reopened the pool after close()"
+    with pytest.raises(DatabaseError, match="was closed"):
+        await layer.get_player_by_id(player.player_id)
+
+
+# Many ids in one batch -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_get_players_batch_with_forty_thousand_ids_returns_the_players_among_them(
+    pg_url: str,
+) -> None:
+    async with layer_on(pg_url) as layer:
+        players = [await layer.create_player(name=f"Many{n}", user_id=uuid.uuid4()) for n in (1, 2)]
+        ids = [uuid.uuid4() for _ in range(40_000)]
+        ids[123] = players[0].player_id
+        ids[39_999] = players[1].player_id
+        found = await layer.get_players_batch(ids)
+    assert set(found) == {player.player_id for player in players}
