@@ -18,19 +18,22 @@ from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSet
 from mud_persistence.testing import create_database, drop_database
 from tests.reliability.private_server import PrivateServer
 from tests.reliability.proxy import Proxy, proxy_in_front_of
-from tests.reliability.test_faults import layer_with
 
 
 def layer_on(url: str, **settings: object) -> AsyncPersistenceLayer:
+    """A layer with quick retries and an empty room cache, which leaves players' made-up
+    rooms alone."""
     settings.setdefault("retry_base_delay", 0.01)
     return AsyncPersistenceLayer(
-        settings=PersistenceSettings(database_url=url, **settings)  # type: ignore[arg-type]
+        settings=PersistenceSettings(database_url=url, **settings),  # type: ignore[arg-type]
+        room_loader=list,
     )
 
 
 async def connected(url: str, **settings: object) -> AsyncPersistenceLayer:
-    settings.setdefault("retry_base_delay", 0.01)
-    return await layer_with(url, **settings)
+    layer = layer_on(url, **settings)
+    await layer.connect()
+    return layer
 
 
 @pytest.fixture
