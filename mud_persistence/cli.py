@@ -1,4 +1,4 @@
-"""The mud-persistence command line: demo, upgrade, status, seed and bench."""
+"""The mud-persistence command line: demo, upgrade, status, seed, shell, dbshell and bench."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mud_persistence.demo import run_demo
 from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.settings import load_settings
+from mud_persistence.shell import run_dbshell, run_shell
 
 EXIT_OK, EXIT_FAILED = 0, 1  # argparse exits 2 on a bad command line
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -56,11 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
         "seed",
         parents=[database],
         help="load professions and item prototypes",
-        description="Insert or update professions (by name) and item prototypes (by id), from "
-        "the bundled files or your own JSON files. The schema must be current.",
+        description="Insert or update professions (by name) and item prototypes (by id). "
+        "With no option, the bundled ones; with --professions or --prototypes, only the files "
+        "given. The schema must be current.",
     )
     seed.add_argument("--professions", type=Path, metavar="FILE", help="a JSON list of professions")
     seed.add_argument("--prototypes", type=Path, metavar="FILE", help="a JSON list of prototypes")
+    commands.add_parser(
+        "shell",
+        parents=[database],
+        help="an asyncio Python prompt with `persistence` connected",
+        description="An interactive Python prompt where `await` works, with `persistence` (a "
+        "connected AsyncPersistenceLayer), the models (Player, Container, ...) and the "
+        'package\'s names ready: `await persistence.get_player_by_name("Armitage")`. A new '
+        "SQLite file gets its schema first, as in `demo`; a PostgreSQL database must be current.",
+    )
+    commands.add_parser(
+        "dbshell",
+        parents=[database],
+        help="open psql or sqlite3 on the database",
+        description="Run the database's own client on the configured database: psql for "
+        "PostgreSQL (the password is passed in the environment, never on the command line), "
+        "sqlite3 for a SQLite file.",
+    )
     commands.add_parser(
         "bench",
         help="run the benchmark (from a checkout of the repository)",
@@ -88,9 +107,14 @@ async def status(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
 
 
 async def seed(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    # a file names what to load; with no file at all, both bundled sets are loaded
+    everything = args.professions is None and args.prototypes is None
+    professions = prototypes = 0
     async with layer:
-        professions = await layer.seed_professions(args.professions)
-        prototypes = await layer.seed_item_prototypes(args.prototypes)
+        if everything or args.professions:
+            professions = await layer.seed_professions(args.professions)
+        if everything or args.prototypes:
+            prototypes = await layer.seed_item_prototypes(args.prototypes)
     print(f"seeded {professions} profession(s) and {prototypes} item prototype(s)")
     return EXIT_OK
 
@@ -110,6 +134,16 @@ def bench(arguments: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "bench.run", *arguments])
 
 
+def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``, whose usage line is the one to show for its errors."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]  # type: ignore[no-any-return]
+    return parser
+
+
+# Commands that own the terminal, run outside asyncio.run.
+INTERACTIVE = {"shell": run_shell, "dbshell": run_dbshell}
 COMMANDS = {"upgrade": upgrade, "status": status, "seed": seed, "demo": demo}
 
 
@@ -119,9 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         return bench(extra)
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings = load_settings(database_url=args.db) if args.db else load_settings()
+        if args.command in INTERACTIVE:
+            return INTERACTIVE[args.command](settings)
         layer = AsyncPersistenceLayer(settings=settings)
         return asyncio.run(COMMANDS[args.command](layer, args))
     except PersistenceError as exc:
