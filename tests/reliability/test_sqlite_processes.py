@@ -38,12 +38,15 @@ WRITE = textwrap.dedent(
         await layer.connect()
         shared = await layer.get_player_by_id(shared_id)
         time.sleep(max(0.0, start - time.time()))
-        for n in range(rounds):
-            mine = await layer.create_player(name=f"W{uuid.uuid4().hex[:12]}", user_id=uuid.uuid4())
-            await layer.gain_experience(shared, 1)
-            mine.current_room_id = f"room_{n}"
-            await layer.save_players([mine])
-        await layer.close()
+        try:
+            for n in range(rounds):
+                name = f"W{uuid.uuid4().hex[:12]}"
+                mine = await layer.create_player(name=name, user_id=uuid.uuid4())
+                await layer.gain_experience(shared, 1)
+                mine.current_room_id = f"room_{n}"
+                await layer.save_players([mine])
+        finally:
+            await layer.close()
 
     asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
     """
