@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -104,13 +104,15 @@ async def test_fault_1_a_call_that_failed_at_begin_leaves_its_task_and_the_pool_
 
 
 @pytest.fixture(scope="module")
-def private_server() -> AsyncIterator[PrivateServer]:
+def private_server() -> Iterator[PrivateServer]:
     if not PrivateServer.available():
         pytest.fail("this test needs PostgreSQL's server binaries in /usr/lib/postgresql/15/bin")
     server = PrivateServer()
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 async def test_fault_1_twelve_long_lived_tasks_keep_working_across_a_server_restart(
