@@ -101,3 +101,13 @@ async def test_after_close_calls_raise_database_error_until_connect(pg_url: str)
     await layer.connect()
     assert await layer.list_players() == []
     await layer.close()
+
+
+async def test_a_sqlite_layer_that_was_never_connected_serves_its_first_call(
+    sqlite_url: str,
+) -> None:
+    layer = AsyncPersistenceLayer(sqlite_url, room_loader=lambda: ROOMS)
+    await layer.upgrade()  # a new SQLite file gets its schema; this does not open the layer
+    player = await layer.create_player(name="Early", user_id=uuid.uuid4())
+    assert (await layer.get_player_by_id(player.player_id)) is not None
+    await layer.close()
