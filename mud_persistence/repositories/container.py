@@ -22,21 +22,25 @@ from mud_persistence.models import (
     Container,
     ContainerContent,
     ItemInstance,
+    ItemPrototype,
     OwnerType,
 )
 from mud_persistence.repositories.container_views import with_items
 from mud_persistence.repositories.contents import (
+    check_placements_weight,
     check_positions,
-    check_weight,
     free_slot,
-    prototypes_of,
+    known_prototypes,
+    placements,
     put_items,
     replace_items,
+    usable_entries,
 )
 from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
     ContainerData,
+    ContainerItemInput,
     ContainerItemsInput,
     ContainerUpdate,
 )
@@ -75,12 +79,14 @@ class ContainerRepository:
 
     # Whole-container changes -----------------------------------------------------------------
 
-    async def create(self, fields: dict[str, Any]) -> ContainerData:
+    async def create(self, fields: dict[str, Any], *, lenient: bool = False) -> ContainerData:
+        """Create a container and its items. ``lenient``: invalid item entries are skipped with
+        a warning instead of refusing the whole container (the old layer's behaviour)."""
+        if lenient:
+            fields = {**fields, "items": usable_entries(fields.get("items", []))}
         data = validate(ContainerCreateParams, fields, what="container")
-        assert data.capacity_slots is not None  # filled in by the schema
-        prototypes = await prototypes_of(data.items)
-        check_weight(data.items, prototypes, data.weight_limit)
-        check_positions(data.items, data.capacity_slots)
+        items, prototypes = await known_prototypes(data.items, lenient=lenient)
+        check_positions(items, data.capacity_slots)
         now = datetime.now(UTC)
         try:
             async with in_transaction():
@@ -90,7 +96,9 @@ class ContainerRepository:
                     updated_at=now,
                     **data.model_dump(exclude={"items"}),
                 )
-                await put_items(container, data.items, prototypes)
+                placed = await placements(items, prototypes, lenient=lenient)
+                check_placements_weight(placed, data.weight_limit, "the container")
+                await put_items(container, placed)
                 return await self._read(container.container_id)
         except IntegrityError as exc:
             raise refusal(exc) from exc
@@ -98,25 +106,35 @@ class ContainerRepository:
     async def update(
         self,
         container_id: uuid.UUID | str,
-        items: list[dict[str, Any]] | None,
+        items: list[Any] | None,
         lock_state: str | None,
         metadata: dict[str, Any] | None,
-    ) -> ContainerData:
+        *,
+        lenient: bool = False,
+    ) -> ContainerData | None:
+        """Change the container; None if it does not exist. ``lenient`` as for create."""
         changes = validate(
             ContainerUpdate, {"lock_state": lock_state, "metadata": metadata}, what="container"
         ).model_dump(exclude_none=True)
-        new_items = None
+        new_items: list[ContainerItemInput] | None = None
+        prototypes: dict[str, ItemPrototype] = {}
         if items is not None:
-            new_items = validate(ContainerItemsInput, {"items": items}, what="item").items
-        prototypes = await prototypes_of(new_items or [])
+            entries = usable_entries(items) if lenient else items
+            new_items = validate(ContainerItemsInput, {"items": entries}, what="item").items
+            new_items, prototypes = await known_prototypes(new_items, lenient=lenient)
         container_id = as_uuid(container_id, field="container_id")
         try:
             async with in_transaction():
-                container = await lock_containers([container_id])
+                found = await lock_containers([container_id], missing_ok=True)
+                if not found:
+                    return None
                 if new_items is not None:
-                    check_positions(new_items, container[0].capacity_slots)
-                    check_weight(new_items, prototypes, container[0].weight_limit)
-                    await replace_items(container[0], new_items, prototypes)
+                    check_positions(new_items, found[0].capacity_slots)
+                    placed = await placements(new_items, prototypes, lenient=lenient)
+                    check_placements_weight(
+                        placed, found[0].weight_limit, f"container {container_id}"
+                    )
+                    await replace_items(found[0], placed)
                 await Container.filter(container_id=container_id).update(
                     **changes, updated_at=datetime.now(UTC)
                 )
@@ -216,12 +234,11 @@ class ContainerRepository:
             )
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
-            position = await free_slot(locked[target], [item_instance_id], None)
-            moved = await ContainerContent.filter(
-                container_id=source, item_instance_id=item_instance_id
-            ).update(container_id=target, position=position)
-            if not moved:
+            held = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
+            if not await held.exists():  # before the target's capacity: the truer refusal
                 raise await not_in_container(item_instance_id, source)
+            position = await free_slot(locked[target], [item_instance_id], None)
+            await held.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
             result = await self._read(target)
@@ -257,15 +274,17 @@ class ContainerRepository:
 # Helpers below run inside the operation's transaction. -------------------------------------
 
 
-async def lock_containers(container_ids: Iterable[uuid.UUID]) -> list[Container]:
+async def lock_containers(
+    container_ids: Iterable[uuid.UUID], *, missing_ok: bool = False
+) -> list[Container]:
     """Lock the containers' rows in one statement, always in id order (rows are locked as the
-    sorted scan returns them); NotFoundError if one is missing."""
+    sorted scan returns them); NotFoundError if one is missing, unless ``missing_ok``."""
     wanted = sorted(set(container_ids))
     locked = (
         await Container.filter(container_id__in=wanted).order_by("container_id").select_for_update()
     )
     missing = set(wanted) - {container.container_id for container in locked}
-    if missing:
+    if missing and not missing_ok:
         raise NotFoundError("Container", min(missing))
     return locked
 

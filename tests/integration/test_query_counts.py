@@ -22,10 +22,10 @@ async def prepare(layer: AsyncPersistenceLayer) -> dict[str, Any]:
     await layer.seed_professions()
     player = await layer.create_player(name="Counted", user_id=uuid.uuid4())
     other = await layer.create_player(name="Other", user_id=uuid.uuid4())
-    chest = await layer.create_container(
+    chest = await layer.create_container_data(
         "environment", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 2
     )
-    pack = await layer.create_container("equipment", entity_id=player.player_id)
+    pack = await layer.create_container_data("equipment", entity_id=player.player_id)
     await layer.create_item_instance("loose-1", "misc.coin.silver")
     return {"player": player, "other": other, "chest": chest, "pack": pack}
 
@@ -64,16 +64,16 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     "get_professions": (1, lambda p, w: p.get_professions()),
     "get_all_professions": (1, lambda p, w: p.get_all_professions()),
     "get_profession_by_id": (1, lambda p, w: p.get_profession_by_id(1)),
-    "get_container": (2, lambda p, w: p.get_container(w["chest"].container_id)),
-    "get_containers_by_room_id": (2, lambda p, w: p.get_containers_by_room_id("hall")),
+    "get_container": (2, lambda p, w: p.get_container_data(w["chest"].container_id)),
+    "get_containers_by_room_id": (2, lambda p, w: p.get_container_data_by_room_id("hall")),
     "get_containers_by_entity_id": (
         2,
-        lambda p, w: p.get_containers_by_entity_id(w["player"].player_id),
+        lambda p, w: p.get_container_data_by_entity_id(w["player"].player_id),
     ),
-    "get_decayed_containers_none_due": (1, lambda p, w: p.get_decayed_containers()),
+    "get_decayed_containers_none_due": (1, lambda p, w: p.get_decayed_container_data()),
     "create_container": (
         7,
-        lambda p, w: p.create_container(
+        lambda p, w: p.create_container_data(
             "corpse", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 3
         ),
     ),
@@ -97,7 +97,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     ),
     "update_container": (
         11,
-        lambda p, w: p.update_container(
+        lambda p, w: p.update_container_data(
             w["chest"].container_id,
             items_json=[{"item_id": "consumable.bandage"}],
             lock_state="locked",
