@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -35,6 +37,7 @@ from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
+from mud_persistence.schemas.validation import check_text_arguments
 from mud_persistence.settings import PersistenceSettings, load_settings
 
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -42,11 +45,15 @@ Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, retrying
-    transient failures (any, for reads; only those that sent nothing, for writes)."""
+    transient failures (any, for reads; only those that sent nothing, for writes). Every text
+    argument is checked first (check_text_arguments), so none reaches the database unchecked."""
 
     def decorate(method: Operation) -> Operation:
+        names = list(inspect.signature(method).parameters)[1:]
+
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
+            check_text_arguments(itertools.chain(zip(names, args, strict=False), kwargs.items()))
             with layer._database.bound():
                 return await run_with_retry(
                     lambda: method(layer, *args, **kwargs),

@@ -5,6 +5,7 @@ arguments, exact weight limits, and update_container keeping what an entry does 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 import time
 import uuid
@@ -319,3 +320,34 @@ async def test_a_prototype_weight_must_be_a_finite_number_in_range(
             " VALUES ('test.void', 'Void', 'misc', $1)",
             weight,
         )
+
+
+def test_fault_10_every_public_method_with_a_text_argument_checks_it_on_one_path() -> None:
+    delegating = {"get_active_players_by_user_id"}  # calls a checked method with its argument
+    unchecked = [
+        name
+        for name, method in inspect.getmembers(AsyncPersistenceLayer, inspect.iscoroutinefunction)
+        if not name.startswith("_")
+        and name not in delegating
+        and any("str" in str(p.annotation) for p in inspect.signature(method).parameters.values())
+        and not hasattr(method, "__wrapped__")  # the _operation wrapper checks every text
+    ]
+    assert unchecked == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda layer: layer.get_player_by_name("Wilbur\x00"),
+        lambda layer: layer.get_players_in_room("hall\x00"),
+        lambda layer: layer.get_container_data_by_room_id("r" * 256),
+        lambda layer: layer.create_item_instance("k" * 65, KNIFE),
+        lambda layer: layer.ensure_item_instance("lamp", KNIFE, owner_id="o" * 256),
+        lambda layer: layer.upsert_item_instance("lamp", "p\x00"),
+    ],
+)
+async def test_fault_10_text_arguments_of_other_methods_take_the_same_path(
+    layer: AsyncPersistenceLayer, call
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError):
+        await call(layer)
