@@ -1,14 +1,15 @@
 """Containers and their contents: each change is one transaction that locks the containers'
-rows in a fixed order (by id) before touching any item, so opposite transfers cannot deadlock."""
+rows before touching any item, in the global order of repositories/locking.py, so opposite
+transfers (or a transfer and a player's deletion) cannot deadlock."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import (
@@ -36,6 +37,7 @@ from mud_persistence.repositories.contents import (
     replace_items,
     usable_entries,
 )
+from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
@@ -166,13 +168,7 @@ class ContainerRepository:
             check_amount(position, field="position")
         async with in_transaction():
             (container,) = await lock_containers([container_id])
-            item = (
-                await ItemInstance.filter(item_instance_id=item_instance_id)
-                .select_for_update()
-                .only("item_instance_id")
-                .first()
-            )
-            if item is None:
+            if not await lock_items([item_instance_id]):
                 raise NotFoundError("ItemInstance", item_instance_id)
             holder = await ContainerContent.filter(item_instance_id=item_instance_id).first()
             if holder is not None:
@@ -274,19 +270,15 @@ class ContainerRepository:
 # Helpers below run inside the operation's transaction. -------------------------------------
 
 
-async def lock_containers(
-    container_ids: Iterable[uuid.UUID], *, missing_ok: bool = False
-) -> list[Container]:
-    """Lock the containers' rows in one statement, always in id order (rows are locked as the
-    sorted scan returns them); NotFoundError if one is missing, unless ``missing_ok``."""
-    wanted = sorted(set(container_ids))
-    locked = (
-        await Container.filter(container_id__in=wanted).order_by("container_id").select_for_update()
-    )
-    missing = set(wanted) - {container.container_id for container in locked}
-    if missing and not missing_ok:
-        raise NotFoundError("Container", min(missing))
-    return locked
+async def delete_worn_items(player_id: uuid.UUID) -> None:
+    """For delete_player, with the player's row locked: lock the containers the deletion changes
+    (those worn are deleted, those owned lose their owner), then delete the items worn, so no
+    concurrent move can slip an item in or out between the read and the delete."""
+    mine = Container.filter(Q(entity_id=player_id) | Q(owner_id=player_id))
+    await lock_containers(await mine.values_list("container_id", flat=True), missing_ok=True)  # type: ignore[arg-type]
+    worn = ContainerContent.filter(container__entity_id=player_id)
+    items: list[str] = await worn.values_list("item_instance_id", flat=True)  # type: ignore[assignment]
+    await ItemInstance.filter(item_instance_id__in=items).delete()
 
 
 async def touch(container_ids: list[uuid.UUID]) -> None:

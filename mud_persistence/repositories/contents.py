@@ -7,8 +7,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
-from fractions import Fraction
 from typing import Any
 
 import pydantic
@@ -23,34 +21,11 @@ from mud_persistence.models import (
     OwnerType,
 )
 from mud_persistence.repositories.item import new_instance_id
+from mud_persistence.repositories.locking import lock_items
+from mud_persistence.repositories.weights import check_load, load_of
 from mud_persistence.schemas.container import ContainerItemInput
 
 logger = logging.getLogger(__name__)
-
-
-# Weight -------------------------------------------------------------------------------------
-# A load is compared exactly: each stored weight counts as the decimal it was written as
-# (0.1 is one tenth, not the binary float nearest to it), and the sum is a fraction, so ten
-# items of 0.1 fill a limit of 1 exactly, in any order. This is the only place loads are
-# computed; no SQL sums weights.
-
-
-def load_of(rows: Iterable[tuple[int, float]]) -> Fraction:
-    """The exact total weight of ``(quantity, prototype weight)`` rows."""
-    return sum((quantity * Fraction(repr(weight)) for quantity, weight in rows), Fraction(0))
-
-
-def check_load(load: Fraction, limit: int | None, what: str) -> None:
-    """CapacityError if ``load`` is over ``limit`` (None: no limit)."""
-    if limit is not None and load > limit:
-        raise CapacityError(
-            f"{what} would hold a weight of {weight_text(load)}, over its limit of {limit}"
-        )
-
-
-def weight_text(load: Fraction) -> str:
-    with localcontext(prec=60):
-        return f"{Decimal(load.numerator) / Decimal(load.denominator):f}".rstrip("0").rstrip(".")
 
 
 async def load_in(container_id: Any, *, besides: Q | None = None) -> list[tuple[int, float]]:
@@ -168,10 +143,7 @@ async def placements(
     fields it gives: an id alone keeps the instance's quantity, condition, name and metadata.
     The existing instances are locked (after the container, as everywhere)."""
     ids = [item.item_instance_id or new_instance_id() for item in items]
-    existing = {
-        i.item_instance_id: i
-        for i in await ItemInstance.filter(item_instance_id__in=ids).select_for_update()
-    }
+    existing = {i.item_instance_id: i for i in await lock_items(ids)}
     placed = []
     for index, (item_id, item) in enumerate(zip(ids, items, strict=True)):
         prototype = prototypes[item.item_id]

@@ -43,7 +43,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     "save_player": (1, lambda p, w: save_room(p, [w["player"]])),
     "save_players": (2, lambda p, w: save_room(p, [w["player"], w["other"]])),
     "soft_delete_player": (1, lambda p, w: p.soft_delete_player(w["other"].player_id)),
-    "delete_player": (3, lambda p, w: p.delete_player(w["other"].player_id)),
+    "delete_player": (5, lambda p, w: p.delete_player(w["other"].player_id)),
     "update_player_last_active": (
         1,
         lambda p, w: p.update_player_last_active(w["other"].player_id),
@@ -110,7 +110,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     ),
     "ensure_item_instance": (1, lambda p, w: p.ensure_item_instance("loose-1", "misc.coin.silver")),
     "upsert_item_instance": (
-        2,
+        4,
         lambda p, w: p.upsert_item_instance("loose-1", "misc.coin.silver", condition=5),
     ),
     "item_instance_exists": (1, lambda p, w: p.item_instance_exists("loose-1")),

@@ -256,10 +256,10 @@ async def step(
             if box == dest
             else NotFoundError
             if {box, dest} - model.alive
+            else ConflictError  # not in the source: said before the target's capacity
+            if where != box
             else CapacityError
             if full
-            else ConflictError
-            if where != box
             else None
         )
         if box == dest:
