@@ -77,7 +77,7 @@ class ContainerRepository:
 
     async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
         now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await with_items(Container.filter(decay_at__lte=now).order_by("decay_at"))
+        return await with_items(Container.filter(decay_at__lt=now).order_by("decay_at"))
 
     # Whole-container changes -----------------------------------------------------------------
 

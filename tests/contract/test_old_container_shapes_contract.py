@@ -383,3 +383,15 @@ async def test_an_item_cannot_be_put_in_a_container_by_its_owner_columns(
     await layer.create_item_instance("orphan-1", KNIFE)
     placed = await layer.add_item_to_container(chest.container_id, "orphan-1")
     assert [i.item_instance_id for i in placed.items] == ["orphan-1"]
+
+
+async def test_a_container_decays_only_once_its_decay_time_has_passed(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    moment = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+    corpse = await layer.create_container("corpse", room_id="moor", decay_at=moment)
+    assert await layer.get_decayed_containers(moment) == []  # the old rule: strictly before
+    naive_later = (moment + timedelta(seconds=1)).replace(tzinfo=None)  # naive: UTC
+    assert [c["container_id"] for c in await layer.get_decayed_containers(naive_later)] == [
+        corpse["container_id"]
+    ]
