@@ -96,7 +96,7 @@ class ContainerCreateParams(BaseModel):
         if self.source_type == SourceType.EQUIPMENT and self.entity_id is None:
             raise ValueError("an equipment container needs entity_id (the player wearing it)")
         if self.source_type == SourceType.ENVIRONMENT and self.room_id is None:
-            raise ValueError("an environment container needs room_id")
+            raise ValueError("an environment container needs room_id (the room it is in)")
         if len(self.items) > self.capacity_slots:
             raise ValueError(f"{len(self.items)} items do not fit in {self.capacity_slots} slots")
         return self
