@@ -28,15 +28,6 @@ from mud_persistence.schemas.container import ContainerItemInput
 logger = logging.getLogger(__name__)
 
 
-async def load_in(container_id: Any, *, besides: Q | None = None) -> list[tuple[int, float]]:
-    """``(quantity, weight)`` of the items in the container, and of those ``besides`` matches."""
-    held = Q(container_slot__container_id=container_id)
-    rows = await ItemInstance.filter(held | besides if besides else held).values_list(
-        "quantity", "prototype__weight"
-    )
-    return [(quantity, weight) for quantity, weight in rows]
-
-
 # Slots --------------------------------------------------------------------------------------
 
 
@@ -50,8 +41,13 @@ async def free_slot(container: Container, incoming: list[str], wanted: int | Non
             f"container {container.container_id} is full ({container.capacity_slots} slots)"
         )
     if container.weight_limit is not None:
-        rows = await load_in(container.container_id, besides=Q(item_instance_id__in=incoming))
-        check_load(load_of(rows), container.weight_limit, f"container {container.container_id}")
+        items = ItemInstance.filter(
+            Q(container_slot__container_id=container.container_id)
+            | Q(item_instance_id__in=incoming)
+        )
+        rows = await items.values_list("quantity", "prototype__weight")
+        load = load_of(rows)
+        check_load(load, container.weight_limit, f"container {container.container_id}")
     if wanted is None:
         return min(set(range(container.capacity_slots)) - taken)
     if wanted >= container.capacity_slots:
