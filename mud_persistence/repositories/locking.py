@@ -2,7 +2,8 @@
 
 The order, for every operation that locks more than one row:
 
-1. the player row (one per operation: ``lock_player``);
+1. player rows, by ascending ``player_id`` (``lock_player`` for one; ``save_players`` sorts
+   its batch);
 2. container rows, by ascending ``container_id`` (``lock_containers``, one statement);
 3. item instance rows, by ascending ``item_instance_id`` (``lock_items``, one statement).
 
@@ -11,7 +12,7 @@ container, and having locked a container, no player. Rows a statement changes ar
 an operation changes container rows only after ``lock_containers`` and item rows only after
 ``lock_items`` or a container lock that covers them (an item in a container is only changed
 by someone holding that container). Deleting a player locks its row, then the containers it
-wears or owns, then deletes the items they hold, so its cascades touch nothing unlocked.
+wears or owns, then deletes the items worn, so its cascades touch nothing unlocked.
 """
 
 from __future__ import annotations
