@@ -13,6 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID
+from mud_persistence.models.limits import LOWEST_DP
 
 APP_LABEL = "models"
 MODEL_MODULES = ["mud_persistence.models", "aerich.models"]
@@ -65,7 +66,12 @@ class PersistenceSettings(BaseSettings):
     default_room_id: str = Field(
         default=DEFAULT_ROOM_ID, min_length=1, description="Where players in unknown rooms go."
     )
-    dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
+    dp_floor: int = Field(
+        default=-10,
+        ge=LOWEST_DP,
+        le=0,
+        description="Lowest current_dp damage can reach (-10: mortally wounded down to dead).",
+    )
     xp_per_level: int = Field(
         default=100, ge=1, description="Level curve: level = experience_points // this + 1."
     )

@@ -15,8 +15,9 @@ from mud_persistence.events import (
     publish_safely,
 )
 from mud_persistence.models import STAT_COLUMNS, Player
+from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
 from mud_persistence.repositories.counters import refresh, update_counters
-from mud_persistence.repositories.sql import Greatest, clamp, combine
+from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.validation import as_uuid, check_amount
 from mud_persistence.settings import PersistenceSettings
@@ -31,7 +32,7 @@ class ExperienceRepository:
 
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
         amount = check_amount(amount, field="amount")
-        award = await self._change_xp(player.player_id, amount, source)
+        award = await self._change_xp(player.player_uuid, amount, source)
         refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
         return award
 
@@ -40,10 +41,10 @@ class ExperienceRepository:
         return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
 
     async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
-        new_xp = Greatest(0, combine(F("experience_points"), Connector.add, delta))
+        new_xp = clamp(combine(F("experience_points"), Connector.add, delta), 0, MAX_EXPERIENCE)
         # The level follows the new total in the same statement (curve: xp // xp_per_level + 1).
         per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
-        new_level = combine(per_level, Connector.add, 1)
+        new_level = Least(combine(per_level, Connector.add, 1), INT4_MAX)  # a 32-bit column
         before, after = await update_counters(
             player_id, {"experience_points": new_xp, "level": new_level}, XP_FIELDS
         )
@@ -80,7 +81,7 @@ class ExperienceRepository:
     ) -> int:
         """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
         amount = check_amount(amount, field="amount")
-        return await self.change_stat(player, player.player_id, field, direction * amount, source)
+        return await self.change_stat(player, player.player_uuid, field, direction * amount, source)
 
     async def change_stat(
         self, player: Player | None, player_id: uuid.UUID | str, field: str, delta: int, reason: str

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pypika_tortoise.enums import Dialects
+from pypika_tortoise.functions import Cast as PypikaCast
 from pypika_tortoise.terms import Function as PypikaFunction
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import CombinedExpression, Connector, Expression, F, Function, Value
 from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from mud_persistence.models.player_stats import derived_max_dp
 
 
 class _Greatest(PypikaFunction):
@@ -28,6 +31,17 @@ class _Least(PypikaFunction):
 
     def get_dialect_special_name(self, dialect: Dialects) -> str:
         return "MIN" if dialect == Dialects.SQLITE else ""
+
+
+class _CastToBigint(PypikaCast):
+    def __init__(self, term: Any, alias: str | None = None) -> None:
+        super().__init__(term, "BIGINT", alias=alias)
+
+
+class AsBigint(Function):
+    """Its argument as a 64-bit integer, so that products of 32-bit columns cannot overflow."""
+
+    database_func = _CastToBigint
 
 
 class _Extreme(Function):
@@ -68,10 +82,20 @@ def combine(left: Any, connector: Connector, right: Any) -> CombinedExpression:
     )
 
 
-def effective_max_dp() -> Any:
-    """max_dp, or max(20, (constitution + size) // 5) when it is null; SQL integer division."""
-    derived = combine(combine(F("constitution"), Connector.add, F("size")), Connector.div, 5)
-    return Coalesce(F("max_dp"), Greatest(20, derived))
+def effective_max_dp(**new_values: Any) -> Any:
+    """max_dp, or max(20, (constitution + size) // 5) when it is null, in SQL (integer
+    division); from the row's columns, or from ``new_values`` of max_dp, constitution, size."""
+    max_dp = new_values.get("max_dp", F("max_dp"))
+    constitution = new_values.get("constitution", F("constitution"))
+    size = new_values.get("size", F("size"))
+    if isinstance(constitution, int) and isinstance(size, int):
+        derived: Any = derived_max_dp(constitution, size)
+    else:
+        total = combine(constitution, Connector.add, size)
+        derived = Greatest(20, combine(total, Connector.div, 5))
+    if max_dp is None or isinstance(max_dp, int):
+        return Value(derived if max_dp is None else max_dp)
+    return Coalesce(max_dp, derived)
 
 
 M = TypeVar("M", bound=Model)

@@ -12,6 +12,7 @@ import pydantic
 from pydantic import AfterValidator, JsonValue
 
 from mud_persistence.errors import ValidationError
+from mud_persistence.models.limits import MAX_STEP
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
@@ -107,7 +108,7 @@ def check_amount(value: Any, *, field: str, allow_negative: bool = False) -> int
     return value
 
 
-MAX_AMOUNT = 1_000_000_000  # counters are 32-bit columns; larger steps are certainly mistakes
+MAX_AMOUNT = MAX_STEP  # larger steps are certainly mistakes (see models.limits)
 
 
 def check_time(value: Any, *, field: str) -> datetime | None:
