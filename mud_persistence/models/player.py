@@ -28,6 +28,7 @@ from mud_persistence.models.player_stats import (
 
 if TYPE_CHECKING:
     from mud_persistence.models.container import Container
+    from mud_persistence.models.effect import PlayerEffect
     from mud_persistence.models.profession import Profession
 
 DEFAULT_ROOM_ID = "earth_arkhamcity_sanitarium_room_foyer_001"
@@ -131,6 +132,7 @@ class Player(PlayerGameMethods, Model):
 
     owned_containers: fields.ReverseRelation[Container]
     equipment_containers: fields.ReverseRelation[Container]
+    effects: fields.ReverseRelation[PlayerEffect]
 
     class Meta:
         table = "players"
