@@ -9,7 +9,6 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -98,10 +97,11 @@ class PlayerWriter:
 
     async def _write_changes(self, player: Player, changes: Changes) -> None:
         expected = {name: player.saved_value(name) for name in changes}
-        # SQLite compares JSON as text, and the same value has many spellings; compare values.
+        # SQLite compares JSON and times as text, and one value has many spellings (a script's
+        # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values.
         by_value = {}
         if Player._meta.db.capabilities.dialect == "sqlite":
-            by_value = {name: expected.pop(name) for name in list(expected) if is_json(name)}
+            by_value, expected = expected, {}
         update = dict(changes)
         caps_dp = "current_dp" not in changes and any(name in changes for name in MAX_DP_INPUTS)
         if caps_dp:  # a lower max DP lowers the DP above it, in the same statement
@@ -147,10 +147,6 @@ def distinct(players: Iterable[Player]) -> list[Player]:
     return list(seen.values())
 
 
-def is_json(column: str) -> bool:
-    return isinstance(Player._meta.fields_map[column], fields.JSONField)
-
-
 def new_effective_max_dp(changes: Changes) -> Any:
     """The effective max DP the row will have after ``changes``, as an SQL expression."""
     return effective_max_dp(**{name: changes[name] for name in MAX_DP_INPUTS if name in changes})
@@ -159,7 +155,17 @@ def new_effective_max_dp(changes: Changes) -> Any:
 async def stored_values_match(player: Player, expected: Changes) -> bool:
     """Whether the player's row holds ``expected`` (compared as values), locking it."""
     row = await Player.filter(player_id=player.player_id).select_for_update().values(*expected)
-    return bool(row) and all(row[0][name] == value for name, value in expected.items())
+    return bool(row) and all(same_value(row[0][name], value) for name, value in expected.items())
+
+
+def same_value(stored: Any, expected: Any) -> bool:
+    if isinstance(stored, datetime) and isinstance(expected, datetime):
+        stored, expected = as_utc(stored), as_utc(expected)
+    return bool(stored == expected)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 async def stored_dp(player: Player) -> int:
