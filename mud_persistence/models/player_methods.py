@@ -5,12 +5,10 @@ Each changes the object only; ``save_player`` persists the change.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mud_persistence.errors import ValidationError
+from mud_persistence.models.json_values import json_copy
 from mud_persistence.models.player_stats import Position, check_stat
 
 if TYPE_CHECKING:
@@ -20,22 +18,6 @@ if TYPE_CHECKING:
 MORTAL_WOUND_DP = 0
 DEATH_DP = -10
 XP_PER_LEVEL_OF_ADD_EXPERIENCE = 100  # the old add_experience's own level rule
-
-
-def json_copy(value: Any, *, field: str) -> Any:
-    """A deep copy of ``value`` as JSON stores it (UUIDs become strings, as they did before)."""
-
-    def encode(item: object) -> str:
-        if isinstance(item, uuid.UUID):
-            return str(item)
-        raise TypeError(f"a {type(item).__name__} cannot be stored")
-
-    try:
-        return json.loads(json.dumps(value, default=encode))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"{field} must be JSON data: {exc}", field=field, value=value
-        ) from None
 
 
 class PlayerGameMethods:
