@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pypika_tortoise.enums import Dialects
-from pypika_tortoise.functions import Cast as PypikaCast
 from pypika_tortoise.terms import Function as PypikaFunction
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import CombinedExpression, Connector, Expression, F, Function, Value
@@ -33,17 +32,6 @@ class _Least(PypikaFunction):
         return "MIN" if dialect == Dialects.SQLITE else ""
 
 
-class _CastToBigint(PypikaCast):
-    def __init__(self, term: Any, alias: str | None = None) -> None:
-        super().__init__(term, "BIGINT", alias=alias)
-
-
-class AsBigint(Function):
-    """Its argument as a 64-bit integer, so that products of 32-bit columns cannot overflow."""
-
-    database_func = _CastToBigint
-
-
 class _Extreme(Function):
     def __init__(self, first: Any, *others: Any) -> None:
         super().__init__(first, *others)  # Tortoise accepts plain values; its hints do not say so
@@ -59,6 +47,38 @@ class Least(_Extreme):
     """The smallest of its arguments: ``Least(F("a"), 100)``."""
 
     database_func = _Least
+
+
+class _ResistedAmount(PypikaFunction):
+    """``round(amount * (1.0 - resistance / 100.0))`` as Python computes it: in doubles,
+    rounding halves to even. The layer we replace computed cold and water damage this way, and
+    a game's balance depends on the exact numbers (10 damage at 25% is 8, not 7)."""
+
+    def __init__(self, resistance: Any, amount: int) -> None:
+        super().__init__("RESISTED", resistance)
+        self.amount = int(amount)  # an int literal, so the expression may repeat it safely
+
+    def get_function_sql(self, ctx: Any) -> str:
+        resistance = self.get_arg_sql(self.args[0], ctx)
+        double = "DOUBLE PRECISION"  # SQLite reads this type name as REAL
+        exact = f"({self.amount} * (CAST(1 AS {double}) - {resistance} / CAST(100 AS {double})))"
+        if ctx.dialect != Dialects.SQLITE:
+            return f"CAST(ROUND({exact}) AS INTEGER)"  # PostgreSQL rounds doubles half to even
+        whole = f"CAST({exact} AS INTEGER)"  # truncates; the value is never negative
+        fraction = f"({exact} - {whole})"
+        return (
+            f"(CASE WHEN {fraction} > 0.5 THEN {whole} + 1 WHEN {fraction} < 0.5 THEN {whole}"
+            f" ELSE {whole} + {whole} % 2 END)"
+        )
+
+
+class ResistedAmount(Function):
+    """``amount`` less ``resistance`` percent, rounded as the old layer did (see above)."""
+
+    database_func = _ResistedAmount
+
+    def __init__(self, resistance: F, amount: int) -> None:
+        super().__init__(resistance, amount)
 
 
 def clamp(value: Any, low: Any, high: Any) -> Any:

@@ -222,9 +222,11 @@ async def test_fault11_the_same_object_twice_in_save_players_is_saved_once(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     player = await contract_persistence.create_player(name="Twice", user_id=uuid.uuid4())
-    player.current_room_id = "earth_room_two"
+    player.current_room_id = "earth_arkhamcity_sanitarium_room_hallway_001"
     await contract_persistence.save_players([player, player])
-    assert (await stored(contract_persistence, player)).current_room_id == "earth_room_two"
+    assert (
+        await stored(contract_persistence, player)
+    ).current_room_id == "earth_arkhamcity_sanitarium_room_hallway_001"
 
 
 async def test_fault11_two_objects_for_one_player_in_save_players_are_refused(

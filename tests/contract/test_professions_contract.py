@@ -17,7 +17,12 @@ async def test_the_bundled_professions_include_the_default_id_0(
     assert tramp is not None and (tramp.id, tramp.name, tramp.is_available) == (0, "Tramp", True)
     assert tramp.description.startswith("A drifter") and tramp.flavor_text
     assert tramp.get_requirement_display_text() == "No requirements"
-    assert [p.id for p in await contract_persistence.get_professions()] == [0, 1, 2, 3, 4]
+    assert [p.id for p in await contract_persistence.get_professions()] == [
+        0,
+        1,
+        2,
+        3,
+    ]  # 4 is unavailable
     scholar = next(p for p in await contract_persistence.get_professions() if p.name == "Scholar")
     assert not scholar.meets_stat_requirements({"intelligence": 10})
 
