@@ -39,7 +39,7 @@ def visible_name(name: str) -> str:
 PlayerName = Annotated[
     Text, AfterValidator(visible_name), StringConstraints(min_length=1, max_length=50)
 ]
-PlayerId = Annotated[uuid.UUID, AfterValidator(str)]
+UuidText = Annotated[uuid.UUID, AfterValidator(str)]  # a UUID, kept as its canonical string
 ProfessionId = Annotated[int, Field(ge=0, le=INT4_MAX, strict=True)]
 RoomId = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
 
@@ -70,7 +70,7 @@ SAVED_FIELD_TYPES: dict[str, Any] = {
     "name": PlayerName,
     "current_room_id": RoomId,
     "respawn_room_id": RoomId | None,
-    "user_id": PlayerId,
+    "user_id": UuidText,
     "profession_id": ProfessionId | None,
     "experience_points": Annotated[int, Field(ge=0, le=MAX_EXPERIENCE, strict=True)],
     "level": Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)],
