@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
+from mud_persistence.urls import Address, DatabaseURL
+
 
 class PoolExhaustedError(TimeoutError):
     """No connection became free within the acquire timeout; nothing was sent."""
@@ -67,3 +69,42 @@ class TimedAsyncpgClient(AsyncpgDBClient):
 
 
 client_class = TimedAsyncpgClient
+
+
+async def describe_servers(url: DatabaseURL, default_connect_timeout: float) -> str:
+    """What each server of a several-host URL answers, as one line for an error message.
+
+    asyncpg reports only the last server it tried; someone fixing the configuration needs to
+    know which server is down and which is up but a standby.
+    """
+    seconds = url.connect_timeout(default_connect_timeout)
+    answers = [f"{a}: {await _describe_server(url, a, seconds)}" for a in url.addresses]
+    return "; ".join(answers)
+
+
+async def _describe_server(url: DatabaseURL, address: Address, seconds: float) -> str:
+    tls_options = url.asyncpg_credentials().get("tls_options")
+    try:
+        connection = await asyncpg.connect(
+            f"postgresql://?{urlencode(tls_options)}" if tls_options else None,
+            host=address.host,
+            port=address.port,
+            user=url.user,
+            password=url.password,
+            database=url.database,
+            timeout=seconds,
+        )
+    except ConnectionRefusedError:
+        return "refused the connection"
+    except TimeoutError:
+        return "did not answer in time"
+    except Exception as exc:
+        return url.scrub(str(exc) or type(exc).__name__)
+    try:
+        if await connection.fetchval("SELECT pg_is_in_recovery()"):
+            return "a standby (read-only)"
+        if await connection.fetchval("SHOW transaction_read_only") == "on":
+            return "read-only"
+        return "takes writes"
+    finally:
+        await connection.close()

@@ -97,6 +97,7 @@ class PersistenceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, url: str) -> str:
+        url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
         return url
 
@@ -179,12 +180,12 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     connection: dict[str, Any]
     if url.dialect == "sqlite":
         connection = {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "mud_persistence.sqlite_backend",
             "credentials": {"file_path": url.path, "journal_mode": "WAL"},
         }
     else:
         credentials = url.asyncpg_credentials()
-        credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["timeout"] = url.connect_timeout(settings.connect_timeout)
         credentials["minsize"] = settings.pool_min_size
         credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout

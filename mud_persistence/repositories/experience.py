@@ -19,7 +19,7 @@ from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
 from mud_persistence.repositories.counters import refresh, update_counters
 from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
-from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
 from mud_persistence.settings import PersistenceSettings
 
 XP_FIELDS = ("experience_points", "level")
@@ -31,6 +31,7 @@ class ExperienceRepository:
         self._events = events
 
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
+        check_player(player)
         amount = check_amount(amount, field="amount")
         award = await self._change_xp(player.player_uuid, amount, source)
         refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
@@ -80,6 +81,7 @@ class ExperienceRepository:
         self, player: Player, field: str, direction: int, amount: int, source: str
     ) -> int:
         """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
+        check_player(player)
         amount = check_amount(amount, field="amount")
         return await self.change_stat(player, player.player_uuid, field, direction * amount, source)
 

@@ -24,7 +24,7 @@ from mud_persistence.models import PLAYER_NAME_INDEX, Player
 from mud_persistence.models.player_stats import STAT_KEYS, check_stat
 from mud_persistence.repositories.sql import Least, effective_max_dp, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
-from mud_persistence.schemas.validation import validate_value
+from mud_persistence.schemas.validation import check_player, validate_value
 from mud_persistence.settings import PersistenceSettings
 
 Changes = dict[str, Any]
@@ -62,10 +62,7 @@ class PlayerWriter:
     def checked_changes(self, player: Player) -> Changes:
         """The fields to write for ``player``, each validated; ValidationError for the first bad
         one. A naive last_active is taken as UTC."""
-        if not isinstance(player, Player):
-            raise ValidationError(
-                f"expected a Player, got {player!r}", field="player", value=player
-            )
+        check_player(player)
         if isinstance(player.last_active, datetime) and player.last_active.tzinfo is None:
             player.last_active = player.last_active.replace(tzinfo=UTC)
         changes = player.changed_fields()

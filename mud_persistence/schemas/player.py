@@ -37,7 +37,7 @@ def visible_name(name: str) -> str:
 
 
 PlayerName = Annotated[
-    Text, AfterValidator(visible_name), StringConstraints(min_length=1, max_length=50)
+    Text, StringConstraints(min_length=1, max_length=50), AfterValidator(visible_name)
 ]
 UuidText = Annotated[uuid.UUID, AfterValidator(str)]  # a UUID, kept as its canonical string
 ProfessionId = Annotated[int, Field(ge=0, le=INT4_MAX, strict=True)]
