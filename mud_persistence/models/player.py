@@ -176,6 +176,13 @@ class Player(PlayerGameMethods, Model):
         )
 
     def __init__(self, *, stats: Mapping[str, Any] | None = None, **columns: Any) -> None:
+        # Tortoise adds the foreign-key id fields (profession_id) when it is initialised, and
+        # game code may build players before the layer's first call does that.
+        early = {
+            f"{fk}_id": columns.pop(f"{fk}_id", None)
+            for fk in self._meta.fk_fields
+            if f"{fk}_id" not in self._meta.fields_map
+        }
         unknown = columns.keys() - self._meta.fields_map.keys()
         if unknown:
             name = sorted(unknown)[0]
@@ -184,6 +191,8 @@ class Player(PlayerGameMethods, Model):
             if isinstance(moment := columns.get(name), datetime) and moment.tzinfo is None:
                 columns[name] = moment.replace(tzinfo=UTC)  # the game passes naive UTC times
         super().__init__(**columns)
+        for name, value in early.items():
+            setattr(self, name, value)
         self._fill_defaults_in_python()
         if stats is not None:
             self.set_stats(stats)
