@@ -4,6 +4,7 @@ connected yet."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -35,7 +36,7 @@ GAME = """
 """
 
 
-async def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
+def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(GAME), pg_url],
         capture_output=True,
@@ -43,5 +44,5 @@ async def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url:
         timeout=120,
         cwd=Path(__file__).resolve().parents[2],
     )
-    await empty_tables(pg_url)
+    asyncio.run(empty_tables(pg_url))
     assert done.returncode == 0, done.stderr
