@@ -215,6 +215,39 @@ async def test_fault8_out_of_range_item_and_container_numbers_are_validation_err
     assert not await contract_persistence.item_instance_exists("too-many")
 
 
+@pytest.mark.parametrize(
+    ("statement", "rule"),
+    [
+        ("UPDATE players SET max_dp = 2000000000", "ck_players_int_ranges"),
+        ("UPDATE players SET magic_points = 2000000000", "ck_players_magic_points"),
+        (
+            "UPDATE players SET experience_points = 10000000000000000",
+            "ck_players_experience_points",
+        ),
+        ("UPDATE players SET level = 3000000000", "ck_players_int_ranges"),
+    ],
+)
+async def test_fault8_both_databases_refuse_out_of_range_numbers(
+    contract_persistence: AsyncPersistenceLayer, statement: str, rule: str
+) -> None:
+    await contract_persistence.create_player(name="Ranged", user_id=uuid.uuid4())
+    settings = contract_persistence.settings
+    if settings.dialect == "sqlite":
+        connection = sqlite3.connect(str(settings.parsed_database_url.path))
+        with pytest.raises(sqlite3.IntegrityError, match=rule):
+            connection.execute(statement)
+        connection.close()
+    else:
+        import asyncpg
+
+        raw = await asyncpg.connect(settings.database_url)
+        try:  # PostgreSQL refuses a level past 32 bits by its type, the rest by rule
+            with pytest.raises((asyncpg.CheckViolationError, asyncpg.NumericValueOutOfRangeError)):
+                await raw.execute(statement)
+        finally:
+            await raw.close()
+
+
 # Fault 11: the same player twice in save_players ---------------------------------------------
 
 

@@ -158,6 +158,13 @@ def test_get_stats_is_the_old_dict_and_writes_through() -> None:
     assert "determination" not in stats and p.player_id  # nothing else changed
 
 
+def test_the_old_stats_attribute_is_the_stats_dict() -> None:
+    p = player()
+    assert p.stats == p.get_stats()
+    p.stats = {"luck": 77}
+    assert p.luck == 77
+
+
 def test_set_stats_accepts_what_get_stats_returns_and_keeps_a_derived_max_dp_null() -> None:
     p = player()
     p.set_stats(p.get_stats())
