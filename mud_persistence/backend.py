@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
+from mud_persistence import echo
 from mud_persistence.urls import Address, DatabaseURL
 
 
@@ -50,6 +51,10 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             ) from exc
 
 
+# asyncpg's own clean-up of a connection handed back to the pool: not the game's SQL
+ASYNCPG_RESET = "SELECT pg_advisory_unlock_all()"
+
+
 class TimedAsyncpgClient(AsyncpgDBClient):
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
@@ -65,7 +70,26 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         # database still come from the keyword arguments, which take precedence over it
         tls_options = kwargs.pop("tls_options", None)
         dsn = f"postgresql://?{urlencode(tls_options)}" if tls_options else None
+        if kwargs.pop("echo", False):
+            echo.enable()
+            kwargs["init"] = self._echo_statements
         return await TimedPool(dsn, **kwargs)
+
+    async def _echo_statements(self, connection: asyncpg.Connection) -> None:
+        password = self.password if isinstance(self.password, str) else None
+
+        def log(query: Any) -> None:  # an asyncpg LoggedQuery, after each statement
+            if query.query.startswith(ASYNCPG_RESET):
+                return
+            echo.log_statement(
+                query.query,
+                query.args,
+                query.elapsed,
+                password=password,
+                error=query.exception,
+            )
+
+        connection.add_query_logger(log)
 
 
 client_class = TimedAsyncpgClient

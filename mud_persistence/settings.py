@@ -89,6 +89,11 @@ class PersistenceSettings(BaseSettings):
         default=DATA_DIR / "rooms",
         description="Folder of room JSON files the default room loader reads.",
     )
+    echo: bool = Field(
+        default=False,
+        description="Log every SQL statement with its duration to the logger "
+        "mud_persistence.sql (passwords replaced by ***); like SQLAlchemy's echo=True.",
+    )
     migrations_location: Path = Field(
         default_factory=default_migrations_location,
         description="Folder holding Aerich's migration files.",
@@ -193,6 +198,8 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
         connection = {"engine": "mud_persistence.backend", "credentials": credentials}
+    if settings.echo:
+        connection["credentials"]["echo"] = True
     return {
         "connections": {settings.connection_name: connection},
         "apps": {
