@@ -43,7 +43,7 @@ class PlayerWriter:
             await self._insert(player)
         elif changes:
             await self._write_changes(player, changes)
-        player.mark_saved()
+        player.mark_saved(tuple(changes))
 
     async def save_many(self, players: Iterable[Player]) -> None:
         """save() for each player, in one transaction: all or nothing."""
@@ -56,8 +56,8 @@ class PlayerWriter:
                     await self._insert(player)
                 elif changes:
                     await self._write_changes(player, changes)
-        for player, _ in pending:
-            player.mark_saved()
+        for player, changes in pending:
+            player.mark_saved(tuple(changes))
 
     def checked_changes(self, player: Player) -> Changes:
         """The fields to write for ``player``, each validated; ValidationError for the first bad
@@ -129,11 +129,7 @@ def distinct(players: Iterable[Player]) -> list[Player]:
     objects stand for one player (which of their changes should win is unknowable)."""
     seen: dict[str, Player] = {}
     for player in players:
-        key = getattr(player, "player_id", None)
-        if not isinstance(player, Player) or key is None:
-            raise ValidationError(
-                f"expected a Player, got {player!r}", field="players", value=player
-            )
+        key = check_player(player).player_id
         if seen.setdefault(key, player) is not player:
             raise ValidationError(
                 f"save_players got two different objects for player {key} ({player.name}); "
