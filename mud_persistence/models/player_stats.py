@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,16 @@ class PlayerStats(dict[str, Any]):
 
     def clear(self) -> None:
         raise ValidationError("stats cannot be cleared; set them instead", field="stats")
+
+    # A copy is a plain dict: it is the caller's, and changing it changes no player.
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self),)
 
     def _forget(self, key: str) -> None:
         # Only stats the old dict could lack can be removed: they become null again.

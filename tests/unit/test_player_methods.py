@@ -158,6 +158,22 @@ def test_get_stats_is_the_old_dict_and_writes_through() -> None:
     assert "determination" not in stats and p.player_id  # nothing else changed
 
 
+def test_copies_of_the_stats_dict_are_plain_dicts() -> None:
+    import copy
+    import pickle
+
+    p = player()
+    for copied in (
+        copy.copy(p.get_stats()),
+        copy.deepcopy(p.get_stats()),
+        pickle.loads(pickle.dumps(p.get_stats())),
+        p.get_stats().copy(),
+    ):
+        assert type(copied) is dict and copied == p.get_stats()
+        copied["luck"] = 1
+    assert p.luck == 50
+
+
 def test_the_old_stats_attribute_is_the_stats_dict() -> None:
     p = player()
     assert p.stats == p.get_stats()
