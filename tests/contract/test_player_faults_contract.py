@@ -11,7 +11,7 @@ import pytest
 
 from mud_persistence import AsyncPersistenceLayer, ValidationError
 from mud_persistence.events import PlayerDPUpdated, RecordingBus
-from mud_persistence.models import Player
+from tests.conftest import stored_player
 
 BIG = 10**9
 
@@ -46,12 +46,6 @@ async def run_as_a_script(layer: AsyncPersistenceLayer, statement: str) -> None:
         await raw.close()
 
 
-async def stored(layer: AsyncPersistenceLayer, player: Player) -> Player:
-    found = await layer.get_player_by_id(player.player_id)
-    assert found is not None
-    return found
-
-
 # Fault 7: current_dp can leave [floor, max] --------------------------------------------------
 
 
@@ -83,7 +77,7 @@ async def test_fault7_a_save_that_lowers_max_dp_lowers_current_dp_with_it(
         setattr(player, name, value)
     await contract_persistence.save_player(player)
     assert player.current_dp == new_max and player.changed_fields() == {}
-    assert (await stored(contract_persistence, player)).current_dp == new_max
+    assert (await stored_player(contract_persistence, player)).current_dp == new_max
 
 
 async def test_fault7_heal_after_max_dp_was_lowered_never_lowers_dp(
@@ -121,7 +115,7 @@ async def test_fault7_the_database_refuses_dp_above_the_effective_max(
     ):
         with pytest.raises(REFUSED, match="ck_players_current_dp"):
             await run_as_a_script(contract_persistence, script)
-    assert (await stored(contract_persistence, player)).current_dp == 20
+    assert (await stored_player(contract_persistence, player)).current_dp == 20
 
 
 # Fault 8: 32-bit overflow ---------------------------------------------------------------------
@@ -149,7 +143,7 @@ async def test_fault8_experience_survives_three_awards_of_a_billion(
     for _ in range(3):
         await contract_persistence.gain_experience(player, BIG)
     assert player.experience_points == 3 * BIG
-    assert (await stored(contract_persistence, player)).experience_points == 3 * BIG
+    assert (await stored_player(contract_persistence, player)).experience_points == 3 * BIG
 
 
 async def test_fault8_magic_points_stop_at_their_maximum_instead_of_overflowing(
@@ -158,7 +152,7 @@ async def test_fault8_magic_points_stop_at_their_maximum_instead_of_overflowing(
     player = await contract_persistence.create_player(name="Mage", user_id=uuid.uuid4())
     for _ in range(3):
         await contract_persistence.update_player_stat_field(player.player_id, "magic_points", BIG)
-    assert (await stored(contract_persistence, player)).magic_points == BIG
+    assert (await stored_player(contract_persistence, player)).magic_points == BIG
 
 
 @pytest.mark.parametrize(
@@ -210,7 +204,7 @@ async def test_fault8_saving_out_of_range_values_is_a_validation_error(
     with pytest.raises(ValidationError) as caught:
         await contract_persistence.save_player(player)
     assert caught.value.field == field
-    assert getattr(await stored(contract_persistence, player), field) != value
+    assert getattr(await stored_player(contract_persistence, player), field) != value
 
 
 async def test_fault8_out_of_range_item_and_container_numbers_are_validation_errors(
@@ -262,7 +256,7 @@ async def test_fault11_the_same_object_twice_in_save_players_is_saved_once(
     player.current_room_id = "earth_arkhamcity_sanitarium_room_hallway_001"
     await contract_persistence.save_players([player, player])
     assert (
-        await stored(contract_persistence, player)
+        await stored_player(contract_persistence, player)
     ).current_room_id == "earth_arkhamcity_sanitarium_room_hallway_001"
 
 
@@ -270,13 +264,13 @@ async def test_fault11_two_objects_for_one_player_in_save_players_are_refused(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     player = await contract_persistence.create_player(name="Split", user_id=uuid.uuid4())
-    other = await stored(contract_persistence, player)
+    other = await stored_player(contract_persistence, player)
     player.current_room_id = "earth_room_a"
     other.name = "Splinter"
     with pytest.raises(ValidationError, match="two different objects") as caught:
         await contract_persistence.save_players([player, other])
     assert caught.value.value == player.player_id
-    again = await stored(contract_persistence, player)
+    again = await stored_player(contract_persistence, player)
     assert (again.name, again.current_room_id) == ("Split", player.saved_value("current_room_id"))
 
 
@@ -298,11 +292,11 @@ async def test_fault13_rows_written_by_sql_scripts_can_save_inventory_and_last_a
 
     player = await contract_persistence.create_player(name="Scripted", user_id=uuid.uuid4())
     await run_as_a_script(contract_persistence, script)
-    loaded = await stored(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     loaded.set_inventory([stack("lamp")])
     loaded.last_active = moment = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
     await contract_persistence.save_player(loaded)
-    again = await stored(contract_persistence, player)
+    again = await stored_player(contract_persistence, player)
     assert (again.inventory, again.last_active) == ([stack("lamp")], moment)
 
 

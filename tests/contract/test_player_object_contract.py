@@ -13,6 +13,7 @@ import pytest
 
 from mud_persistence import AsyncPersistenceLayer, ConflictError, ValidationError
 from mud_persistence.models import Player
+from tests.conftest import stored_player
 
 HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"
 # What the game's Stats(...).model_dump() gives: every stat, position, and the computed maxima.
@@ -67,12 +68,6 @@ def game_built_player(**overrides: Any) -> Player:
     return Player(**columns)
 
 
-async def reload(layer: AsyncPersistenceLayer, player: Player) -> Player:
-    found = await layer.get_player_by_id(player.player_id)
-    assert found is not None
-    return found
-
-
 async def test_a_player_built_with_stats_is_inserted_and_round_trips(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
@@ -81,7 +76,7 @@ async def test_a_player_built_with_stats_is_inserted_and_round_trips(
     assert await contract_persistence.save_player(player) is None
     assert not player.is_new and player.changed_fields() == {}
 
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert loaded.get_stats() == {
         **GAME_STATS,
         "wisdom": 50,
@@ -102,7 +97,7 @@ async def test_a_built_player_takes_the_column_defaults(
 ) -> None:
     player = Player(user_id=str(uuid.uuid4()), name="Plain")
     await contract_persistence.save_player(player)
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert (loaded.strength, loaded.current_dp, loaded.position, loaded.inventory) == (
         50,
         20,
@@ -121,7 +116,7 @@ async def test_saving_a_built_player_whose_id_exists_is_a_conflict(
     twin = game_built_player(player_id=first.player_id, name="Twin")
     with pytest.raises(ConflictError, match="exists already"):
         await contract_persistence.save_player(twin)
-    assert (await reload(contract_persistence, first)).name == "Ashcroft"
+    assert (await stored_player(contract_persistence, first)).name == "Ashcroft"
 
 
 async def test_save_players_inserts_new_and_updates_loaded_players_together(
@@ -131,8 +126,8 @@ async def test_save_players_inserts_new_and_updates_loaded_players_together(
     loaded.current_room_id = HALLWAY
     new = game_built_player()
     assert await contract_persistence.save_players([loaded, new]) is None
-    assert (await reload(contract_persistence, loaded)).current_room_id == HALLWAY
-    assert (await reload(contract_persistence, new)).get_stats()["position"] == "sitting"
+    assert (await stored_player(contract_persistence, loaded)).current_room_id == HALLWAY
+    assert (await stored_player(contract_persistence, new)).get_stats()["position"] == "sitting"
 
 
 async def test_in_place_edits_of_returned_stats_inventory_and_equipment_are_saved(
@@ -148,7 +143,7 @@ async def test_in_place_edits_of_returned_stats_inventory_and_equipment_are_save
     player.get_status_effects().append({"effect_type": "bleeding", "duration": 3})
     await contract_persistence.save_player(player)
 
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert loaded.get_stats()["position"] == "lying"
     assert (loaded.current_dp, loaded.max_magic_points, loaded.mp_fractional) == (-3, 12, 0.25)
     assert loaded.get_inventory() == [stack("candle", 3)]
@@ -163,7 +158,7 @@ async def test_apply_dp_change_is_saved_at_every_boundary(
     player = await contract_persistence.create_player(name="Wounded", user_id=uuid.uuid4())
     player.apply_dp_change(dp)
     await contract_persistence.save_player(player)
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert loaded.current_dp == dp
     assert loaded.position == ("standing" if dp > 0 else "lying")
     assert loaded.get_health_state() == player.get_health_state()
@@ -175,10 +170,10 @@ async def test_respawn_and_decay_are_saved(contract_persistence: AsyncPersistenc
     )
     assert player.apply_dp_decay(5) == (-9, -10, False)
     await contract_persistence.save_player(player)
-    assert (await reload(contract_persistence, player)).is_dead()
+    assert (await stored_player(contract_persistence, player)).is_dead()
     assert player.restore_to_full_health() == -10
     await contract_persistence.save_player(player)
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert (loaded.current_dp, loaded.position, loaded.is_alive()) == (20, "standing", True)
 
 
@@ -188,13 +183,13 @@ async def test_a_full_inventory_is_saved_and_one_stack_more_is_refused(
     player = await contract_persistence.create_player(name="Packrat", user_id=uuid.uuid4())
     player.set_inventory([stack(f"item{n}") for n in range(20)])
     await contract_persistence.save_player(player)
-    assert len((await reload(contract_persistence, player)).get_inventory()) == 20
+    assert len((await stored_player(contract_persistence, player)).get_inventory()) == 20
     player.get_inventory().append(stack("straw"))
     with pytest.raises(ValidationError, match="inventory"):
         await contract_persistence.save_player(player)
     player.set_inventory([])
     await contract_persistence.save_player(player)
-    assert (await reload(contract_persistence, player)).get_inventory() == []
+    assert (await stored_player(contract_persistence, player)).get_inventory() == []
 
 
 async def test_admin_status_and_add_experience_are_saved(
@@ -204,7 +199,7 @@ async def test_admin_status_and_add_experience_are_saved(
     player.set_admin_status(True)
     player.add_experience(250)
     await contract_persistence.save_player(player)
-    loaded = await reload(contract_persistence, player)
+    loaded = await stored_player(contract_persistence, player)
     assert loaded.is_admin_user() and (loaded.experience_points, loaded.level) == (250, 3)
 
 
@@ -212,8 +207,10 @@ async def test_concurrent_gain_experience_during_set_inventory_and_save_keeps_bo
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     created = await contract_persistence.create_player(name="Busy", user_id=uuid.uuid4())
-    game_copy = await reload(contract_persistence, created)  # the game's object for this player
-    award_copy = await reload(contract_persistence, created)  # the XP service's object
+    game_copy = await stored_player(
+        contract_persistence, created
+    )  # the game's object for this player
+    award_copy = await stored_player(contract_persistence, created)  # the XP service's object
 
     async def game_side() -> None:
         game_copy.set_inventory([stack("journal")])
@@ -222,7 +219,7 @@ async def test_concurrent_gain_experience_during_set_inventory_and_save_keeps_bo
 
     awards = [contract_persistence.gain_experience(award_copy, 10, "combat") for _ in range(20)]
     await asyncio.gather(game_side(), *awards)
-    loaded = await reload(contract_persistence, created)
+    loaded = await stored_player(contract_persistence, created)
     assert loaded.get_inventory() == [stack("journal")]
     assert loaded.experience_points == 200
 
@@ -235,7 +232,7 @@ async def test_every_player_method_of_the_facade_takes_a_str_or_a_uuid(
     player = await layer.create_player(name="Either", user_id=str(user))
     assert isinstance(player.player_id, str) and isinstance(player.user_id, str)
     for key in (player.player_id, player.player_uuid):
-        assert (await reload(layer, player)).player_id == player.player_id
+        assert (await stored_player(layer, player)).player_id == player.player_id
         assert (await layer.get_player_by_id(key)) is not None
         assert list(await layer.get_players_batch([key])) == [player.player_uuid]
         await layer.update_player_last_active(key)
