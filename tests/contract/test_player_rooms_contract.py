@@ -19,7 +19,7 @@ HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"
 
 async def stored_room(layer: AsyncPersistenceLayer, player_id: uuid.UUID) -> str:
     players = await layer.get_players_batch([player_id])  # a read that fixes nothing
-    return players[player_id].current_room_id
+    return players[uuid.UUID(str(player_id))].current_room_id
 
 
 async def test_validate_and_fix_changes_the_object_only(
