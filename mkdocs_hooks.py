@@ -19,6 +19,7 @@ from mud_persistence.settings import PersistenceSettings
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "mud_persistence"
 PLACEHOLDER = re.compile(r"<!-- generated: (?P<name>[\w-]+) -->")
+README_LINK = re.compile(r"\]\((?P<up>(?:\.\./)+)README\.md(?P<anchor>#[^)]*)?\)")
 RELATIVE_LINK = re.compile(r"\[(?P<label>[^\]]+)\]\((?P<target>(?!https?://|#)[^)]+)\)")
 
 ERROR_NAMES = sorted(
@@ -115,7 +116,11 @@ GENERATORS = {
 
 
 def fill(markdown: str) -> str:
-    """``markdown`` with every placeholder replaced by what it names."""
+    """``markdown`` with every placeholder replaced by what it names, and links from a page in
+    docs/ to the repository's README.md pointed at the site's home page, which shows it."""
+    markdown = README_LINK.sub(
+        lambda match: f"]({match.group('up')[3:]}index.md{match.group('anchor') or ''})", markdown
+    )
     return PLACEHOLDER.sub(lambda match: GENERATORS[match.group("name")](), markdown)
 
 

@@ -153,14 +153,22 @@ def run_block(block: Block, namespace: dict[str, Any], runner: asyncio.Runner) -
 
 @contextmanager
 def closing_layers(runner: asyncio.Runner) -> Iterator[dict[str, Any]]:
-    """A namespace for the blocks; any layer a block left open is closed at the end."""
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    try:
-        yield namespace
-    finally:
-        for value in namespace.values():
-            if isinstance(value, AsyncPersistenceLayer):
-                runner.run(value.close())
+    """A namespace for the blocks; every layer a block connected is closed at the end, even one
+    a later block's name replaced, so none stays open into other tests."""
+    connected: list[AsyncPersistenceLayer] = []
+    connect = AsyncPersistenceLayer.connect
+
+    async def recording_connect(layer: AsyncPersistenceLayer, **options: Any) -> None:
+        connected.append(layer)
+        await connect(layer, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AsyncPersistenceLayer, "connect", recording_connect)
+        try:
+            yield {"__name__": "__main__"}
+        finally:
+            for layer in connected:
+                runner.run(layer.close())
 
 
 def run_project(project: Path, server_url: str) -> None:

@@ -63,3 +63,10 @@ def test_the_readme_configuration_table_lists_every_setting() -> None:
         if f"`MUD_PERSISTENCE_{name.upper()}`" not in readme
     ]
     assert missing == [], "add these settings to the README's Configuration table"
+
+
+def test_links_from_the_guides_to_the_readme_point_at_the_home_page() -> None:
+    assert mkdocs_hooks.fill("see [the README](../README.md#migrations).") == (
+        "see [the README](index.md#migrations)."
+    )
+    assert mkdocs_hooks.fill("[x](../../README.md)") == "[x](../index.md)"
