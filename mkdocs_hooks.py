@@ -91,10 +91,11 @@ def shown_default(field: Any) -> str:
     if default is None:
         return "unset"
     if isinstance(default, Path):
-        # paths inside the package or checkout are shown relative to it, not to this machine
-        for base in (PACKAGE, ROOT):
-            if default.is_relative_to(base):
-                return f"`{default.relative_to(base.parent).as_posix()}`"
+        # paths inside the package or the checkout are shown as such, never as on this machine
+        if default.is_relative_to(PACKAGE):
+            return f"`{default.relative_to(PACKAGE.parent).as_posix()}` (in the package)"
+        if default.is_relative_to(ROOT):
+            return f"`{default.relative_to(ROOT).as_posix()}/` (in the checkout)"
     return f"`{default}`"
 
 

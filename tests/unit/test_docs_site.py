@@ -46,6 +46,8 @@ def test_the_settings_table_has_every_setting_with_its_variable() -> None:
         assert f"`MUD_PERSISTENCE_{name.upper()}`" in table
     assert "`DATABASE_URL`" in table
     assert "/work/" not in table and "site-packages" not in table  # no paths of this machine
+    assert "`mud_persistence/data/rooms` (in the package)" in table
+    assert "`migrations/` (in the checkout)" in table
 
 
 def test_the_home_page_links_only_to_pages_the_site_has() -> None:
