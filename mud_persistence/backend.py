@@ -6,7 +6,13 @@ import time
 from typing import Any
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import (
+    PoolConnectionWrapper,
+    TransactionContext,
+    TransactionContextPooled,
+)
+from tortoise.backends.base_postgres.client import translate_exceptions
 
 
 class PoolExhaustedError(TimeoutError):
@@ -47,7 +53,79 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             ) from exc
 
 
+class _LocalTimeoutTransaction(TransactionWrapper):
+    """A transaction that sets the statement timeout for itself, for PgBouncer's
+    transaction mode (a session-level setting would land on whichever server connection
+    PgBouncer picked, or be refused at startup)."""
+
+    _set_timeout: str | None = None
+
+    @translate_exceptions
+    async def begin(self) -> None:
+        await super().begin()
+        if self._set_timeout:
+            await self._connection.execute(self._set_timeout)
+
+
+class _StatementInTransaction:
+    """A pooled connection whose statement runs in its own transaction that opens with the
+    statement timeout: BEGIN and SET LOCAL go in one round trip, COMMIT in another."""
+
+    def __init__(self, client: TimedAsyncpgClient, begin: str) -> None:
+        self._pooled: PoolConnectionWrapper[asyncpg.Connection] = PoolConnectionWrapper(
+            client, client._pool_init_lock
+        )
+        self._begin = begin
+        self._connection: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        connection = await self._pooled.__aenter__()
+        try:
+            await connection.execute(self._begin)
+        except BaseException as exc:
+            await self._pooled.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._connection = connection
+        return connection
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        connection = self._connection
+        try:
+            if connection is not None and not connection.is_closed():
+                await connection.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            await self._pooled.__aexit__(exc_type, exc, traceback)
+
+
 class TimedAsyncpgClient(AsyncpgDBClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # set by settings.tortoise_config for pool_mode="transaction"; None otherwise
+        timeout = self.extra.pop("transaction_statement_timeout", None)
+        self._set_timeout = (
+            f"SET LOCAL statement_timeout = {int(timeout * 1000)}" if timeout else None
+        )
+
+    def acquire_connection(self) -> Any:
+        if self._set_timeout is None:
+            return super().acquire_connection()
+        return _StatementInTransaction(self, f"BEGIN; {self._set_timeout}")
+
+    def _in_transaction(self) -> TransactionContext:
+        if self._set_timeout is None:
+            return super()._in_transaction()
+        wrapper = _LocalTimeoutTransaction(self)
+        wrapper._set_timeout = self._set_timeout
+        return TransactionContextPooled(wrapper, self._pool_init_lock)
+
+    @translate_exceptions
+    async def execute_many(self, query: str, values: list[Any]) -> None:
+        if self._set_timeout is None:
+            await super().execute_many(query, values)
+            return
+        async with self.acquire_connection() as connection:  # already a transaction
+            await connection.executemany(query, values)
+
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
         kwargs.setdefault("max_queries", 50000)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
 from mud_persistence.errors import ValidationError
@@ -73,6 +73,21 @@ class PersistenceSettings(BaseSettings):
         default=DATA_DIR / "rooms",
         description="Folder of room JSON files the default room loader reads.",
     )
+    pool_mode: Literal["session", "transaction"] = Field(
+        default="session",
+        description=(
+            "How the server side pools connections: `session` (a direct connection, or "
+            "PgBouncer in session mode) or `transaction` (PgBouncer in transaction mode: no "
+            "named prepared statements, statement timeout set per transaction)."
+        ),
+    )
+    replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Read replicas for staleness-tolerant reads (listings, professions); from the "
+            "environment, one URL or several separated by whitespace."
+        ),
+    )
     migrations_location: Path = Field(
         default_factory=default_migrations_location,
         description="Folder holding Aerich's migration files.",
@@ -91,6 +106,20 @@ class PersistenceSettings(BaseSettings):
         if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
             raise ValueError("only postgres:// and sqlite:// URLs are supported")
         return url
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: object) -> object:
+        # a URL may itself hold commas (several hosts), so the environment separates by spaces
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_urls_are_postgres(cls, urls: list[str]) -> list[str]:
+        for index, url in enumerate(urls):
+            if not url.startswith(("postgres://", "postgresql://")):
+                raise ValueError(f"replica {index + 1} is not a postgres:// URL")
+        return urls
 
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> PersistenceSettings:
@@ -158,7 +187,13 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         credentials.setdefault("maxsize", settings.pool_max_size)
         credentials.setdefault("timeout", settings.connect_timeout)
         credentials["acquire_timeout"] = settings.acquire_timeout
-        if settings.statement_timeout:
+        if settings.pool_mode == "transaction":
+            # PgBouncer hands each transaction to any server connection: a named prepared
+            # statement may not exist there, and it refuses session-level startup settings.
+            # The backend sets the statement timeout inside each transaction instead.
+            credentials["statement_cache_size"] = 0
+            credentials["transaction_statement_timeout"] = settings.statement_timeout
+        elif settings.statement_timeout:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
     return {
