@@ -27,6 +27,8 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     DBConnectionError,
     ConnectTimeoutError,
+    # several hosts and none is (yet) the primary, e.g. while a standby is being promoted
+    asyncpg.TargetServerAttributeNotMatched,
 )
 # The server rolled the whole transaction back: retrying the unit of work is safe.
 ROLLED_BACK: tuple[type[BaseException], ...] = (
@@ -61,6 +63,19 @@ def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     return idempotent and isinstance(exc, MAYBE_SENT)
 
 
+UNKNOWN_OUTCOME = (
+    "; the connection was lost after the write was sent, so it may or may not have been "
+    "applied (outcome unknown: check before repeating it)"
+)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a write that failed with ``exc`` may nevertheless have committed."""
+    if isinstance(exc, PoolExhaustedError):
+        return False  # never got a connection
+    return not is_retryable(exc, idempotent=False) and isinstance(exc, MAYBE_SENT)
+
+
 def backoff_delay(attempt: int, settings: PersistenceSettings) -> float:
     """Full-jitter exponential backoff: a random wait up to base * 2**attempt, capped."""
     ceiling = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
@@ -86,10 +101,13 @@ async def run_with_retry(
         except DRIVER_ERRORS as exc:
             last_try = attempt + 1 == settings.retry_attempts
             if last_try or not is_retryable(exc, idempotent=idempotent):
+                unknown = not idempotent and outcome_unknown(exc)
                 raise DatabaseError(
                     f"{name} failed on the {settings.describe_database()}: "
-                    f"{settings.scrub(str(exc) or type(exc).__name__)}",
+                    f"{settings.scrub(str(exc) or type(exc).__name__)}"
+                    + (UNKNOWN_OUTCOME if unknown else ""),
                     operation=name,
+                    outcome_unknown=unknown,
                 ) from exc
             delay = backoff_delay(attempt, settings)
             logger.warning("%s: transient %s, retry in %.3fs", name, type(exc).__name__, delay)
