@@ -16,6 +16,7 @@ from mud_persistence.database import Database
 from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
+from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
@@ -34,20 +35,34 @@ from mud_persistence.settings import PersistenceSettings, load_settings
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
-def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
+def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, retrying
-    transient failures (any, for reads; only those that sent nothing, for writes)."""
+    transient failures (any, for reads; only those that sent nothing, for writes).
+
+    With read replicas configured, a ``stale_ok`` read may run on a replica that has this
+    layer's writes, and each write records where the primary's WAL stands afterwards.
+    """
 
     def decorate(method: Operation) -> Operation:
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
-            with layer._database.bound():
-                return await run_with_retry(
-                    lambda: method(layer, *args, **kwargs),
-                    layer.settings,
-                    name=method.__name__,
-                    idempotent=idempotent,
-                )
+            def call() -> Coroutine[Any, Any, Any]:
+                return method(layer, *args, **kwargs)
+
+            async def on_primary() -> Any:
+                with layer._database.bound():
+                    return await run_with_retry(
+                        call, layer.settings, name=method.__name__, idempotent=idempotent
+                    )
+
+            if stale_ok:
+                return await layer._replicas.read(call, on_primary)
+            if idempotent:
+                return await on_primary()
+            try:
+                return await on_primary()
+            finally:
+                await layer._replicas.note_write()
 
         return cast(Operation, wrapper)
 
@@ -56,6 +71,9 @@ def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
 
 _read = _operation(idempotent=True)
 _write = _operation(idempotent=False)
+# Reads a replica may answer a little late: listings, room occupancy, professions
+# (docs/scaling.md lists them for operators).
+_stale_ok_read = _operation(idempotent=True, stale_ok=True)
 
 
 class AsyncPersistenceLayer:
@@ -85,6 +103,7 @@ class AsyncPersistenceLayer:
         self.settings = settings = settings or load_settings()
         self._event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
+        self._replicas = ReplicaRouter(settings, self._database)
         self._connecting = asyncio.Lock()
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
@@ -141,7 +160,8 @@ class AsyncPersistenceLayer:
         await self._schema.upgrade()
 
     async def close(self) -> None:
-        """Close the connection pool. Safe to call twice."""
+        """Close the connection pools (the primary's and any replica's). Safe to call twice."""
+        await self._replicas.close()
         await self._database.close()
 
     async def __aenter__(self) -> Self:
@@ -240,12 +260,12 @@ class AsyncPersistenceLayer:
         """The account's active players, oldest first."""
         return await self.get_players_by_user_id(user_id)
 
-    @_read
+    @_stale_ok_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
         """Every active player (and soft-deleted ones if asked), oldest first."""
         return await self._players.list_all(include_deleted=include_deleted)
 
-    @_read
+    @_stale_ok_read
     async def get_players_in_room(self, room_id: str) -> list[Player]:
         """The active players in a room, by name."""
         return await self._players.in_room(room_id)
@@ -422,17 +442,17 @@ class AsyncPersistenceLayer:
 
     # Professions -----------------------------------------------------------------------------
 
-    @_read
+    @_stale_ok_read
     async def get_professions(self) -> list[Profession]:
         """The professions a new character can pick, by id."""
         return await self._professions.get_available()
 
-    @_read
+    @_stale_ok_read
     async def get_all_professions(self) -> list[Profession]:
         """Every profession, available or not, by id."""
         return await self._professions.get_all()
 
-    @_read
+    @_stale_ok_read
     async def get_profession_by_id(self, profession_id: int) -> Profession | None:
         """The profession with this id, available or not, or None."""
         return await self._professions.get_by_id(profession_id)

@@ -4,7 +4,7 @@ the test. Without the packages the tests are skipped, saying which are missing."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -12,6 +12,7 @@ from tests.cluster.servers import (
     PatroniCluster,
     PgBouncer,
     StreamingCluster,
+    fetchval,
     missing_programs,
     started,
 )
@@ -37,6 +38,25 @@ def streaming_cluster() -> Iterator[StreamingCluster]:
         yield cluster
 
 
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[StreamingCluster]:
+    """A primary and a standby shared by one module's tests; each test gets its own database
+    and must leave the standby running and replaying (``healthy_standby`` makes sure)."""
+    if missing_programs():
+        pytest.skip(str(missing_programs()))
+    with started(StreamingCluster()) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def healthy_standby(shared_cluster: StreamingCluster) -> AsyncIterator[StreamingCluster]:
+    """The shared cluster, its standby put back to running and replaying after the test."""
+    yield shared_cluster
+    if not (shared_cluster.standby.datadir / "postmaster.pid").exists():
+        shared_cluster.standby.start()
+    await fetchval(shared_cluster.standby.url, "SELECT pg_wal_replay_resume()")
+
+
 @pytest.fixture
 def synchronous_cluster() -> Iterator[StreamingCluster]:
     """A primary whose commits wait for its standby to flush them."""
@@ -51,8 +71,8 @@ def patroni_cluster() -> Iterator[PatroniCluster]:
         yield cluster
 
 
-@pytest.fixture
-def pgbouncer(streaming_cluster: StreamingCluster) -> Iterator[PgBouncer]:
-    """PgBouncer in transaction mode in front of the streaming cluster's primary."""
-    with started(PgBouncer(streaming_cluster.primary.port)) as bouncer:
+@pytest.fixture(scope="module")
+def pgbouncer(shared_cluster: StreamingCluster) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction mode in front of the shared cluster's primary."""
+    with started(PgBouncer(shared_cluster.primary.port)) as bouncer:
         yield bouncer

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -211,6 +212,7 @@ class StreamingCluster:
     def __init__(self, *, synchronous: bool = False, with_standby: bool = True) -> None:
         self.synchronous = synchronous
         self.with_standby = with_standby
+        self._template: str | None = None
         self.workdir = make_workdir("mud-cluster-")
         self.primary = PostgresNode(self.workdir / "primary", free_port(), "primary")
         self.standby = PostgresNode(self.workdir / "standby", free_port(), "standby")
@@ -273,14 +275,21 @@ class StreamingCluster:
             "/{database}?target_session_attrs=read-write"
         )
 
-    async def create_database(self, *, migrate: bool = True) -> str:
-        """A migrated database on the primary, replayed by the standby; its primary URL."""
+    async def create_database(self) -> str:
+        """A migrated database on the primary, replayed by the standby; its primary URL.
+
+        The first one is migrated with the real migrations; the next are copies of it.
+        """
         from mud_persistence.testing import create_database
 
-        url = await create_database(self.primary.url, migrate=migrate)
+        if self._template is None:
+            self._template = await create_database(self.primary.url)
+        name = f"mud_test_{uuid.uuid4().hex[:12]}"
+        template = self._template.rsplit("/", 1)[1]
+        await fetchval(self.primary.url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         if self.with_standby:
             await self.wait_for_replay()
-        return url
+        return self.primary.url_for(name)
 
     async def wait_for_replay(self, within: float = 30) -> None:
         """Wait until the standby has replayed everything the primary has written so far."""

@@ -22,9 +22,9 @@ from tests.cluster.servers import PgBouncer, StreamingCluster
 
 @pytest.fixture
 async def bounced_layer(
-    streaming_cluster: StreamingCluster, pgbouncer: PgBouncer
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
 ) -> AsyncIterator[AsyncPersistenceLayer]:
-    direct = await streaming_cluster.create_database()
+    direct = await shared_cluster.create_database()
     url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
     settings = PersistenceSettings(
         database_url=url, pool_mode="transaction", statement_timeout=0.5, pool_max_size=10
@@ -51,10 +51,10 @@ async def test_statement_timeout_is_enforced_through_pgbouncer(
 
 
 async def test_the_timeout_is_not_a_startup_parameter(
-    streaming_cluster: StreamingCluster, pgbouncer: PgBouncer
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
 ) -> None:
     """What pool_mode="transaction" avoids: PgBouncer refuses the session-mode startup."""
-    direct = await streaming_cluster.create_database()
+    direct = await shared_cluster.create_database()
     url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
     with pytest.raises(DatabaseError, match="statement_timeout"):
         await AsyncPersistenceLayer(settings=PersistenceSettings(database_url=url)).connect()
