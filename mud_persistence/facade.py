@@ -18,6 +18,7 @@ from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
+from mud_persistence.repositories.effect import PlayerEffectRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
 from mud_persistence.repositories.item import ItemRepository
@@ -28,6 +29,7 @@ from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
+from mud_persistence.schemas.effect import PlayerEffectData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
 from mud_persistence.settings import PersistenceSettings, load_settings
@@ -82,7 +84,8 @@ class AsyncPersistenceLayer:
     Create one per process at start-up, ``await connect()``, then use it from any task.
 
     Args:
-        database_url: ``postgres://user:password@host:port/db`` or ``sqlite://path``; overrides
+        database_url: ``postgresql://user:password@host:port/db`` or ``sqlite:///path`` (the
+            README's "Database URLs" lists every form and option); overrides
             ``settings.database_url`` (which reads ``DATABASE_URL`` from the environment).
         event_bus: receives the events of ``mud_persistence.events`` after each commit.
         settings: every other knob; read from the environment when omitted.
@@ -112,6 +115,7 @@ class AsyncPersistenceLayer:
         self._containers = ContainerRepository(self._event_bus)
         self._items = ItemRepository()
         self._professions = ProfessionRepository()
+        self._effects = PlayerEffectRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
 
     @property
@@ -417,6 +421,71 @@ class AsyncPersistenceLayer:
     ) -> int:
         """Raise occult_knowledge by ``amount`` (not above 100); return the new value."""
         return await self._experience.apply(player, "occult_knowledge", +1, amount, source)
+
+    # Player effects --------------------------------------------------------------------------
+
+    @_write
+    async def add_player_effect(
+        self,
+        player_id: uuid.UUID | str,
+        effect_type: str,
+        category: str,
+        duration: int,
+        applied_at_tick: int,
+        options: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Apply a timed effect; return its id (a UUID string).
+
+        The effect is active while ``duration - (current_tick - applied_at_tick) > 0``.
+
+        Args:
+            options: ``intensity`` (default 1), ``source`` (default None) and
+                ``visibility_level`` (default ``"visible"``).
+
+        Raises:
+            ValidationError: a bad field or an unknown option; nothing is written.
+            NotFoundError: no player has this id.
+        """
+        data = {
+            **(options or {}),
+            "effect_type": effect_type,
+            "category": category,
+            "duration": duration,
+            "applied_at_tick": applied_at_tick,
+        }
+        return await self._effects.add(player_id, data)
+
+    @_write
+    async def remove_player_effect_by_id(self, effect_id: uuid.UUID | str) -> bool:
+        """Remove one effect; False if there was none (the old layer returned None)."""
+        return await self._effects.remove(effect_id)
+
+    @_read
+    async def get_active_player_effects(
+        self, player_id: uuid.UUID | str, current_tick: int
+    ) -> list[PlayerEffectData]:
+        """The player's effects with ticks left at ``current_tick``, by applied_at_tick."""
+        return await self._effects.active(player_id, current_tick)
+
+    @_read
+    async def has_player_effect(
+        self, player_id: uuid.UUID | str, effect_type: str, current_tick: int
+    ) -> bool:
+        """Whether the player has an effect of this type with ticks left at ``current_tick``."""
+        return await self._effects.has(player_id, effect_type, current_tick)
+
+    @_read
+    async def get_player_effect_remaining_ticks(
+        self, player_id: uuid.UUID | str, effect_type: str, current_tick: int
+    ) -> int | None:
+        """Ticks left on the player's oldest active effect of this type, or None."""
+        return await self._effects.remaining_ticks(player_id, effect_type, current_tick)
+
+    @_write
+    async def expire_player_effects_for_tick(self, current_tick: int) -> list[tuple[str, str]]:
+        """Delete every effect with no tick left at ``current_tick`` (any player), in one
+        transaction; return ``(player_id, effect_type)`` for each, player ids as strings."""
+        return await self._effects.expire(current_tick)
 
     # Rooms -----------------------------------------------------------------------------------
 

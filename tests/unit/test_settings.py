@@ -85,5 +85,5 @@ def test_replica_urls_are_separated_by_whitespace(monkeypatch: pytest.MonkeyPatc
 
 def test_replica_urls_default_to_none_and_must_be_postgres() -> None:
     assert PersistenceSettings().replica_urls == []
-    with pytest.raises(PydanticValidationError, match="replica 2 is not a postgres"):
+    with pytest.raises(PydanticValidationError, match="replica 2 is not a PostgreSQL URL"):
         PersistenceSettings(replica_urls=["postgres://r1/world", "sqlite://x"])
