@@ -291,21 +291,23 @@ class StreamingCluster:
             await self.wait_for_replay()
         return self.primary.url_for(name)
 
-    async def wait_for_replay(self, within: float = 30) -> None:
+    async def wait_for_replay(self) -> None:
         """Wait until the standby has replayed everything the primary has written so far."""
-        target = await fetchval(self.primary.url, "SELECT pg_current_wal_lsn()")
-        deadline = time.monotonic() + within
-        while True:
-            behind = await fetchval(
-                self.standby.url,
-                "SELECT pg_last_wal_replay_lsn() IS NULL OR pg_last_wal_replay_lsn() < $1",
-                target,
-            )
-            if not behind:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the standby did not replay {target} within {within:g} s")
-            await asyncio.sleep(0.05)
+        await wait_for_replay(self.primary.url, self.standby.url)
+
+
+async def wait_for_replay(primary_url: str, standby_url: str, within: float = 30) -> None:
+    """Wait until the standby has replayed everything the primary has written so far."""
+    target = await fetchval(primary_url, "SELECT pg_current_wal_lsn()")
+    deadline = time.monotonic() + within
+    while await fetchval(
+        standby_url,
+        "SELECT pg_last_wal_replay_lsn() IS NULL OR pg_last_wal_replay_lsn() < $1",
+        target,
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the standby did not replay {target} within {within:g} s")
+        await asyncio.sleep(0.05)
 
 
 class PgBouncer:
@@ -462,6 +464,21 @@ class PatroniCluster:
 
     def port_of(self, name: str) -> int:
         return int(next(n["pg_port"] for n in self.nodes if n["name"] == name))
+
+    async def create_database(self) -> str:
+        """A migrated database on the leader, replayed by the replica; its name."""
+        from mud_persistence.testing import create_database
+
+        leader = self.leader()
+        assert leader is not None
+        replica = next(n["name"] for n in self.nodes if n["name"] != leader)
+        url = await create_database(
+            f"postgres://postgres@127.0.0.1:{self.port_of(leader)}/postgres"
+        )
+        await wait_for_replay(
+            url, f"postgres://postgres@127.0.0.1:{self.port_of(replica)}/postgres"
+        )
+        return url.rsplit("/", 1)[1]
 
     @property
     def multi_host_url(self) -> str:
