@@ -209,8 +209,11 @@ class StreamingCluster:
     (``synchronous_standby_names``), so an acknowledged write survives losing the primary.
     """
 
-    def __init__(self, *, synchronous: bool = False, with_standby: bool = True) -> None:
+    def __init__(
+        self, *, synchronous: bool = False, with_standby: bool = True, fsync: bool = False
+    ) -> None:
         self.synchronous = synchronous
+        self.fsync = fsync
         self.with_standby = with_standby
         self._template: str | None = None
         self.workdir = make_workdir("mud-cluster-")
@@ -237,7 +240,8 @@ class StreamingCluster:
             max_wal_senders=10,
             max_connections=60,
             hot_standby="on",
-            fsync="off",  # a crash here is a killed process, not a lost page cache
+            # off for tests: a crash here is a killed process, not a lost page cache
+            fsync="on" if self.fsync else "off",
             wal_keep_size="256MB",
             synchronous_standby_names="standby" if self.synchronous else "",
         )
