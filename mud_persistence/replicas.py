@@ -87,7 +87,9 @@ class ReplicaRouter:
 
         A read inside another operation (a write, a transaction) stays where that one runs.
         """
-        if self._replicas and _current_context.get() is None:
+        # The primary opens first, so that it (not a replica) is Tortoise's fallback context
+        # for model code in tasks that never saw connect().
+        if self._replicas and self._primary.is_open and _current_context.get() is None:
             for replica in self._in_turn():
                 try:
                     await replica.open()
