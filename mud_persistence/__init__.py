@@ -9,6 +9,7 @@ from mud_persistence.errors import (
     SchemaError,
     StaleDataError,
     ValidationError,
+    ValidationTypeError,
 )
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.models import ItemInstance, Player, Profession
@@ -39,5 +40,6 @@ __all__ = [
     "SchemaError",
     "StaleDataError",
     "ValidationError",
+    "ValidationTypeError",
     "XPAward",
 ]

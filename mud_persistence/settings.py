@@ -70,8 +70,14 @@ class PersistenceSettings(BaseSettings):
         default=DEFAULT_ROOM_ID, min_length=1, description="Where players in unknown rooms go."
     )
     dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
-    xp_per_level: int = Field(
-        default=100, ge=1, description="Level curve: level = experience_points // this + 1."
+    xp_per_level: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Opt-in level curve: when set, every XP change also sets level = "
+            "experience_points // this + 1 in the same statement. Unset: the level is the "
+            "game's, and XP changes leave it alone (as the old layer did)."
+        ),
     )
     rooms_directory: Path = Field(
         default=DATA_DIR / "rooms",
