@@ -76,12 +76,14 @@ def pgbouncer_database() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(params=["postgres", "sqlite", pytest.param("pgbouncer", marks=pytest.mark.cluster)])
 async def contract_persistence(
-    request: pytest.FixtureRequest, pg_url: str, sqlite_url: str
+    request: pytest.FixtureRequest, pg_url: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[AsyncPersistenceLayer]:
     """The facade on each backend in turn, migrated and empty; ``pgbouncer`` is PostgreSQL
     through PgBouncer in transaction mode, with ``pool_mode="transaction"``."""
     if request.param == "pgbouncer":
         url, direct = request.getfixturevalue("pgbouncer_database")
+        # as a deployment behind PgBouncer would: layers built from the environment know too
+        monkeypatch.setenv("MUD_PERSISTENCE_POOL_MODE", "transaction")
         layer = AsyncPersistenceLayer(settings=settings_for(url, pool_mode="transaction"))
     else:
         url = direct = pg_url if request.param == "postgres" else sqlite_url
