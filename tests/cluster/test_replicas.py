@@ -17,7 +17,7 @@ import pytest
 
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.replicas import RETRY_DOWN_REPLICA_AFTER
-from tests.cluster.servers import StreamingCluster, fetchval
+from tests.cluster.servers import StreamingCluster, fetchval, free_port
 
 
 @pytest.fixture
@@ -75,19 +75,20 @@ async def insert_behind_the_layers_back(database: str, name: str, room: str) -> 
 async def test_only_staleness_tolerant_reads_go_to_the_replica(
     streaming_cluster: StreamingCluster, database: str, routed: AsyncPersistenceLayer
 ) -> None:
+    lobby = routed.settings.default_room_id  # a room of the world: loading leaves it alone
     await pause_replay(streaming_cluster)
-    player_id = await insert_behind_the_layers_back(database, "Stranger", "lobby")
+    player_id = await insert_behind_the_layers_back(database, "Stranger", lobby)
     async with AsyncPersistenceLayer(database) as unrouted:
         # replica reads: the paused standby has not seen the row yet
-        assert await routed.get_players_in_room("lobby") == []
+        assert await routed.get_players_in_room(lobby) == []
         assert await routed.list_players() == []
         # reads of one player's state, and every read without replicas, use the primary
         assert await routed.get_player_by_id(player_id) is not None
-        assert [p.name for p in await unrouted.get_players_in_room("lobby")] == ["Stranger"]
+        assert [p.name for p in await unrouted.get_players_in_room(lobby)] == ["Stranger"]
     # routing belongs to the layer: another layer connecting changed nothing
-    assert await routed.get_players_in_room("lobby") == []
+    assert await routed.get_players_in_room(lobby) == []
     await resume_replay(streaming_cluster)
-    assert [p.name for p in await routed.get_players_in_room("lobby")] == ["Stranger"]
+    assert [p.name for p in await routed.get_players_in_room(lobby)] == ["Stranger"]
 
 
 async def test_read_your_writes_with_replay_paused(
@@ -153,6 +154,7 @@ async def test_a_replica_that_is_down_falls_back_with_one_warning_per_outage(
             assert [p.name for p in await routed.get_players_in_room("hall")] == ["Watcher"]
             assert len(await routed.get_professions()) >= 0
         assert warnings("is unreachable") == outage
+        assert warnings(f"127.0.0.1:{streaming_cluster.standby.port}") >= outage  # names it
         streaming_cluster.standby.start()
         await streaming_cluster.wait_for_replay()
         await asyncio.sleep(RETRY_DOWN_REPLICA_AFTER)
@@ -162,4 +164,23 @@ async def test_a_replica_that_is_down_falls_back_with_one_warning_per_outage(
     await pause_replay(streaming_cluster)
     await insert_behind_the_layers_back(database, "Ghost", "hall")
     assert [p.name for p in await routed.get_players_in_room("hall")] == ["Watcher"]
+    await resume_replay(streaming_cluster)
+
+
+async def test_several_replicas_one_down_from_the_start(
+    streaming_cluster: StreamingCluster, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = database.rsplit("/", 1)[1]
+    dead = f"postgres://postgres@127.0.0.1:{free_port()}/{name}"
+    settings = PersistenceSettings(
+        database_url=database, replica_urls=[dead, replica_url(streaming_cluster, database)]
+    )
+    caplog.set_level(logging.WARNING, logger="mud_persistence.replicas")
+    async with AsyncPersistenceLayer(settings=settings) as layer:  # connects all the same
+        await pause_replay(streaming_cluster)
+        await insert_behind_the_layers_back(database, "Unseen", "cellar")
+        for _ in range(10):  # both replicas in turn: the live one answers, stale
+            assert await layer.get_players_in_room("cellar") == []
+    unreachable = [r for r in caplog.records if "is unreachable" in r.getMessage()]
+    assert len(unreachable) == 1 and dead.split("@")[1].split("/")[0] in unreachable[0].getMessage()
     await resume_replay(streaming_cluster)
