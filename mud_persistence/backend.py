@@ -59,13 +59,14 @@ class _LocalTimeoutTransaction(TransactionWrapper):
     transaction mode (a session-level setting would land on whichever server connection
     PgBouncer picked, or be refused at startup)."""
 
-    _set_timeout: str | None = None
+    def __init__(self, connection: AsyncpgDBClient, set_timeout: str) -> None:
+        super().__init__(connection)
+        self._set_timeout = set_timeout
 
     @translate_exceptions
     async def begin(self) -> None:
         await super().begin()
-        if self._set_timeout:
-            await self._connection.execute(self._set_timeout)
+        await self._connection.execute(self._set_timeout)
 
 
 class _StatementInTransaction:
@@ -115,8 +116,7 @@ class TimedAsyncpgClient(AsyncpgDBClient):
     def _in_transaction(self) -> TransactionContext:
         if self._set_timeout is None:
             return super()._in_transaction()
-        wrapper = _LocalTimeoutTransaction(self)
-        wrapper._set_timeout = self._set_timeout
+        wrapper = _LocalTimeoutTransaction(self, self._set_timeout)
         return TransactionContextPooled(wrapper, self._pool_init_lock)
 
     @translate_exceptions

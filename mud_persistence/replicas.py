@@ -47,7 +47,7 @@ class _Replica:
     def __init__(self, settings: PersistenceSettings) -> None:
         self.settings = settings
         self.database = Database(settings)
-        self.replayed = 0  # the newest replay position seen on this replica
+        self.replayed = 0  # the replay position last read on this replica
         self.down_since: float | None = None
         self.retry_at = 0.0
 
@@ -135,7 +135,7 @@ class ReplicaRouter:
     async def _has_our_writes(self, replica: _Replica) -> bool:
         if replica.replayed >= self._last_write:
             return True
-        replica.replayed = max(replica.replayed, await replica.replay_position())
+        replica.replayed = await replica.replay_position()
         return replica.replayed >= self._last_write
 
     def _failed(self, replica: _Replica, exc: BaseException) -> None:
