@@ -106,9 +106,3 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def settings_for(url: str, **overrides: object) -> PersistenceSettings:
     return PersistenceSettings(database_url=url, **overrides)  # type: ignore[arg-type]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "contract_persistence" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.contract)
