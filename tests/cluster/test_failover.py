@@ -100,11 +100,11 @@ async def crash_and_promote(cluster: StreamingCluster) -> WriteLoad:
     print(
         f"\ncrash and promote: {sum(load.acknowledged.values())} writes acknowledged, "
         f"{len(load.failures)} failed ({sum(load.unknown.values())} outcome unknown); "
-        f"promotion took {promoted - down:.2f} s; no write succeeded for "
-        f"{recovered - load.last_success_before(down):.2f} s; the first came "
-        f"{recovered - promoted:.2f} s after the promotion"
+        f"pg_ctl promote took {promoted - down:.2f} s; no write succeeded for "
+        f"{recovered - load.last_success_before(down):.2f} s"
     )
-    assert recovered > promoted  # it really was the new primary that took it
+    # Every success after `down` was written by the promoted standby. pg_ctl polls every
+    # 0.1 s, so the first can even come a little before pg_ctl returns.
     assert recovered - promoted < 2.0
     return load
 
