@@ -334,7 +334,8 @@ class PgBouncer:
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {users}\npool_mode = {self.pool_mode}\n"
-            "max_client_conn = 500\ndefault_pool_size = 20\n"
+            # fewer server connections than a layer's pool: clients must share them
+            "max_client_conn = 500\ndefault_pool_size = 5\n"
             f"logfile = {self.workdir / 'pgbouncer.log'}\n"
         )
         _own(self.workdir)
