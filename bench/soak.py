@@ -46,7 +46,7 @@ async def soak(args: argparse.Namespace) -> int:
             for n in range(args.players)
         ]
         packs = [
-            await layer.create_container(
+            await layer.create_container_data(
                 "equipment",
                 entity_id=p.player_id,
                 items=[{"item_id": "misc.coin.silver"}] * ITEMS_PER_PLAYER,
@@ -93,7 +93,7 @@ async def soak(args: argparse.Namespace) -> int:
 
         await asyncio.gather(*(play(i) for i in range(args.players)))
         stored = await layer.get_players_batch([p.player_id for p in players])
-        contents = [await layer.get_container(p.container_id) for p in packs]
+        contents = [await layer.get_container_data(p.container_id) for p in packs]
     finally:
         await layer.close()
         await drop_world(args.server_url, world)
@@ -114,7 +114,7 @@ async def soak(args: argparse.Namespace) -> int:
 
 
 async def move_one(layer: AsyncPersistenceLayer, mine: Any, theirs: Any) -> Any:
-    current = await layer.get_container(mine.container_id)
+    current = await layer.get_container_data(mine.container_id)
     if not current or not current.items or mine.container_id == theirs.container_id:
         return None
     item = random.choice(current.items).item_instance_id

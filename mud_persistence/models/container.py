@@ -28,7 +28,7 @@ class LockState(StrEnum):
     SEALED = "sealed"
 
 
-DEFAULT_CAPACITY = {SourceType.ENVIRONMENT: 8, SourceType.EQUIPMENT: 10, SourceType.CORPSE: 20}
+DEFAULT_CAPACITY = 20  # the old layer's default for every source
 MAX_CAPACITY = 20
 
 
@@ -75,8 +75,10 @@ class Container(Model):
             ),
             CheckConstraint(check="weight_limit > 0", name="ck_containers_weight_limit"),
             CheckConstraint(
+                # a corpse may lie nowhere (the old contract): only chests and gear are placed
                 check="(source_type = 'equipment' AND entity_id IS NOT NULL)"
-                " OR (source_type <> 'equipment' AND room_id IS NOT NULL)",
+                " OR (source_type = 'environment' AND room_id IS NOT NULL)"
+                " OR source_type = 'corpse'",
                 name="ck_containers_location",
             ),
         )

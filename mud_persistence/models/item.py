@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from mud_persistence.models.container import Container, ContainerContent
 
 
+MAX_WEIGHT = 1_000_000  # a prototype's weight, in the game's own unit
+
+
 class OwnerType(StrEnum):
     ROOM = "room"
     CONTAINER = "container"
@@ -43,7 +46,9 @@ class ItemPrototype(Model):
     class Meta:
         table = "item_prototypes"
         constraints = (
-            CheckConstraint(check="weight >= 0", name="ck_item_prototypes_weight"),
+            CheckConstraint(
+                check=f"weight BETWEEN 0 AND {MAX_WEIGHT}", name="ck_item_prototypes_weight"
+            ),
             CheckConstraint(check="base_value >= 0", name="ck_item_prototypes_base_value"),
         )
 

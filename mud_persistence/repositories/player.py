@@ -19,8 +19,10 @@ from mud_persistence.errors import (
     StaleDataError,
     ValidationError,
 )
-from mud_persistence.models import PLAYER_NAME_INDEX, ContainerContent, ItemInstance, Player
+from mud_persistence.models import PLAYER_NAME_INDEX, Player
 from mud_persistence.models.player import STAT_RANGES, check_stat
+from mud_persistence.repositories.container import delete_worn_items
+from mud_persistence.repositories.locking import lock_player
 from mud_persistence.repositories.sql import CompiledQuery, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
 from mud_persistence.schemas.validation import (
@@ -193,10 +195,10 @@ class PlayerRepository:
     async def delete(self, player_id: uuid.UUID | str) -> bool:
         """Delete the player, its equipment containers and the items in them (no orphans)."""
         player_id = as_uuid(player_id, field="player_id")
-        async with in_transaction():
-            worn = ContainerContent.filter(container__entity_id=player_id)
-            items: list[str] = await worn.values_list("item_instance_id", flat=True)  # type: ignore[assignment]
-            await ItemInstance.filter(item_instance_id__in=items).delete()
+        async with in_transaction():  # locks in the global order of repositories/locking.py
+            if await lock_player(player_id) is None:
+                return False
+            await delete_worn_items(player_id)
             return await Player.filter(player_id=player_id).delete() > 0
 
     async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:

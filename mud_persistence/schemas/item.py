@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mud_persistence.models import OwnerType
+from mud_persistence.models.item import MAX_WEIGHT
 from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
 ItemInstanceId = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -23,7 +24,7 @@ class ItemPrototypeSeed(BaseModel):
     item_type: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
     short_description: Text = ""
     long_description: Text = ""
-    weight: Annotated[float, Field(ge=0)] = 0.0
+    weight: Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)] = 0.0
     base_value: Annotated[int, Field(ge=0)] = 0
     durability: Annotated[int, Field(ge=0)] | None = None
     flags: JsonList = Field(default_factory=list)
@@ -56,6 +57,18 @@ class ItemInstanceOptions(BaseModel):
     metadata: JsonObject = Field(default_factory=dict)
     origin_source: Annotated[Text, StringConstraints(max_length=255)] | None = None
     origin_metadata: JsonObject = Field(default_factory=dict)
+
+    @field_validator("owner_type")
+    @classmethod
+    def _not_into_a_container(cls, owner_type: OwnerType) -> OwnerType:
+        # An item owned by a container must also have its slot there, or it is an orphan that
+        # no container lists; only the container methods place items.
+        if owner_type == OwnerType.CONTAINER:
+            raise ValueError(
+                "items are put into containers with add_item_to_container or "
+                "create_container(items=...), not by owner_type 'container'"
+            )
+        return owner_type
 
 
 class ItemInstanceCreate(ItemInstanceOptions):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -170,16 +171,42 @@ def check_time(value: Any, *, field: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def check_text(value: Any, *, field: str) -> str:
-    """``value`` if it is text that can be stored and looked up; ValidationError otherwise."""
+def check_text(value: Any, *, field: str, max_length: int | None = None) -> str:
+    """``value`` if it is text that can be stored and looked up (and at most ``max_length``
+    characters); ValidationError otherwise."""
     if not isinstance(value, str):
         raise ValidationError(
             f"{field} must be a string, got {_shorten(value)}", field=field, value=value
         )
     try:
-        return without_nul(value)
+        without_nul(value)
     except ValueError as exc:
         raise ValidationError(f"{field} {exc}", field=field, value=value) from None
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(
+            f"{field} must be at most {max_length} characters, got {len(value)}: {_shorten(value)}",
+            field=field,
+            value=value,
+        )
+    return value
+
+
+# The longest text an argument of that name can hold: the length of the column it names.
+TEXT_ARGUMENT_LIMITS = {
+    "item_instance_id": 64,
+    "prototype_id": 120,
+    "room_id": 255,
+    "to_owner_id": 255,
+    "owner_id": 255,
+}
+
+
+def check_text_arguments(arguments: Iterable[tuple[str, Any]]) -> None:
+    """Every text among ``(name, value)`` arguments checked by check_text, with the limit of
+    its name: the one path every text argument of the facade takes."""
+    for name, value in arguments:
+        if isinstance(value, str):
+            check_text(value, field=name, max_length=TEXT_ARGUMENT_LIMITS.get(name))
 
 
 def read_json_file(path: Path, *, what: str) -> Any:

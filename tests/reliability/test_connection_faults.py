@@ -200,7 +200,7 @@ async def test_fault_4_a_retried_call_sees_all_of_a_generator_argument(
     async with layer_on(pg_url) as layer:
         assert {p.name for p in await layer.get_players_in_room("gen_room")} == {"Gen0", "Gen1"}
     assert set(found) == {player.player_id for player in players}
-    assert len(container.items) == 2
+    assert len(container["items_json"]) == 2
 
 
 # Fault 5 ---------------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ def test_container_operations_conserve_items_and_respect_capacity(
             await layer.seed_item_prototypes()
             model = WorldModel(capacity={0: 1, 1: 2, 2: 3}, alive={0, 1, 2})
             boxes = {
-                n: (await layer.create_container("environment", room_id="m", capacity_slots=c))
+                n: (await layer.create_container_data("environment", room_id="m", capacity_slots=c))
                 for n, c in model.capacity.items()
             }
             tag = uuid.uuid4().hex[:8]
@@ -201,7 +201,7 @@ def test_container_operations_conserve_items_and_respect_capacity(
             for kind, i, box, dest in ops:
                 await step(layer, model, boxes, items[i], kind, box, dest)
                 for n in model.alive:
-                    stored = await layer.get_container(boxes[n].container_id)
+                    stored = await layer.get_container_data(boxes[n].container_id)
                     assert stored is not None
                     assert sorted(x.item_instance_id for x in stored.items) == model.held(n)
                     assert len(stored.items) <= model.capacity[n]
@@ -256,10 +256,10 @@ async def step(
             if box == dest
             else NotFoundError
             if {box, dest} - model.alive
+            else ConflictError  # not in the source: said before the target's capacity
+            if where != box
             else CapacityError
             if full
-            else ConflictError
-            if where != box
             else None
         )
         if box == dest:
