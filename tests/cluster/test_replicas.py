@@ -126,11 +126,11 @@ async def test_writes_and_transactions_stay_on_the_primary(
     await pause_replay(streaming_cluster)
     await routed.seed_item_prototypes()
     player = await routed.create_player(name="Keeper", user_id=uuid.uuid4())
-    container = await routed.create_container(
+    container = await routed.create_container_data(
         "equipment", entity_id=player.player_id, items=[{"item_id": "weapon.knife.rusted"}]
     )
     assert len(container.items) == 1
-    fetched = await routed.get_container(container.container_id)
+    fetched = await routed.get_container_data(container.container_id)
     assert fetched is not None and len(fetched.items) == 1
     await resume_replay(streaming_cluster)
 
