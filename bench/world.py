@@ -58,7 +58,7 @@ async def create_world(server_url: str, workers: int) -> World:
                 current_room_id=ROOMS[0],
                 stats={"max_dp": 1_000_000, "current_dp": 1_000_000},
             )
-            world.player_ids.append(player.player_id)
+            world.player_ids.append(player.player_uuid)
             world.names.append(player.name)
             world.rooms.append(ROOMS[0])
             here = await layer.create_container_data(

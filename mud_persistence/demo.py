@@ -93,7 +93,7 @@ async def combat_round(
     layer: AsyncPersistenceLayer, bus: RecordingBus, report: Report, party: list[Player]
 ) -> None:
     report.say(f"Combat: {HITS} concurrent hits and {HEALS} heals on the party ...")
-    start = {p.player_id: p.current_dp for p in party}
+    start = {p.player_uuid: p.current_dp for p in party}
     calls: list[Awaitable[int]] = []
     for _ in range(HITS):
         kind = random.choice(["claw", "cold"])
@@ -115,7 +115,7 @@ async def combat_round(
         f"every hit and heal succeeded and was announced once ({len(events)} events)",
         not any(isinstance(r, BaseException) for r in results) and len(events) == len(calls),
     )
-    floor, maximum = layer.settings.dp_floor, {p.player_id: p.effective_max_dp for p in party}
+    floor, maximum = layer.settings.dp_floor, {p.player_uuid: p.effective_max_dp for p in party}
     report.check(
         f"DP never left [{floor}, max] (every event checked)",
         all(floor <= e.new_dp <= maximum[e.player_id] for e in events),

@@ -306,7 +306,7 @@ class AsyncPersistenceLayer:
         user_id: uuid.UUID | str,
         profession_id: int | None = None,
         current_room_id: str | None = None,
-        stats: Mapping[str, int] | None = None,
+        stats: Mapping[str, Any] | None = None,
         is_admin: bool = False,
     ) -> Player:
         """Create a player; unspecified stats take their database defaults.
@@ -384,21 +384,30 @@ class AsyncPersistenceLayer:
 
     @_write
     async def save_player(self, player: Player) -> None:
-        """Write the fields changed on ``player`` since it was loaded, and nothing else.
+        """Insert a new ``Player(...)``; for a loaded one, write the columns changed on it since
+        it was loaded, and nothing else.
 
-        A concurrent atomic update of a field you did not change is kept.
+        A concurrent atomic update of a field you did not change is kept. A save that lowers
+        the max DP lowers current_dp to it in the same statement.
 
         Raises:
             StaleDataError: a field you changed was changed in the database meanwhile;
                 nothing was written. Reload the player and apply your change again.
             NotFoundError: the player was deleted.
-            ValidationError: a changed field holds a bad value; nothing was written.
+            ConflictError: a new player's id or name is taken.
+            ValidationError: a changed field holds a bad value (DP outside
+                ``[dp_floor, max DP]``, ...); nothing was written.
         """
         await self._players.save(player)
 
     @_write
     async def save_players(self, players: Iterable[Player]) -> None:
-        """save_player for each, in one transaction: all are written or none is."""
+        """save_player for each, in one transaction: all are written or none is.
+
+        Raises:
+            ValidationError: two different objects stand for one player (one object listed
+                twice is saved once).
+        """
         await self._players.save_many(list(players))
 
     @_write

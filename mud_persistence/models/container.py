@@ -11,6 +11,8 @@ from tortoise.fields.db_defaults import Now
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from mud_persistence.models.limits import INT4_MAX
+
 if TYPE_CHECKING:
     from mud_persistence.models.item import ItemInstance
     from mud_persistence.models.player import Player
@@ -74,6 +76,9 @@ class Container(Model):
                 name="ck_containers_capacity_slots",
             ),
             CheckConstraint(check="weight_limit > 0", name="ck_containers_weight_limit"),
+            CheckConstraint(
+                check=f"weight_limit <= {INT4_MAX}", name="ck_containers_weight_limit_max"
+            ),
             CheckConstraint(
                 # a corpse may lie nowhere (the old contract): only chests and gear are placed
                 check="(source_type = 'equipment' AND entity_id IS NOT NULL)"

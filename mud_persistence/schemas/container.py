@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from mud_persistence.models import DEFAULT_CAPACITY, MAX_CAPACITY, LockState, SourceType
+from mud_persistence.models.limits import INT4_MAX
 from mud_persistence.schemas.item import ItemInstanceId, PrototypeId
 from mud_persistence.schemas.validation import JsonObject, Text, check_time
 
@@ -34,7 +35,7 @@ class ContainerItemInput(BaseModel):
     item_instance_id: ItemInstanceId | None = None
     item_id: PrototypeId = Field(validation_alias=AliasChoices("item_id", "prototype_id"))
     item_name: Text | None = None
-    quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     position: Annotated[int, Field(ge=0, lt=MAX_CAPACITY, strict=True)] | None = None
     metadata: JsonObject = Field(default_factory=dict)
@@ -70,7 +71,7 @@ class ContainerCreateParams(BaseModel):
     owner_id: uuid.UUID | None = None
     lock_state: LockState = LockState.UNLOCKED
     capacity_slots: Annotated[int, Field(ge=1, le=MAX_CAPACITY, strict=True)] = DEFAULT_CAPACITY
-    weight_limit: Annotated[int, Field(gt=0, strict=True)] | None = None
+    weight_limit: Annotated[int, Field(gt=0, le=INT4_MAX, strict=True)] | None = None
     decay_at: datetime | None = None
     allowed_roles: list[str] = Field(default_factory=list)
     metadata: JsonObject = Field(

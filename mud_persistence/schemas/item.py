@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from mud_persistence.models import OwnerType
 from mud_persistence.models.item import MAX_WEIGHT
+from mud_persistence.models.limits import INT4_MAX
 from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
 ItemInstanceId = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -25,7 +26,7 @@ class ItemPrototypeSeed(BaseModel):
     short_description: Text = ""
     long_description: Text = ""
     weight: Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)] = 0.0
-    base_value: Annotated[int, Field(ge=0)] = 0
+    base_value: Annotated[int, Field(ge=0, le=INT4_MAX)] = 0
     durability: Annotated[int, Field(ge=0)] | None = None
     flags: JsonList = Field(default_factory=list)
     wear_slots: list[str] = Field(default_factory=list)
@@ -48,7 +49,7 @@ class ItemInstanceOptions(BaseModel):
     owner_type: OwnerType = OwnerType.ROOM
     owner_id: Annotated[Text, StringConstraints(max_length=255)] | None = None
     location_context: Annotated[Text, StringConstraints(max_length=255)] | None = None
-    quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     flags_override: JsonList = Field(default_factory=list)
     binding_state: Annotated[Text, StringConstraints(max_length=50)] | None = None

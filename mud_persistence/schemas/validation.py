@@ -14,6 +14,7 @@ from pydantic import AfterValidator, JsonValue
 
 from mud_persistence.errors import ValidationError, ValidationTypeError
 from mud_persistence.models import Player
+from mud_persistence.models.limits import MAX_STEP
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
@@ -157,7 +158,7 @@ def check_delta(value: Any, *, field: str) -> int:
     return check_amount(value, field=field, allow_negative=True)
 
 
-MAX_AMOUNT = 1_000_000_000  # counters are 32-bit columns; larger steps are certainly mistakes
+MAX_AMOUNT = MAX_STEP  # larger steps are certainly mistakes (see models.limits)
 
 
 def check_time(value: Any, *, field: str) -> datetime | None:

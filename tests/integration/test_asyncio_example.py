@@ -34,7 +34,7 @@ async def test_the_tick_loop_and_the_players_never_lose_each_others_changes(pg_u
             player = await persistence.get_player_by_name(name)
             assert player is not None
             assert player.experience_points == fights * XP_PER_FIGHT
-            dp_events = [e for e in bus.of(PlayerDPUpdated) if e.player_id == player.player_id]
+            dp_events = [e for e in bus.of(PlayerDPUpdated) if e.player_id == player.player_uuid]
             assert len(dp_events) == fights + summary.ticks  # every hit and every regeneration
             assert player.current_dp == 20 + sum(e.delta for e in dp_events)
         assert len(bus.of(PlayerXPAwarded)) == sum(summary.fights.values())

@@ -161,7 +161,7 @@ async def test_huge_amounts_are_refused_and_large_ones_clamp(world: AsyncPersist
     with pytest.raises(ValidationError, match="delta"):
         await world.update_player_stat_field(player.player_id, "fear", 2**40)
     assert await world.heal_player(player, 10**9) == 20
-    assert await world.damage_player(player, 10**9) == 0
+    assert await world.damage_player(player, 10**9) == -10
     assert await world.update_player_stat_field(player.player_id, "fear", 10**9) == 100
 
 
@@ -169,12 +169,13 @@ async def test_save_player_refuses_current_dp_outside_floor_and_max(
     world: AsyncPersistenceLayer,
 ) -> None:
     player = await world.create_player(name="Bounded", user_id=uuid.uuid4())
-    for value in (5000, -1):
+    for value in (5000, -11):
         player.current_dp = value
         with pytest.raises(ValidationError, match="current_dp"):
             await world.save_player(player)
-    player.current_dp = 7
-    await world.save_player(player)
+    for value in (-10, -1, 0, 20):
+        player.current_dp = value
+        await world.save_player(player)
 
 
 async def test_an_unsaved_unknown_room_is_still_fixed(world: AsyncPersistenceLayer) -> None:

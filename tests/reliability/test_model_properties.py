@@ -36,6 +36,9 @@ def database(mud_persistence_database_url: str) -> Iterator[str]:
     asyncio.run(empty_tables(mud_persistence_database_url))
 
 
+DP_FLOOR = -10  # the default dp_floor
+
+
 @dataclass
 class PlayerModel:
     """The rules, in plain Python."""
@@ -54,10 +57,10 @@ class PlayerModel:
 
     def apply(self, kind: str, amount: int) -> int:
         if kind in ("damage", "cold"):
-            self.dp = max(0, min(self.max_dp, self.dp - self.loss(kind, amount)))
+            self.dp = max(DP_FLOOR, min(self.max_dp, self.dp - self.loss(kind, amount)))
             return self.dp
         if kind == "heal":
-            self.dp = max(0, min(self.max_dp, self.dp + amount))
+            self.dp = max(DP_FLOOR, min(self.max_dp, self.dp + amount))
             return self.dp
         if kind == "xp":
             self.xp += amount
