@@ -1,0 +1,266 @@
+"""The import of an old layer's database: check, write in batches, verify."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mud_persistence.errors import ValidationError
+from mud_persistence.repositories.legacy.container_rules import (
+    convert_container,
+    convert_content,
+    register_content,
+)
+from mud_persistence.repositories.legacy.player_rules import convert_player, register_player
+from mud_persistence.repositories.legacy.rules import (
+    ImportContext,
+    Row,
+    convert_item_instance,
+    convert_item_prototype,
+    convert_player_effect,
+    convert_profession,
+)
+from mud_persistence.repositories.legacy.source import LegacySource
+from mud_persistence.repositories.legacy.target import TargetTables
+from mud_persistence.schemas.legacy import (
+    ON_CONFLICT_MODES,
+    ImportProgress,
+    ImportReport,
+    OnConflict,
+    ProblemRow,
+    TableCheck,
+    TableCounts,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    table: str
+    convert: Callable[[Any, ImportContext], Row]
+    register: Callable[[Row, ImportContext], None] | None = None
+
+
+# In foreign-key order: each table's rows may name rows of the tables above it.
+STEPS = (
+    Step("professions", convert_profession),
+    Step("item_prototypes", convert_item_prototype),
+    Step("players", convert_player, register_player),
+    Step("item_instances", convert_item_instance),
+    Step("containers", convert_container),
+    Step("container_contents", convert_content, register_content),
+    Step("player_effects", convert_player_effect),
+)
+
+
+class _Silent:
+    def table_started(self, table: str, total: int, phase: str) -> None:
+        pass
+
+    def rows_done(self, table: str, rows: int) -> None:
+        pass
+
+
+@dataclass
+class _Pass:
+    context: ImportContext
+    counts: list[TableCounts] = field(default_factory=list)
+    problems: list[ProblemRow] = field(default_factory=list)
+
+    @property
+    def stopped(self) -> bool:
+        return any(problem.action == "stopped" for problem in self.problems)
+
+
+class LegacyImporter:
+    """Moves professions, items, players, containers and effects from the old schema."""
+
+    def __init__(self, connection_name: str, dp_floor: int) -> None:
+        self._connection_name = connection_name
+        self._dp_floor = dp_floor
+
+    async def run(
+        self,
+        source_url: str,
+        *,
+        schema: str,
+        dry_run: bool,
+        on_conflict: OnConflict,
+        batch_size: int,
+        progress: ImportProgress | None,
+    ) -> ImportReport:
+        if on_conflict not in ON_CONFLICT_MODES:
+            raise ValidationError(
+                f"on_conflict must be stop, skip or fix, got {on_conflict!r}",
+                field="on_conflict",
+                value=on_conflict,
+            )
+        if not 1 <= batch_size <= 100_000:
+            raise ValidationError(
+                f"batch_size must be 1..100000, got {batch_size!r}",
+                field="batch_size",
+                value=batch_size,
+            )
+        started = time.monotonic()
+        progress = progress or _Silent()
+        async with LegacySource(source_url, schema) as source:
+            target = TargetTables(self._connection_name)
+            absent = await target.load_column_types([step.table for step in STEPS])
+            steps = [step for step in STEPS if step.table in source.tables]
+            unwritable = [step for step in steps if step.table in absent]
+            steps = [step for step in steps if step not in unwritable]
+            totals = {step.table: await source.count(step.table) for step in steps}
+            places = await source.items_in_several_containers()
+
+            async def one_pass(write: bool, phase: str) -> _Pass:
+                return await self._pass(
+                    source,
+                    target if write else None,
+                    steps,
+                    _Pass(ImportContext(on_conflict, self._dp_floor, item_places=places)),
+                    batch_size,
+                    progress,
+                    totals,
+                    phase,
+                )
+
+            checked = None
+            if on_conflict == "stop" or dry_run:
+                checked = await one_pass(False, "checking")
+            if dry_run or (checked is not None and checked.stopped):
+                done = checked
+                outcome = "dry_run" if dry_run else "stopped"
+            else:
+                done = await one_pass(True, "importing")
+                outcome = "imported"
+            assert done is not None
+            for step in unwritable:
+                done.counts.append(await self._unwritable(source, step.table, done))
+            verification = (
+                await self._verify(source, target, steps, done.context)
+                if outcome == "imported"
+                else []
+            )
+        return ImportReport(
+            source=source.description,
+            schema_name=schema,
+            on_conflict=on_conflict,
+            outcome=outcome,
+            tables=done.counts,
+            problems=done.problems,
+            verification=verification,
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    async def _pass(
+        self,
+        source: LegacySource,
+        target: TargetTables | None,
+        steps: list[Step],
+        result: _Pass,
+        batch_size: int,
+        progress: ImportProgress,
+        totals: dict[str, int],
+        phase: str,
+    ) -> _Pass:
+        context = result.context
+        for step in steps:
+            counts = TableCounts(table=step.table)
+            result.counts.append(counts)
+            kept = context.kept.setdefault(step.table, set())
+            left_out = context.left_out.setdefault(step.table, set())
+            progress.table_started(step.table, totals[step.table], phase)
+            async for records in source.batches(step.table, batch_size):
+                batch = []
+                for record in records:
+                    row = step.convert(record, context)
+                    counts.read += 1
+                    if self._keep(row, context.on_conflict, counts, result.problems):
+                        kept.add(row.key)
+                        batch.append(row.values)
+                        if step.register is not None:
+                            step.register(row, context)
+                    else:
+                        left_out.add(row.key)
+                if target is not None:
+                    counts.written += await target.upsert(step.table, batch)
+                counts.kept += len(batch)
+                progress.rows_done(step.table, len(records))
+        return result
+
+    @staticmethod
+    def _keep(
+        row: Row, on_conflict: OnConflict, counts: TableCounts, problems: list[ProblemRow]
+    ) -> bool:
+        """Whether ``row`` goes to the target; each of its problems and notes is listed."""
+        for note in row.notes:
+            problems.append(ProblemRow(table=row.table, key=row.key, problem=note, action="noted"))
+        if not row.problems:
+            return True
+        if on_conflict == "stop":
+            action, keep = "stopped", True  # kept in mind, so later rows are judged as usual
+        elif on_conflict == "fix" and row.repairable:
+            action, keep = "fixed", not row.dropped_by_fix
+            counts.fixed += 1
+        else:
+            action, keep = "skipped", False
+            counts.skipped += 1
+        for problem in row.problems:
+            problems.append(
+                ProblemRow(
+                    table=row.table,
+                    key=row.key,
+                    problem=problem.message,
+                    action=action,
+                    repair=problem.repair if action == "fixed" else None,
+                )
+            )
+        return keep
+
+    async def _unwritable(self, source: LegacySource, table: str, done: _Pass) -> TableCounts:
+        rows = await source.count(table)
+        if rows:
+            done.problems.append(
+                ProblemRow(
+                    table=table,
+                    key="*",
+                    problem=f"the target has no {table} table; its {rows} row(s) were not "
+                    "imported (upgrade this layer and run the import again)",
+                    action="skipped",
+                )
+            )
+        return TableCounts(table=table, read=rows, skipped=rows)
+
+    async def _verify(
+        self,
+        source: LegacySource,
+        target: TargetTables,
+        steps: list[Step],
+        context: ImportContext,
+    ) -> list[TableCheck]:
+        checks = []
+        for step in steps:
+            table = step.table
+            gone = context.left_out[table] - context.kept[table]
+            expected = set(await source.keys(table)) - gone
+            stored = set(await target.keys(table))
+            checks.append(
+                TableCheck(
+                    table=table,
+                    source_rows=len(expected),
+                    target_rows=len(stored),
+                    source_checksum=_checksum(expected),
+                    target_checksum=_checksum(stored),
+                )
+            )
+        return checks
+
+
+def _checksum(keys: set[str]) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    for key in sorted(keys):
+        digest.update(key.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
