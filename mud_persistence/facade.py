@@ -13,14 +13,14 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from mud_persistence.database import Database
-from mud_persistence.errors import SchemaError, ValidationError
+from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
 from mud_persistence.repositories.item import ItemRepository
-from mud_persistence.repositories.legacy.importer import LegacyImporter
+from mud_persistence.repositories.legacy.importer import LegacyImporter, require_postgres_target
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
@@ -638,12 +638,7 @@ class AsyncPersistenceLayer:
             SchemaError: the source schema lacks the old tables.
             DatabaseError: the source or the target failed.
         """
-        if self.settings.dialect != "postgres":
-            raise ValidationError(
-                "import_legacy writes to PostgreSQL only; the target is the "
-                f"{self.settings.describe_database()}",
-                field="database_url",
-            )
+        require_postgres_target(self.settings)
         importer = LegacyImporter(self.settings.connection_name, self.settings.dp_floor)
         return await importer.run(
             source_url,

@@ -82,3 +82,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "contract_persistence" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.contract)
+
+
+# import_legacy's old-schema game, for the facade and the CLI tests
+from tests.integration.legacy_world import old_game  # noqa: E402, F401

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
+
+from mud_persistence.testing import create_database, drop_database
+from tests.legacy_schema import create_old_schema
 
 SCHEMA = "mythos_unit"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -212,3 +217,17 @@ async def fill(connection: asyncpg.Connection, schema: str = SCHEMA) -> None:
              datetime(2025, 3, 1, 12, 31)),
         ],
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def old_game(mud_persistence_server_url: str) -> AsyncIterator[str]:
+    """URL of a database holding the edge-case game in schema mythos_unit."""
+    url = await create_database(mud_persistence_server_url, migrate=False)
+    connection = await asyncpg.connect(url)
+    try:
+        await create_old_schema(connection, SCHEMA)
+        await fill(connection)
+    finally:
+        await connection.close()
+    yield url
+    await drop_database(mud_persistence_server_url, url)

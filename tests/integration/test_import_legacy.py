@@ -14,23 +14,8 @@ from mud_persistence.errors import SchemaError, ValidationError
 from mud_persistence.schemas.legacy import ImportReport
 from mud_persistence.testing import create_database, drop_database
 from tests.integration import legacy_world as world
-from tests.legacy_schema import create_old_schema
 
 TABLES = ("professions", "item_prototypes", "players", "item_instances", "containers")
-
-
-@pytest.fixture(scope="module")
-async def old_game(mud_persistence_server_url: str) -> AsyncIterator[str]:
-    """URL of a database holding the edge-case game in schema mythos_unit."""
-    url = await create_database(mud_persistence_server_url, migrate=False)
-    connection = await asyncpg.connect(url)
-    try:
-        await create_old_schema(connection, world.SCHEMA)
-        await world.fill(connection)
-    finally:
-        await connection.close()
-    yield url
-    await drop_database(mud_persistence_server_url, url)
 
 
 async def run(

@@ -34,6 +34,7 @@ from mud_persistence.schemas.legacy import (
     TableCheck,
     TableCounts,
 )
+from mud_persistence.settings import PersistenceSettings
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ class _Pass:
     @property
     def stopped(self) -> bool:
         return any(problem.action == "stopped" for problem in self.problems)
+
+
+def require_postgres_target(settings: PersistenceSettings) -> None:
+    """The import writes with PostgreSQL statements (unnest, ON CONFLICT on JSONB rows)."""
+    if settings.dialect != "postgres":
+        raise ValidationError(
+            "import_legacy writes to PostgreSQL only; the target is the "
+            f"{settings.describe_database()}: pass a postgres:// URL",
+            field="database_url",
+        )
 
 
 class LegacyImporter:

@@ -217,6 +217,6 @@ class LegacySource:
             if self._password:
                 message = message.replace(self._password, "***")
             raise DatabaseError(
-                f"import_legacy: {what} failed on the source {self.description}: {message}",
+                f"{what} failed on the source {self.description}: {message}",
                 operation="import_legacy",
             ) from exc
