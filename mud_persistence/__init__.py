@@ -9,11 +9,13 @@ from mud_persistence.errors import (
     SchemaError,
     StaleDataError,
     ValidationError,
+    ValidationTypeError,
 )
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData, ContainerItem
+from mud_persistence.schemas.effect import PlayerEffectData
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import Room
 from mud_persistence.settings import PersistenceSettings
@@ -32,10 +34,12 @@ __all__ = [
     "PersistenceError",
     "PersistenceSettings",
     "Player",
+    "PlayerEffectData",
     "Profession",
     "Room",
     "SchemaError",
     "StaleDataError",
     "ValidationError",
+    "ValidationTypeError",
     "XPAward",
 ]

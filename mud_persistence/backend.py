@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
@@ -53,7 +54,16 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         kwargs.setdefault("max_queries", 50000)
         kwargs.setdefault("max_inactive_connection_lifetime", 300.0)
         kwargs.setdefault("record_class", asyncpg.Record)
-        return await TimedPool(None, **kwargs)
+        # Tortoise forwards one host and an integer port; asyncpg takes lists for several servers
+        addresses = kwargs.pop("addresses", None)
+        if addresses:
+            kwargs["host"] = [host for host, _ in addresses]
+            kwargs["port"] = [port for _, port in addresses]
+        # asyncpg reads sslrootcert, sslcert and sslkey only from a DSN; the servers, user and
+        # database still come from the keyword arguments, which take precedence over it
+        tls_options = kwargs.pop("tls_options", None)
+        dsn = f"postgresql://?{urlencode(tls_options)}" if tls_options else None
+        return await TimedPool(dsn, **kwargs)
 
 
 client_class = TimedAsyncpgClient

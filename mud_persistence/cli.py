@@ -23,7 +23,7 @@ from mud_persistence.settings import load_settings
 EXIT_OK, EXIT_FAILED = 0, 1  # argparse exits 2 on a bad command line
 CHECKOUT = Path(__file__).resolve().parent.parent
 DB_HELP = (
-    "database URL: postgres://user:password@host:port/name or sqlite://path "
+    "database URL: postgresql://user:password@host:port/name or sqlite:///path "
     "(default: $DATABASE_URL, else the SQLite file mud_persistence.sqlite3)"
 )
 

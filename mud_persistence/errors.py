@@ -26,6 +26,11 @@ class ValidationError(PersistenceError, ValueError):
         self.value = value
 
 
+class ValidationTypeError(ValidationError, TypeError):
+    """Bad input of the wrong type: a ValidationError that is also a TypeError, which is what
+    the layer we replace raised for it."""
+
+
 class NotFoundError(PersistenceError, LookupError):
     """The entity the caller named does not exist."""
 

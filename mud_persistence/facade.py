@@ -17,6 +17,7 @@ from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.repositories.container import ContainerRepository
+from mud_persistence.repositories.effect import PlayerEffectRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
 from mud_persistence.repositories.item import ItemRepository
@@ -28,9 +29,11 @@ from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
+from mud_persistence.schemas.effect import PlayerEffectData
 from mud_persistence.schemas.legacy import ImportProgress, ImportReport, OnConflict
 from mud_persistence.schemas.progress import XPAward
-from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, Room
+from mud_persistence.schemas.room import Room
+from mud_persistence.schemas.validation import check_delta
 from mud_persistence.settings import PersistenceSettings, load_settings
 
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -66,21 +69,31 @@ class AsyncPersistenceLayer:
     Create one per process at start-up, ``await connect()``, then use it from any task.
 
     Args:
-        database_url: ``postgres://user:password@host:port/db`` or ``sqlite://path``; overrides
+        database_url: ``postgresql://user:password@host:port/db`` or ``sqlite:///path`` (the
+            README's "Database URLs" lists every form and option); overrides
             ``settings.database_url`` (which reads ``DATABASE_URL`` from the environment).
         event_bus: receives the events of ``mud_persistence.events`` after each commit.
         settings: every other knob; read from the environment when omitted.
-        room_loader: a callable (sync or async) returning the game's rooms, as ``Room`` objects
-            or dicts; by default the JSON files in ``settings.rooms_directory``.
+        room_loader: a callable (sync or async) returning the game's rooms: dicts (validated
+            into ``Room``), ``Room`` objects, or the game's own room objects (anything with an
+            ``id``, cached as they are); by default the JSON files in
+            ``settings.rooms_directory``.
+        _log_path, _skip_room_cache, _db_path: accepted and ignored, as the layer we replace
+            did, so its call shapes keep working (``event_bus`` is its third positional
+            parameter there too). Its first positional parameter was an unused path; here it is
+            the database URL.
     """
 
     def __init__(
         self,
         database_url: str | None = None,
-        *,
+        _log_path: str | None = None,
         event_bus: EventBus | None = None,
+        _skip_room_cache: bool = False,
+        *,
         settings: PersistenceSettings | None = None,
         room_loader: RoomLoader | None = None,
+        _db_path: str | None = None,
     ) -> None:
         if database_url is not None:
             settings = load_settings(settings, database_url=database_url)
@@ -95,6 +108,7 @@ class AsyncPersistenceLayer:
         self._containers = ContainerRepository(self._event_bus)
         self._items = ItemRepository()
         self._professions = ProfessionRepository()
+        self._effects = PlayerEffectRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
 
     @property
@@ -218,13 +232,25 @@ class AsyncPersistenceLayer:
 
     @_read
     async def get_player_by_id(self, player_id: uuid.UUID | str) -> Player | None:
-        """The player with this id, soft-deleted or not."""
-        return await self._players.get_by_id(player_id)
+        """The player with this id, soft-deleted or not.
+
+        A player found in a room the world does not have is moved to the default room, and
+        the move is saved (see ``validate_and_fix_player_room``).
+        """
+        return await self._with_valid_room(await self._players.get_by_id(player_id))
 
     @_read
     async def get_player_by_name(self, name: str) -> Player | None:
-        """The active player with this name, ignoring letter case."""
-        return await self._players.get_by_name(name)
+        """The active player with this name, ignoring letter case; its room fixed as by id."""
+        return await self._with_valid_room(await self._players.get_by_name(name))
+
+    async def _with_valid_room(self, player: Player | None) -> Player | None:
+        if player is not None:
+            await self._rooms.ensure_loaded()
+            room_id = self._replacement_room(player)
+            if room_id is not None:
+                await self._players.move(player, room_id)
+        return player
 
     @_read
     async def get_player_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
@@ -233,14 +259,17 @@ class AsyncPersistenceLayer:
 
     @_read
     async def get_players_by_user_id(
-        self, user_id: uuid.UUID | str, *, include_deleted: bool = False
+        self, user_id: uuid.UUID | str, *, include_deleted: bool = True
     ) -> list[Player]:
-        """The account's players, oldest first."""
+        """The account's players, soft-deleted ones included (as the old layer), oldest first.
+
+        ``get_active_players_by_user_id`` leaves the deleted ones out.
+        """
         return await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
 
     async def get_active_players_by_user_id(self, user_id: uuid.UUID | str) -> list[Player]:
-        """The account's active players, oldest first."""
-        return await self.get_players_by_user_id(user_id)
+        """The account's players that are not soft-deleted, oldest first."""
+        return await self.get_players_by_user_id(user_id, include_deleted=False)
 
     @_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
@@ -280,7 +309,8 @@ class AsyncPersistenceLayer:
 
     @_write
     async def soft_delete_player(self, player_id: uuid.UUID | str) -> bool:
-        """Mark the player deleted (its name becomes free); False if none was active."""
+        """Mark the player deleted (its name becomes free); True whenever the player exists,
+        deleted already or not, False if no player has this id."""
         return await self._players.soft_delete(player_id)
 
     @_write
@@ -292,29 +322,30 @@ class AsyncPersistenceLayer:
     async def update_player_last_active(
         self, player_id: uuid.UUID | str, last_active: datetime | None = None
     ) -> None:
-        """Set last_active (now by default; a naive time is taken as UTC).
-
-        Raises:
-            NotFoundError: no player has this id.
-        """
+        """Set last_active (now by default; a naive time is taken as UTC). An unknown player
+        is a no-op, as in the old layer."""
         await self._players.touch(player_id, last_active)
 
-    @_write
-    async def validate_and_fix_player_room(self, player: Player) -> bool:
-        """Move ``player`` to the default room if its room is unknown; return whether it moved.
+    def validate_and_fix_player_room(self, player: Player) -> bool:
+        """Move ``player`` (the object only) to the default room if its room is unknown;
+        return whether it moved. ``save_player`` persists the move.
 
-        Instanced rooms (``instance_`` prefix) are left alone, and so is every player while the
-        room cache is empty.
+        Left alone: every player while the room cache is empty, instanced rooms (``instance_``
+        prefix), the tutorial bedroom while the player has a tutorial instance, and every
+        player when the default room is not cached either.
         """
-        await self._rooms.ensure_loaded()
-        room_id = player.current_room_id
-        if (
-            not self._rooms.is_loaded
-            or room_id.startswith(INSTANCED_ROOM_PREFIX)
-            or self._rooms.get(room_id) is not None
-        ):
+        room_id = self._replacement_room(player)
+        if room_id is None:
             return False
-        return await self._players.move(player, self.settings.default_room_id)
+        player.current_room_id = room_id
+        return True
+
+    def _replacement_room(self, player: Player) -> str | None:
+        return self._rooms.replacement_room(
+            player.current_room_id,
+            getattr(player, "tutorial_instance_id", None),
+            self.settings.default_room_id,
+        )
 
     # Health ----------------------------------------------------------------------------------
 
@@ -339,6 +370,16 @@ class AsyncPersistenceLayer:
         """Give ``amount`` DP back, up to the effective max DP; return the new current_dp."""
         return await self._health.heal(player, amount)
 
+    async def async_damage_player(
+        self, player: Player, amount: int, damage_type: str = "physical"
+    ) -> int:
+        """The old layer's alias of ``damage_player``."""
+        return await self.damage_player(player, amount, damage_type)
+
+    async def async_heal_player(self, player: Player, amount: int) -> int:
+        """The old layer's alias of ``heal_player``."""
+        return await self.heal_player(player, amount)
+
     @_write
     async def update_player_health(
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
@@ -352,9 +393,14 @@ class AsyncPersistenceLayer:
     async def gain_experience(
         self, player: Player, amount: int, source: str = "unknown"
     ) -> XPAward:
-        """Award ``amount`` XP atomically; the level follows the new total in the same commit.
+        """Award ``amount`` XP atomically; the object's XP is set to the stored total.
 
+        The level is the game's and stays as it is, as in the old layer, unless
+        ``settings.xp_per_level`` is set: then it follows the new total in the same statement.
         Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
+
+        Raises:
+            ValidationError: ``amount`` is negative or not a whole number.
         """
         return await self._experience.gain(player, amount, source)
 
@@ -362,18 +408,32 @@ class AsyncPersistenceLayer:
     async def update_player_xp(
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
     ) -> XPAward:
-        """Add ``delta`` XP (negative to take some away, never below 0); level recomputed."""
+        """Add ``delta`` XP atomically (the level as in ``gain_experience``).
+
+        Raises:
+            ValidationError: ``delta`` is negative (as in the old layer) or not a whole number.
+            NotFoundError: no active player has this id.
+        """
         return await self._experience.adjust(player_id, delta, reason)
 
     @_write
     async def update_player_stat_field(
-        self, player_id: uuid.UUID | str, field_name: str, delta: int, reason: str = ""
+        self, player_id: uuid.UUID | str, field_name: str, delta: int | float, reason: str = ""
     ) -> int:
-        """Add ``delta`` to one stat column, clamped to its range; return the new value.
+        """Add ``delta`` to one stat, clamped to its range; return the new value.
+
+        ``current_dp`` is changed as by ``update_player_health`` (clamped to dp_floor..max DP,
+        ``PlayerDPUpdated``); every other stat column publishes ``PlayerStatChanged``.
+        ``delta`` may be an integral float (``5.0``), as the old layer allowed.
 
         Raises:
-            ValidationError: ``field_name`` is not a stat column (strength, lucidity, fear, ...).
+            ValidationError: ``field_name`` is not a stat (current_dp, strength, lucidity,
+                fear, ...) or ``delta`` has a fraction; a ``delta`` that is not a number at
+                all raises ``ValidationTypeError``, which is also a ``TypeError``.
         """
+        delta = check_delta(delta, field="delta")
+        if field_name == "current_dp":
+            return await self._health.adjust(player_id, delta, reason)
         return await self._experience.change_stat(None, player_id, field_name, delta, reason)
 
     @_write
@@ -400,15 +460,100 @@ class AsyncPersistenceLayer:
         """Raise occult_knowledge by ``amount`` (not above 100); return the new value."""
         return await self._experience.apply(player, "occult_knowledge", +1, amount, source)
 
+    # Player effects --------------------------------------------------------------------------
+
+    @_write
+    async def add_player_effect(
+        self,
+        player_id: uuid.UUID | str,
+        effect_type: str,
+        category: str,
+        duration: int,
+        applied_at_tick: int,
+        options: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Apply a timed effect; return its id (a UUID string).
+
+        The effect is active while ``duration - (current_tick - applied_at_tick) > 0``.
+
+        Args:
+            options: ``intensity`` (default 1), ``source`` (default None) and
+                ``visibility_level`` (default ``"visible"``).
+
+        Raises:
+            ValidationError: a bad field or an unknown option; nothing is written.
+            NotFoundError: no player has this id.
+        """
+        data = {
+            **(options or {}),
+            "effect_type": effect_type,
+            "category": category,
+            "duration": duration,
+            "applied_at_tick": applied_at_tick,
+        }
+        return await self._effects.add(player_id, data)
+
+    @_write
+    async def remove_player_effect_by_id(self, effect_id: uuid.UUID | str) -> bool:
+        """Remove one effect; False if there was none (the old layer returned None)."""
+        return await self._effects.remove(effect_id)
+
+    @_read
+    async def get_active_player_effects(
+        self, player_id: uuid.UUID | str, current_tick: int
+    ) -> list[PlayerEffectData]:
+        """The player's effects with ticks left at ``current_tick``, by applied_at_tick."""
+        return await self._effects.active(player_id, current_tick)
+
+    @_read
+    async def has_player_effect(
+        self, player_id: uuid.UUID | str, effect_type: str, current_tick: int
+    ) -> bool:
+        """Whether the player has an effect of this type with ticks left at ``current_tick``."""
+        return await self._effects.has(player_id, effect_type, current_tick)
+
+    @_read
+    async def get_player_effect_remaining_ticks(
+        self, player_id: uuid.UUID | str, effect_type: str, current_tick: int
+    ) -> int | None:
+        """Ticks left on the player's oldest active effect of this type, or None."""
+        return await self._effects.remaining_ticks(player_id, effect_type, current_tick)
+
+    @_write
+    async def expire_player_effects_for_tick(self, current_tick: int) -> list[tuple[str, str]]:
+        """Delete every effect with no tick left at ``current_tick`` (any player), in one
+        transaction; return ``(player_id, effect_type)`` for each, player ids as strings."""
+        return await self._effects.expire(current_tick)
+
     # Rooms -----------------------------------------------------------------------------------
 
-    def get_room_by_id(self, room_id: str) -> Room | None:
-        """The cached room with this id (the cache is filled by connect())."""
+    def get_room_by_id(self, room_id: str) -> Room | Any | None:
+        """The room with this id, or None.
+
+        An instanced room id (``instance_`` prefix) is asked of the instance manager first
+        (see ``set_instance_manager``); every other id is read from the cache, which
+        ``connect()`` fills. Rooms come back as the loader gave them: ``Room`` objects for
+        dicts, the game's own objects as they are.
+        """
         return self._rooms.get(room_id)
 
-    def list_rooms(self) -> list[Room]:
+    def list_rooms(self) -> list[Room | Any]:
         """Every cached room."""
         return self._rooms.all()
+
+    def set_instance_manager(self, instance_manager: Any) -> None:
+        """Have room lookups ask ``instance_manager.get_room_by_id(room_id)`` first for
+        instanced room ids; None stops it."""
+        self._rooms.set_instance_manager(instance_manager)
+
+    def save_room(self, room: Room | Any) -> None:
+        """Put one room (anything with a string ``id``) into the cache, replacing the room
+        with that id. The cache only: rooms are not stored in the database."""
+        self._rooms.save([room])
+
+    def save_rooms(self, rooms: Iterable[Room | Any]) -> None:
+        """``save_room`` for each of ``rooms``."""
+        self._rooms.save(rooms)
 
     async def warmup_room_cache(self) -> int:
         """Reload the rooms from the room loader; return how many are cached.
@@ -417,7 +562,7 @@ class AsyncPersistenceLayer:
         """
         return await self._rooms.warmup()
 
-    async def async_list_rooms(self) -> list[Room]:
+    async def async_list_rooms(self) -> list[Room | Any]:
         """Every room, loading the cache first if it is not loaded."""
         await self._rooms.ensure_loaded()
         return self._rooms.all()

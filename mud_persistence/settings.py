@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from tortoise.backends.base.config_generator import expand_db_url
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID
+from mud_persistence.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 APP_LABEL = "models"
 MODEL_MODULES = ["mud_persistence.models", "aerich.models"]
-DEFAULT_DATABASE_URL = "sqlite://mud_persistence.sqlite3"
+DEFAULT_DATABASE_URL = "sqlite:///mud_persistence.sqlite3"
+# the first one set wins; DATABASE_URL is the variable the game's own settings read
+DATABASE_URL_VARIABLES = ("MUD_PERSISTENCE_DATABASE_URL", "DATABASE_URL")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = _PACKAGE_DIR / "data"
@@ -41,8 +45,8 @@ class PersistenceSettings(BaseSettings):
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
-        validation_alias=AliasChoices("MUD_PERSISTENCE_DATABASE_URL", "DATABASE_URL"),
-        description="postgres://user:password@host:port/db, or sqlite://path for the demo.",
+        validation_alias=AliasChoices(*DATABASE_URL_VARIABLES),
+        description="postgresql://user:password@host:port/db, or sqlite:///path for the demo.",
     )
     pool_min_size: int = Field(default=2, ge=1, description="Connections kept open.")
     pool_max_size: int = Field(default=10, ge=1, description="Most connections open at once.")
@@ -66,8 +70,14 @@ class PersistenceSettings(BaseSettings):
         default=DEFAULT_ROOM_ID, min_length=1, description="Where players in unknown rooms go."
     )
     dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
-    xp_per_level: int = Field(
-        default=100, ge=1, description="Level curve: level = experience_points // this + 1."
+    xp_per_level: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Opt-in level curve: when set, every XP change also sets level = "
+            "experience_points // this + 1 in the same statement. Unset: the level is the "
+            "game's, and XP changes leave it alone (as the old layer did)."
+        ),
     )
     rooms_directory: Path = Field(
         default=DATA_DIR / "rooms",
@@ -81,15 +91,7 @@ class PersistenceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, url: str) -> str:
-        try:
-            expand_db_url(url)
-        except Exception:
-            # the URL may hold a password, so the message does not repeat it
-            raise ValueError(
-                "must look like postgres://user:password@host:port/database or sqlite://path"
-            ) from None
-        if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
-            raise ValueError("only postgres:// and sqlite:// URLs are supported")
+        parse_database_url(url)  # its errors name the bad part, never the password
         return url
 
     @model_validator(mode="after")
@@ -101,10 +103,15 @@ class PersistenceSettings(BaseSettings):
             )
         return self
 
+    @cached_property
+    def parsed_database_url(self) -> DatabaseURL:
+        """``database_url`` taken apart: servers, credentials, options."""
+        return parse_database_url(self.database_url)
+
     @property
     def dialect(self) -> str:
         """'postgres' or 'sqlite'."""
-        return "sqlite" if self.database_url.startswith("sqlite") else "postgres"
+        return self.parsed_database_url.dialect
 
     @property
     def connection_name(self) -> str:
@@ -114,18 +121,11 @@ class PersistenceSettings(BaseSettings):
 
     def scrub(self, text: str) -> str:
         """``text`` with the database password, if any, replaced by ***."""
-        password = expand_db_url(self.database_url)["credentials"].get("password")
-        return text.replace(password, "***") if password else text
+        return self.parsed_database_url.scrub(text)
 
     def describe_database(self) -> str:
-        """Where the database is, for messages: host and database name, never the password."""
-        if self.dialect == "sqlite":
-            return f"SQLite file {self.database_url.removeprefix('sqlite://')}"
-        parts = urlsplit(self.database_url)
-        credentials = expand_db_url(self.database_url)["credentials"]
-        host = credentials.get("host") or "localhost"
-        port = parts.port or credentials.get("port", 5432)
-        return f"PostgreSQL database {credentials.get('database')!r} on {host}:{port}"
+        """Where the database is, for messages: servers and database name, never the password."""
+        return self.parsed_database_url.describe()
 
 
 def load_settings(base: PersistenceSettings | None = None, **changes: Any) -> PersistenceSettings:
@@ -140,27 +140,52 @@ def load_settings(base: PersistenceSettings | None = None, **changes: Any) -> Pe
             return PersistenceSettings(**changes)
         return PersistenceSettings.model_validate({**base.model_dump(), **changes})
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'settings'} {error['msg'].lower()}"
-            for error in exc.errors(include_url=False, include_input=False)
-        )
-        first = ".".join(map(str, exc.errors()[0]["loc"])) or None
-        raise ValidationError(f"invalid settings: {problems}", field=first) from None
+        errors = exc.errors(include_url=False, include_input=False)
+        problems = "; ".join(map(_describe_problem, errors))
+        raise ValidationError(f"invalid settings: {problems}", field=_field_of(errors[0])) from None
+
+
+def _field_of(error: ErrorDetails) -> str | None:
+    where = ".".join(map(str, error["loc"])) or None
+    # pydantic names an aliased field by its first alias, whichever variable was set
+    return "database_url" if where in DATABASE_URL_VARIABLES else where
+
+
+def _describe_problem(error: ErrorDetails) -> str:
+    where = _field_of(error) or "settings"
+    if where != ".".join(map(str, error["loc"])):
+        where += f" (from {_database_url_variable()})"
+    reason = error.get("ctx", {}).get("error")
+    if isinstance(reason, DatabaseURLError):
+        return f"{where}: {reason}"  # already a sentence, with names whose case matters
+    return f"{where} {error['msg'].lower()}"
+
+
+def _database_url_variable() -> str:
+    names = {name.upper(): name for name in os.environ}
+    return next((names[v] for v in DATABASE_URL_VARIABLES if v in names), "the environment")
 
 
 def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     """The Tortoise ORM config dict for these settings, Aerich's model app included."""
-    connection = expand_db_url(settings.database_url)
-    if settings.dialect == "postgres":
-        connection["engine"] = "mud_persistence.backend"
-        credentials = connection["credentials"]
-        credentials.setdefault("minsize", settings.pool_min_size)
-        credentials.setdefault("maxsize", settings.pool_max_size)
+    url = settings.parsed_database_url
+    url.check_files()
+    connection: dict[str, Any]
+    if url.dialect == "sqlite":
+        connection = {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {"file_path": url.path, "journal_mode": "WAL"},
+        }
+    else:
+        credentials = url.asyncpg_credentials()
         credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["minsize"] = settings.pool_min_size
+        credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout
         if settings.statement_timeout:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
+        connection = {"engine": "mud_persistence.backend", "credentials": credentials}
     return {
         "connections": {settings.connection_name: connection},
         "apps": {
@@ -171,4 +196,18 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     }
 
 
-TORTOISE_ORM = tortoise_config(PersistenceSettings())
+def __getattr__(name: str) -> Any:
+    # Aerich's CLI reads TORTOISE_ORM from this module (pyproject.toml [tool.aerich]). Built on
+    # first use, not at import: importing mud_persistence must never fail because of what the
+    # environment holds; a bad URL is reported when Aerich asks for the config.
+    if name == "TORTOISE_ORM":
+        try:
+            return tortoise_config(load_settings())
+        except (ValidationError, DatabaseURLError) as exc:
+            import asyncclick  # Aerich's command-line library, loaded only when it asks
+
+            if asyncclick.get_current_context(silent=True) is None:
+                raise
+            # inside Aerich's command line: one line of error, not a traceback
+            raise asyncclick.ClickException(str(exc)) from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

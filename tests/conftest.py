@@ -48,7 +48,7 @@ async def raw(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite://{tmp_path / 'mud.sqlite3'}"
+    return f"sqlite:///{tmp_path / 'mud.sqlite3'}"
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

@@ -11,6 +11,7 @@ from mud_persistence.models.container import (
     LockState,
     SourceType,
 )
+from mud_persistence.models.effect import PlayerEffect
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
 from mud_persistence.models.player import DEFAULT_ROOM_ID, STAT_COLUMNS, Player, Position
 from mud_persistence.models.profession import Profession
@@ -22,15 +23,22 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ItemInstance,
     Container,
     ContainerContent,
+    PlayerEffect,
 )
 
 # Rules Tortoise cannot declare on a field. The initial migration creates them verbatim and a
 # migration test checks the database holds each one, so models and migrations cannot drift.
 PLAYER_NAME_INDEX = "uidx_players_name_active"
+# The tick sweep deletes effects whose last tick has passed; it filters on exactly this sum.
+EFFECT_EXPIRY_INDEX = "idx_player_effects_expiry_tick"
 EXPRESSION_INDEXES: dict[str, str] = {
     PLAYER_NAME_INDEX: (
         f"CREATE UNIQUE INDEX IF NOT EXISTS {PLAYER_NAME_INDEX} "
         "ON players (LOWER(name)) WHERE NOT is_deleted"
+    ),
+    EFFECT_EXPIRY_INDEX: (
+        f"CREATE INDEX IF NOT EXISTS {EFFECT_EXPIRY_INDEX} "
+        "ON player_effects ((applied_at_tick + duration))"
     ),
 }
 
@@ -48,6 +56,7 @@ __all__ = [
     "ALL_MODELS",
     "DEFAULT_CAPACITY",
     "DEFAULT_ROOM_ID",
+    "EFFECT_EXPIRY_INDEX",
     "EXPRESSION_INDEXES",
     "MAX_CAPACITY",
     "PLAYER_NAME_INDEX",
@@ -59,6 +68,7 @@ __all__ = [
     "LockState",
     "OwnerType",
     "Player",
+    "PlayerEffect",
     "Position",
     "Profession",
     "SourceType",

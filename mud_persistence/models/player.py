@@ -17,6 +17,7 @@ from mud_persistence.errors import ValidationError
 
 if TYPE_CHECKING:
     from mud_persistence.models.container import Container
+    from mud_persistence.models.effect import PlayerEffect
     from mud_persistence.models.profession import Profession
 
 DEFAULT_ROOM_ID = "earth_arkhamcity_sanitarium_room_foyer_001"
@@ -142,6 +143,7 @@ class Player(Model):
 
     owned_containers: fields.ReverseRelation[Container]
     equipment_containers: fields.ReverseRelation[Container]
+    effects: fields.ReverseRelation[PlayerEffect]
 
     class Meta:
         table = "players"

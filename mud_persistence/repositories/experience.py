@@ -16,9 +16,9 @@ from mud_persistence.events import (
 )
 from mud_persistence.models import STAT_COLUMNS, Player
 from mud_persistence.repositories.counters import refresh, update_counters
-from mud_persistence.repositories.sql import Greatest, clamp, combine
+from mud_persistence.repositories.sql import clamp, combine
 from mud_persistence.schemas.progress import XPAward
-from mud_persistence.schemas.validation import as_uuid, check_amount
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta
 from mud_persistence.settings import PersistenceSettings
 
 XP_FIELDS = ("experience_points", "level")
@@ -36,17 +36,17 @@ class ExperienceRepository:
         return award
 
     async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> XPAward:
-        delta = check_amount(delta, field="delta", allow_negative=True)
+        delta = check_amount(delta, field="delta")  # the old layer refused negative deltas too
         return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
 
     async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
-        new_xp = Greatest(0, combine(F("experience_points"), Connector.add, delta))
-        # The level follows the new total in the same statement (curve: xp // xp_per_level + 1).
-        per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
-        new_level = combine(per_level, Connector.add, 1)
-        before, after = await update_counters(
-            player_id, {"experience_points": new_xp, "level": new_level}, XP_FIELDS
-        )
+        new_xp = combine(F("experience_points"), Connector.add, delta)
+        changes = {"experience_points": new_xp}
+        if self._settings.xp_per_level is not None:
+            # Opt-in: the level follows the new total in the same statement.
+            per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
+            changes["level"] = combine(per_level, Connector.add, 1)
+        before, after = await update_counters(player_id, changes, XP_FIELDS)
         award = XPAward(
             player_id=player_id,
             amount=after["experience_points"] - before["experience_points"],
@@ -89,11 +89,11 @@ class ExperienceRepository:
         if not isinstance(field, str) or field not in STAT_COLUMNS:
             raise ValidationError(
                 f"{field!r} is not a stat that can be changed this way; "
-                f"stats: {', '.join(STAT_COLUMNS)}",
+                f"stats: current_dp, {', '.join(STAT_COLUMNS)}",
                 field="field_name",
                 value=field,
             )
-        delta = check_amount(delta, field="delta", allow_negative=True)
+        delta = check_delta(delta, field="delta")
         player_id = as_uuid(player_id, field="player_id")
         _, low, high = STAT_COLUMNS[field]
         new_value = clamp(combine(F(field), Connector.add, delta), low, high)

@@ -11,7 +11,13 @@ from mud_persistence.events import EventBus, PlayerDPUpdated, publish_safely
 from mud_persistence.models import Player
 from mud_persistence.models.player import derived_max_dp
 from mud_persistence.repositories.counters import refresh, update_counters
-from mud_persistence.repositories.sql import Greatest, clamp, combine, effective_max_dp
+from mud_persistence.repositories.sql import (
+    Greatest,
+    ResistedAmount,
+    clamp,
+    combine,
+    effective_max_dp,
+)
 from mud_persistence.schemas.validation import as_uuid, check_amount
 from mud_persistence.settings import PersistenceSettings
 
@@ -29,8 +35,7 @@ class HealthRepository:
         amount = check_amount(amount, field="amount")
         loss: Any = amount
         if damage_type in RESISTED_BY_COLD_RESISTANCE and amount > 0:
-            resisted = combine(100 - F("cold_resistance"), Connector.mul, amount)
-            loss = Greatest(1, combine(resisted, Connector.div, 100))
+            loss = Greatest(1, ResistedAmount(F("cold_resistance"), amount))
         return await self._change(player, player.player_id, loss, Connector.sub, damage_type)
 
     async def heal(self, player: Player, amount: int) -> int:

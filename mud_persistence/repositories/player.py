@@ -180,9 +180,10 @@ class PlayerRepository:
         )
 
     async def soft_delete(self, player_id: uuid.UUID | str) -> bool:
-        updated = await Player.filter(
-            player_id=as_uuid(player_id, field="player_id"), is_deleted=False
-        ).update(is_deleted=True, deleted_at=datetime.now(UTC))
+        """Mark the player deleted; True whenever the row exists (the old contract)."""
+        updated = await Player.filter(player_id=as_uuid(player_id, field="player_id")).update(
+            is_deleted=True, deleted_at=datetime.now(UTC)
+        )
         return updated > 0
 
     async def delete(self, player_id: uuid.UUID | str) -> bool:
@@ -197,8 +198,7 @@ class PlayerRepository:
     async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:
         player_id = as_uuid(player_id, field="player_id")
         moment = check_time(last_active, field="last_active") or datetime.now(UTC)
-        if not await Player.filter(player_id=player_id).update(last_active=moment):
-            raise NotFoundError("Player", player_id)
+        await Player.filter(player_id=player_id).update(last_active=moment)  # unknown: no-op
 
     async def move(self, player: Player, room_id: str) -> bool:
         """Move ``player`` to ``room_id`` unless the database has it elsewhere already."""

@@ -13,12 +13,14 @@ from typing import Any
 import pydantic
 
 from mud_persistence.errors import ValidationError
-from mud_persistence.schemas.room import Room
+from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, TUTORIAL_BEDROOM_ID, Room
 from mud_persistence.schemas.validation import as_validation_error
 
 logger = logging.getLogger(__name__)
 
-RoomSource = Iterable[Room | Mapping[str, Any]]
+# A loader may return dicts (validated into Room) or the game's own room objects: anything with
+# an ``id`` attribute is cached and returned as it is.
+RoomSource = Iterable[Room | Mapping[str, Any] | Any]
 RoomLoader = Callable[[], RoomSource | Awaitable[RoomSource]]
 
 
@@ -54,37 +56,88 @@ class RoomRepository:
 
     def __init__(self, loader: RoomLoader) -> None:
         self._loader = loader
-        self._rooms: dict[str, Room] = {}
+        self._rooms: dict[str, Any] = {}
         self._lock = asyncio.Lock()
+        self._instance_manager: Any = None
+        self._loaded = False  # rooms saved by the game do not count as a load
 
     @property
     def is_loaded(self) -> bool:
-        return bool(self._rooms)
+        return self._loaded
 
     async def warmup(self) -> int:
         """(Re)load every room; return how many are cached (0 when the load failed)."""
         async with self._lock:
             try:
-                rooms = await self._load()
+                rooms = by_id(await self._load())
             except Exception:
                 logger.exception("loading rooms failed; the room cache stays empty")
                 return 0
             if not rooms:
                 logger.warning("the room loader returned no rooms; the room cache stays empty")
-            self._rooms = {room.id: room for room in rooms}
+            self._rooms = rooms
+            self._loaded = bool(rooms)
             return len(self._rooms)
 
     async def ensure_loaded(self) -> None:
         if not self.is_loaded:
             await self.warmup()
 
-    async def _load(self) -> list[Room]:
+    async def _load(self) -> list[Any]:
         result = self._loader()
         source = await result if inspect.isawaitable(result) else result
-        return [room if isinstance(room, Room) else Room.model_validate(room) for room in source]
+        return [Room.model_validate(room) if isinstance(room, Mapping) else room for room in source]
 
-    def get(self, room_id: str) -> Room | None:
+    def set_instance_manager(self, manager: Any) -> None:
+        """Consult ``manager.get_room_by_id`` first for instanced room ids."""
+        self._instance_manager = manager
+
+    def get(self, room_id: str) -> Any:
+        """The room with this id: an instanced one from the instance manager, else the cache."""
+        if self._instance_manager is not None and is_instanced(room_id):
+            room = self._instance_manager.get_room_by_id(room_id)
+            if room is not None:
+                return room
         return self._rooms.get(room_id)
 
-    def all(self) -> list[Room]:
+    def all(self) -> list[Any]:
         return list(self._rooms.values())
+
+    def save(self, rooms: Iterable[Any]) -> None:
+        """Put rooms into the cache, replacing any with the same id (the cache only; a later
+        warm-up replaces the whole cache with what the loader returns)."""
+        self._rooms.update(by_id(rooms))
+
+    def replacement_room(
+        self, room_id: str | None, tutorial_instance_id: str | None, default_room_id: str
+    ) -> str | None:
+        """Where a player in ``room_id`` belongs, if not there; None when the room stands.
+
+        Left alone: every player while the cache is empty, instanced rooms, the tutorial
+        bedroom while the player has a tutorial instance, and known rooms. A player in an
+        unknown room goes to the default room, unless that room is not cached either.
+        """
+        if not self._rooms or is_instanced(room_id):
+            return None
+        if room_id == TUTORIAL_BEDROOM_ID and tutorial_instance_id:
+            return None
+        if room_id in self._rooms or default_room_id not in self._rooms:
+            return None
+        return default_room_id
+
+
+def by_id(rooms: Iterable[Any]) -> dict[str, Any]:
+    """``rooms`` keyed by their ``id``; ValidationError for one without a usable id."""
+    keyed: dict[str, Any] = {}
+    for room in rooms:
+        room_id = getattr(room, "id", None)
+        if not isinstance(room_id, str) or not room_id:
+            raise ValidationError(
+                f"a room needs a non-empty string id, got {room!r}", field="id", value=room_id
+            )
+        keyed[room_id] = room
+    return keyed
+
+
+def is_instanced(room_id: str | None) -> bool:
+    return bool(room_id) and str(room_id).startswith(INSTANCED_ROOM_PREFIX)

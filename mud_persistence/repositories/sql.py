@@ -47,6 +47,38 @@ class Least(_Extreme):
     database_func = _Least
 
 
+class _ResistedAmount(PypikaFunction):
+    """``round(amount * (1.0 - resistance / 100.0))`` as Python computes it: in doubles,
+    rounding halves to even. The layer we replace computed cold and water damage this way, and
+    a game's balance depends on the exact numbers (10 damage at 25% is 8, not 7)."""
+
+    def __init__(self, resistance: Any, amount: int) -> None:
+        super().__init__("RESISTED", resistance)
+        self.amount = int(amount)  # an int literal, so the expression may repeat it safely
+
+    def get_function_sql(self, ctx: Any) -> str:
+        resistance = self.get_arg_sql(self.args[0], ctx)
+        double = "DOUBLE PRECISION"  # SQLite reads this type name as REAL
+        exact = f"({self.amount} * (CAST(1 AS {double}) - {resistance} / CAST(100 AS {double})))"
+        if ctx.dialect != Dialects.SQLITE:
+            return f"CAST(ROUND({exact}) AS INTEGER)"  # PostgreSQL rounds doubles half to even
+        whole = f"CAST({exact} AS INTEGER)"  # truncates; the value is never negative
+        fraction = f"({exact} - {whole})"
+        return (
+            f"(CASE WHEN {fraction} > 0.5 THEN {whole} + 1 WHEN {fraction} < 0.5 THEN {whole}"
+            f" ELSE {whole} + {whole} % 2 END)"
+        )
+
+
+class ResistedAmount(Function):
+    """``amount`` less ``resistance`` percent, rounded as the old layer did (see above)."""
+
+    database_func = _ResistedAmount
+
+    def __init__(self, resistance: F, amount: int) -> None:
+        super().__init__(resistance, amount)
+
+
 def clamp(value: Any, low: Any, high: Any) -> Any:
     """``value`` limited to ``low..high`` in SQL; a None bound is no bound."""
     if high is not None:

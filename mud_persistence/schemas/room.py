@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from mud_persistence.schemas.validation import Text
 
 INSTANCED_ROOM_PREFIX = "instance_"
+# Where a new character wakes up; its own copy of the tutorial lives in tutorial_instance_id.
+TUTORIAL_BEDROOM_ID = "earth_arkhamcity_sanitarium_room_tutorial_bedroom_001"
 
 
 class Room(BaseModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import pydantic
 from pydantic import AfterValidator, JsonValue
 
-from mud_persistence.errors import ValidationError
+from mud_persistence.errors import ValidationError, ValidationTypeError
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
@@ -105,6 +105,28 @@ def check_amount(value: Any, *, field: str, allow_negative: bool = False) -> int
             f"{field} must not be negative, got {value}", field=field, value=value
         )
     return value
+
+
+def check_delta(value: Any, *, field: str) -> int:
+    """``value`` as a whole number, positive or negative; an integral float (``5.0``) counts.
+
+    Raises:
+        ValidationTypeError: ``value`` is not a number at all (also a TypeError).
+        ValidationError: a number with a fraction, or too large.
+    """
+    if isinstance(value, float) and not isinstance(value, bool):
+        if not value.is_integer():
+            raise ValidationError(
+                f"{field} must be a whole number, got {value!r}", field=field, value=value
+            )
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationTypeError(
+            f"{field} must be a number, got {_shorten(value)} ({type(value).__name__})",
+            field=field,
+            value=value,
+        )
+    return check_amount(value, field=field, allow_negative=True)
 
 
 MAX_AMOUNT = 1_000_000_000  # counters are 32-bit columns; larger steps are certainly mistakes

@@ -40,7 +40,7 @@ async def test_damage_and_heal_clamp_and_update_the_object(
     ("damage_type", "amount", "resistance", "loss"),
     [
         ("cold", 10, 50, 5),
-        ("water", 10, 25, 7),
+        ("water", 10, 25, 8),  # 7.5 rounds half to even, as the old layer's round() did
         ("cold", 1, 90, 1),  # at least 1
         ("cold", 10, 100, 1),
         ("fire", 10, 100, 10),  # only cold and water are resisted
@@ -61,15 +61,54 @@ async def test_cold_resistance_reduces_cold_and_water_damage(
     assert new_dp == 100 - loss
 
 
-async def test_experience_sets_levels_and_stats_stay_in_range(
+def old_layer_loss(amount: int, resistance: int) -> int:
+    """The old layer's cold and water damage: Python's round() of a float product."""
+    return max(1, round(amount * (1.0 - resistance / 100.0)))
+
+
+# Halves (7.5, 2.5, 1.5) and products whose float error decides the rounding (4325 at 6%,
+# 550 at 7%, ...: exact arithmetic would give one more).
+ROUNDING_CASES = [
+    (10, 25),
+    (5, 50),
+    (3, 50),
+    (1, 50),
+    (7, 50),
+    (10, 35),
+    (4325, 6),
+    (550, 7),
+    (950, 7),
+    (8625, 6),
+    (2150, 7),
+    (99, 1),
+    (9999, 99),
+]
+
+
+async def test_cold_damage_rounds_exactly_as_the_old_layer(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    for amount, resistance in ROUNDING_CASES:
+        player = await new_player(
+            contract_persistence, cold_resistance=resistance, max_dp=10_000, current_dp=10_000
+        )
+        new_dp = await contract_persistence.damage_player(player, amount, "cold")
+        assert 10_000 - new_dp == old_layer_loss(amount, resistance), (amount, resistance)
+
+
+async def test_experience_changes_xp_only_and_stats_stay_in_range(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     player = await new_player(contract_persistence)
     award = await contract_persistence.gain_experience(player, 250, "quest")
-    assert (award.old_xp, award.new_xp, award.old_level, award.new_level) == (0, 250, 1, 3)
-    assert award.leveled_up and (player.experience_points, player.level) == (250, 3)
-    award = await contract_persistence.update_player_xp(player.player_id, -1000, "penalty")
-    assert (award.new_xp, award.new_level, award.amount) == (0, 1, -250)
+    # the old contract: XP only; the level belongs to the game (opt in with xp_per_level)
+    assert (award.old_xp, award.new_xp, award.old_level, award.new_level) == (0, 250, 1, 1)
+    assert not award.leveled_up and (player.experience_points, player.level) == (250, 1)
+    award = await contract_persistence.update_player_xp(player.player_id, 50, "bonus")
+    assert (award.new_xp, award.new_level, award.amount) == (300, 1, 50)
+    with pytest.raises(ValidationError, match="delta"):
+        await contract_persistence.update_player_xp(player.player_id, -1000, "penalty")
+    assert (await stored(contract_persistence, player)).experience_points == 300
 
     assert await contract_persistence.apply_fear(player, 150) == 100
     assert await contract_persistence.apply_lucidity_loss(player, 30) == 70
@@ -88,7 +127,7 @@ async def test_concurrent_awards_are_exact(contract_persistence: AsyncPersistenc
         *(contract_persistence.damage_player(player, 1) for _ in range(60)),
     )
     saved = await stored(contract_persistence, player)
-    assert (saved.experience_points, saved.level, saved.current_dp) == (120, 2, 40)
+    assert (saved.experience_points, saved.level, saved.current_dp) == (120, 1, 40)
 
 
 @pytest.mark.parametrize(

@@ -124,15 +124,20 @@ async def test_lookups_by_name_and_user(contract_persistence: AsyncPersistenceLa
     oldest = await contract_persistence.get_player_by_user_id(user)
     assert oldest is not None and oldest.player_id == older.player_id
     ids = [p.player_id for p in await contract_persistence.get_players_by_user_id(user)]
-    assert set(ids) == {older.player_id, newer.player_id}
+    assert ids == [older.player_id, newer.player_id]
 
     await contract_persistence.soft_delete_player(older.player_id)
     oldest = await contract_persistence.get_player_by_user_id(user)
     assert oldest is not None and oldest.player_id == newer.player_id
     active = await contract_persistence.get_active_players_by_user_id(user)
     assert [p.player_id for p in active] == [newer.player_id]
-    everyone = await contract_persistence.get_players_by_user_id(user, include_deleted=True)
-    assert len(everyone) == 2
+    # the old contract: get_players_by_user_id includes soft-deleted characters
+    everyone = await contract_persistence.get_players_by_user_id(user)
+    assert [p.player_id for p in everyone] == [older.player_id, newer.player_id]
+    assert everyone[0].is_deleted and not everyone[1].is_deleted
+    assert await contract_persistence.get_players_by_user_id(user_id=str(user)) == everyone
+    only_active = await contract_persistence.get_players_by_user_id(user, include_deleted=False)
+    assert [p.player_id for p in only_active] == [newer.player_id]
     assert await contract_persistence.get_player_by_name("Elder") is None
     deleted = await contract_persistence.get_player_by_id(older.player_id)
     assert deleted is not None and deleted.is_deleted and deleted.deleted_at is not None
@@ -226,6 +231,9 @@ async def test_saving_a_deleted_player_is_not_found(
     player.current_room_id = HALLWAY
     with pytest.raises(NotFoundError):
         await contract_persistence.save_player(player)
+    # the old contract: True whenever the row exists, deleted already or not
+    assert await contract_persistence.soft_delete_player(player.player_id)
+    assert await contract_persistence.soft_delete_player(player_id=str(player.player_id))
     assert await contract_persistence.delete_player(player.player_id)
     assert not await contract_persistence.delete_player(player.player_id)
     assert not await contract_persistence.soft_delete_player(player.player_id)
@@ -277,27 +285,11 @@ async def test_update_last_active(contract_persistence: AsyncPersistenceLayer) -
     await contract_persistence.update_player_last_active(player.player_id)
     loaded = await contract_persistence.get_player_by_id(player.player_id)
     assert loaded is not None and loaded.last_active >= before
-    with pytest.raises(NotFoundError):
-        await contract_persistence.update_player_last_active(uuid.uuid4())
-
-
-async def test_validate_and_fix_player_room(contract_persistence: AsyncPersistenceLayer) -> None:
-    lost = await contract_persistence.create_player(
-        name="Lost", user_id=uuid.uuid4(), current_room_id="earth_nowhere_room_void_001"
-    )
-    assert await contract_persistence.validate_and_fix_player_room(lost)
-    assert lost.current_room_id == DEFAULT_ROOM_ID
-    reloaded = await contract_persistence.get_player_by_id(lost.player_id)
-    assert reloaded is not None and reloaded.current_room_id == DEFAULT_ROOM_ID
-
-    instanced = await contract_persistence.create_player(
-        name="Dreamer", user_id=uuid.uuid4(), current_room_id="instance_dreamlands_42"
-    )
-    assert not await contract_persistence.validate_and_fix_player_room(instanced)
-    home = await contract_persistence.create_player(
-        name="Home", user_id=uuid.uuid4(), current_room_id=HALLWAY
-    )
-    assert not await contract_persistence.validate_and_fix_player_room(home)
+    # the old contract: an unknown player is a no-op, not an error
+    assert await contract_persistence.update_player_last_active(uuid.uuid4()) is None
+    assert await contract_persistence.update_player_last_active(str(uuid.uuid4()), naive) is None
+    with pytest.raises(ValidationError, match="player_id"):
+        await contract_persistence.update_player_last_active("nobody")
 
 
 async def test_professions(contract_persistence: AsyncPersistenceLayer) -> None:

@@ -32,7 +32,9 @@ def cid(n: int) -> uuid.UUID:
 USER = uuid.UUID(int=0xBEEF)
 ARMITAGE, WILMARTH, DYER, ARMITAGE_LOWER, PICKMAN, LAKE, DANFORTH = (pid(n) for n in range(1, 8))
 LIBRARY_CHEST, CORPSE, BACKPACK, GHOST_CHEST, MISSING_CONTAINER = (cid(n) for n in range(1, 6))
-EFFECT_ON_ARMITAGE, EFFECT_ON_DUPLICATE = uuid.UUID(int=0xE001), uuid.UUID(int=0xE002)
+EFFECT_ON_ARMITAGE, EFFECT_ON_DUPLICATE, EFFECT_NEGATIVE = (
+    uuid.UUID(int=0xE000 + n) for n in (1, 2, 3)
+)
 
 FULL_STATS = {
     "strength": 60,
@@ -215,6 +217,9 @@ async def fill(connection: asyncpg.Connection, schema: str = SCHEMA) -> None:
              datetime(2025, 3, 1, 12, 30)),
             (EFFECT_ON_DUPLICATE, ARMITAGE_LOWER, "blessing", "buff", 10, 1300, 1, None,
              datetime(2025, 3, 1, 12, 31)),
+            # a duration below 0
+            (EFFECT_NEGATIVE, WILMARTH, "chill", "debuff", -5, 1400, 1, "wind",
+             datetime(2025, 3, 1, 12, 32)),
         ],
     )  # fmt: skip
 

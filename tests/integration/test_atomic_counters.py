@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from mud_persistence import AsyncPersistenceLayer
+from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.events import (
     PlayerDPUpdated,
     PlayerLeveledUp,
@@ -19,6 +19,7 @@ from mud_persistence.events import (
 )
 from mud_persistence.models import Player
 from mud_persistence.testing import empty_tables
+from tests.conftest import settings_for
 
 
 @pytest.fixture
@@ -28,9 +29,14 @@ async def bus() -> RecordingBus:
 
 @pytest.fixture
 async def layer(pg_url: str, bus: RecordingBus) -> AsyncIterator[AsyncPersistenceLayer]:
-    async with AsyncPersistenceLayer(pg_url, event_bus=bus) as connected:
+    """A layer with the opt-in level curve, so awards level players up atomically."""
+    async with AsyncPersistenceLayer(settings=with_curve(pg_url), event_bus=bus) as connected:
         yield connected
     await empty_tables(pg_url)
+
+
+def with_curve(url: str) -> PersistenceSettings:
+    return settings_for(url, xp_per_level=100)
 
 
 async def new_player(layer: AsyncPersistenceLayer, **stats: int) -> Player:
@@ -132,7 +138,7 @@ async def test_an_atomic_award_and_a_stale_save_of_another_field_both_persist(
     player = await new_player(layer)
     stale = await layer.get_player_by_id(player.player_id)
     assert stale is not None
-    async with AsyncPersistenceLayer(pg_url) as other_process:
+    async with AsyncPersistenceLayer(settings=with_curve(pg_url)) as other_process:
         await asyncio.gather(*(other_process.gain_experience(player, 5) for _ in range(40)))
     stale.current_room_id = "earth_arkhamcity_sanitarium_room_hallway_001"
     await layer.save_player(stale)
@@ -154,7 +160,7 @@ async def test_a_failing_subscriber_never_undoes_the_write(
         def publish(self, event: object) -> None:
             raise SubscriberBroke("scoreboard offline")
 
-    async with AsyncPersistenceLayer(pg_url, event_bus=BrokenBus()) as layer:
+    async with AsyncPersistenceLayer(settings=with_curve(pg_url), event_bus=BrokenBus()) as layer:
         player = await new_player(layer)
         with caplog.at_level(logging.ERROR, logger="mud_persistence.events"):
             award = await layer.gain_experience(player, 150)

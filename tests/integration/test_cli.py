@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mud_persistence.cli import main
+from mud_persistence.settings import default_migrations_location
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -41,7 +42,8 @@ def test_upgrade_status_and_seed(sqlite_url: str, capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "pending  0_" in out and "schema is behind" in out
     code, out, _ = run(capsys, "upgrade", "--db", sqlite_url)
-    assert code == 0 and "applied 1 migration(s)" in out
+    migrations = sorted((default_migrations_location() / "models").glob("[0-9]*.py"))
+    assert code == 0 and f"applied {len(migrations)} migration(s)" in out
     code, out, _ = run(capsys, "status", "--db", sqlite_url)
     assert code == 0 and "schema is current" in out
     code, out, _ = run(capsys, "seed", "--db", sqlite_url)

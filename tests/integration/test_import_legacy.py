@@ -15,7 +15,15 @@ from mud_persistence.schemas.legacy import ImportReport
 from mud_persistence.testing import create_database, drop_database
 from tests.integration import legacy_world as world
 
-TABLES = ("professions", "item_prototypes", "players", "item_instances", "containers")
+TABLES = (
+    "professions",
+    "item_prototypes",
+    "players",
+    "item_instances",
+    "containers",
+    "container_contents",
+    "player_effects",
+)
 
 
 async def run(
@@ -38,7 +46,7 @@ async def table_rows(raw: asyncpg.Connection, table: str) -> list[dict[str, Any]
 
 
 async def snapshot(raw: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
-    return {table: await table_rows(raw, table) for table in (*TABLES, "container_contents")}
+    return {table: await table_rows(raw, table) for table in TABLES}
 
 
 def problems_of(report: ImportReport, key: str) -> list[str]:
@@ -66,6 +74,7 @@ async def test_stop_writes_nothing_and_lists_every_problem_row(
         ("container_contents", f"{world.CORPSE}/i-dup-1"),
         ("container_contents", f"{world.GHOST_CHEST}/i-ghost"),
         ("container_contents", f"{world.MISSING_CONTAINER}/i-knife-2"),
+        ("player_effects", str(world.EFFECT_NEGATIVE)),
     }
     assert problems_of(report, str(world.DYER)) == ["strength is 1200, outside 1..999"]
     assert "taken, ignoring case" in problems_of(report, str(world.ARMITAGE_LOWER))[0]
@@ -107,6 +116,9 @@ async def test_skip_leaves_problem_rows_and_what_depends_on_them_out(
     assert ("containers", str(world.CORPSE)) in skipped
     assert ("container_contents", f"{world.LIBRARY_CHEST}/i-dup-1") in skipped
     assert report.counts("players").skipped == 3
+    effects = await raw.fetch("SELECT id FROM player_effects")
+    assert {row[0] for row in effects} == {world.EFFECT_ON_ARMITAGE}
+    assert ("player_effects", str(world.EFFECT_ON_DUPLICATE)) in skipped
 
 
 # on_conflict="fix": every value compared ---------------------------------------------------
@@ -132,6 +144,7 @@ async def test_fix_repairs_each_problem_row_and_lists_the_change(
     assert (str(world.LAKE), "dropped inventory[1]") in repairs
     assert ("2", "stat_requirements = {}") in repairs
     assert ("i-bad-cond", "condition = 100 (clamped)") in repairs
+    assert (str(world.EFFECT_NEGATIVE), "duration = 0 (clamped)") in repairs
     dyer = await raw.fetchrow(
         "SELECT strength, dexterity FROM players WHERE player_id = $1", world.DYER
     )
@@ -145,8 +158,7 @@ async def test_fix_repairs_each_problem_row_and_lists_the_change(
         (str(world.LAKE), True)
     ]
     # items missing on either side cannot be repaired: left out and listed
-    left_out = {p.key for p in fixed.problems if p.action == "skipped" and p.table != "players"}
-    left_out -= {"*"}  # player_effects: the target has no such table yet
+    left_out = {p.key for p in fixed.problems if p.action == "skipped"}
     assert left_out == {f"{world.GHOST_CHEST}/i-ghost", f"{world.MISSING_CONTAINER}/i-knife-2"}
 
 
@@ -240,6 +252,50 @@ async def test_containers_and_contents_arrive_with_their_positions(
         (world.CORPSE, "i-bad-cond", 4),  # moved after the last position (3)
         (world.BACKPACK, "i-coin-2", 0),  # from items_json: its place in the list
         (world.BACKPACK, "i-satchel-1", 4),  # from items_json: its own position
+    ]
+
+
+async def test_player_effects_arrive_with_their_times_in_utc(
+    fixed: ImportReport, raw: asyncpg.Connection
+) -> None:
+    rows = await raw.fetch("SELECT * FROM player_effects ORDER BY created_at")
+    assert [dict(row) for row in rows] == [
+        {
+            "id": world.EFFECT_ON_ARMITAGE,
+            "player_id": world.ARMITAGE,
+            "effect_type": "poison",
+            "category": "debuff",
+            "duration": 30,
+            "applied_at_tick": 1200,
+            "intensity": 2,
+            "source": "spider",
+            "visibility_level": "visible",
+            "created_at": world.at(30),  # stored without a time zone: UTC
+        },
+        {
+            "id": world.EFFECT_ON_DUPLICATE,
+            "player_id": world.ARMITAGE_LOWER,  # kept with its renamed player
+            "effect_type": "blessing",
+            "category": "buff",
+            "duration": 10,
+            "applied_at_tick": 1300,
+            "intensity": 1,
+            "source": None,
+            "visibility_level": "visible",
+            "created_at": world.at(31),
+        },
+        {
+            "id": world.EFFECT_NEGATIVE,
+            "player_id": world.WILMARTH,
+            "effect_type": "chill",
+            "category": "debuff",
+            "duration": 0,
+            "applied_at_tick": 1400,
+            "intensity": 1,
+            "source": "wind",
+            "visibility_level": "visible",
+            "created_at": world.at(32),
+        },
     ]
 
 

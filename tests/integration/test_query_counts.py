@@ -22,12 +22,15 @@ async def prepare(layer: AsyncPersistenceLayer) -> dict[str, Any]:
     await layer.seed_professions()
     player = await layer.create_player(name="Counted", user_id=uuid.uuid4())
     other = await layer.create_player(name="Other", user_id=uuid.uuid4())
+    lost = await layer.create_player(
+        name="Lost", user_id=uuid.uuid4(), current_room_id="earth_nowhere_room_void_001"
+    )
     chest = await layer.create_container(
         "environment", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 2
     )
     pack = await layer.create_container("equipment", entity_id=player.player_id)
     await layer.create_item_instance("loose-1", "misc.coin.silver")
-    return {"player": player, "other": other, "chest": chest, "pack": pack}
+    return {"player": player, "other": other, "lost": lost, "chest": chest, "pack": pack}
 
 
 OPERATIONS: dict[str, tuple[int, Operation]] = {
@@ -48,7 +51,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         1,
         lambda p, w: p.update_player_last_active(w["other"].player_id),
     ),
-    "validate_and_fix_player_room": (1, lambda p, w: fix_room(p, w["other"])),
+    "get_player_by_id_fixing_its_room": (2, lambda p, w: p.get_player_by_id(w["lost"].player_id)),
     "damage_player": (1, lambda p, w: p.damage_player(w["player"], 3)),
     "damage_player_cold": (1, lambda p, w: p.damage_player(w["player"], 3, "cold")),
     "heal_player": (1, lambda p, w: p.heal_player(w["player"], 3)),
@@ -122,11 +125,6 @@ async def save_room(layer: AsyncPersistenceLayer, players: list[Any]) -> None:
     for player in players:
         player.current_room_id = f"room_{uuid.uuid4().hex[:6]}"
     await (layer.save_player(players[0]) if len(players) == 1 else layer.save_players(players))
-
-
-async def fix_room(layer: AsyncPersistenceLayer, player: Any) -> bool:
-    player.current_room_id = "earth_nowhere_room_void_001"
-    return await layer.validate_and_fix_player_room(player)
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))

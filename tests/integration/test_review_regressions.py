@@ -180,7 +180,7 @@ async def test_save_player_refuses_current_dp_outside_floor_and_max(
 async def test_an_unsaved_unknown_room_is_still_fixed(world: AsyncPersistenceLayer) -> None:
     player = await world.create_player(name="Wanderer", user_id=uuid.uuid4())
     player.current_room_id = "earth_nowhere_room_void_001"  # changed, not saved
-    assert await world.validate_and_fix_player_room(player)
+    assert world.validate_and_fix_player_room(player)
     assert player.current_room_id == world.settings.default_room_id
 
 

@@ -16,7 +16,14 @@ def script(*tables: str) -> str:
     return "\n".join(TORTOISE_SQL.format(table=t) for t in tables)
 
 
-ALL = ("players", "item_prototypes", "item_instances", "containers", "container_contents")
+ALL = (
+    "players",
+    "item_prototypes",
+    "item_instances",
+    "containers",
+    "container_contents",
+    "player_effects",
+)
 
 
 def test_checks_go_inside_their_create_table() -> None:
@@ -24,7 +31,8 @@ def test_checks_go_inside_their_create_table() -> None:
     players = sql[sql.index('"players"') : sql.index('"item_prototypes"')]
     assert 'CONSTRAINT "ck_players_fear" CHECK (fear BETWEEN 0 AND 100)' in players
     assert "ck_containers" not in players
-    assert sql.rstrip().endswith("WHERE NOT is_deleted;")
+    assert "ON players (LOWER(name)) WHERE NOT is_deleted;" in sql
+    assert sql.rstrip().endswith("ON player_effects ((applied_at_tick + duration));")
 
 
 def test_a_table_missing_from_the_script_is_an_error() -> None:

@@ -236,12 +236,14 @@ def convert_player_effect(record: Any, context: ImportContext) -> Row:
             "player_id",
             "effect_type",
             "category",
-            "duration",
-            "applied_at_tick",
             "intensity",
             "source",
             "visibility_level",
         )
     }
+    row.values["duration"] = bounded(row, "duration", record["duration"], 0, None)
+    row.values["applied_at_tick"] = bounded(
+        row, "applied_at_tick", record["applied_at_tick"], 0, None
+    )
     row.values["created_at"] = as_utc(record["created_at"])
     return row

@@ -1,0 +1,87 @@
+"""The old layer's room checks on players: validate_and_fix_player_room changes the object only;
+get_player_by_id and get_player_by_name fix an unknown room on load and save the fix."""
+
+from __future__ import annotations
+
+import uuid
+
+from mud_persistence import AsyncPersistenceLayer
+from mud_persistence.models import DEFAULT_ROOM_ID
+from mud_persistence.schemas.room import TUTORIAL_BEDROOM_ID
+
+VOID = "earth_nowhere_room_void_001"
+HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"
+
+
+async def stored_room(layer: AsyncPersistenceLayer, player_id: uuid.UUID) -> str:
+    players = await layer.get_players_batch([player_id])  # a read that fixes nothing
+    return players[player_id].current_room_id
+
+
+async def test_validate_and_fix_changes_the_object_only(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    lost = await layer.create_player(name="Lost", user_id=uuid.uuid4(), current_room_id=VOID)
+    assert layer.validate_and_fix_player_room(lost) is True
+    assert lost.current_room_id == DEFAULT_ROOM_ID
+    assert lost.changed_fields() == {"current_room_id": DEFAULT_ROOM_ID}
+    assert await stored_room(layer, lost.player_id) == VOID
+    await layer.save_player(lost)
+    assert await stored_room(layer, lost.player_id) == DEFAULT_ROOM_ID
+    assert layer.validate_and_fix_player_room(player=lost) is False
+
+
+async def test_loading_by_id_or_name_fixes_and_saves_an_unknown_room(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    by_id = await layer.create_player(name="Wanderer", user_id=uuid.uuid4(), current_room_id=VOID)
+    by_name = await layer.create_player(name="Roamer", user_id=uuid.uuid4(), current_room_id=VOID)
+
+    loaded = await layer.get_player_by_id(by_id.player_id)
+    assert loaded is not None and loaded.current_room_id == DEFAULT_ROOM_ID
+    assert loaded.changed_fields() == {}  # the fix is saved, not pending
+    assert await stored_room(layer, by_id.player_id) == DEFAULT_ROOM_ID
+
+    loaded = await layer.get_player_by_name("roamer")
+    assert loaded is not None and loaded.current_room_id == DEFAULT_ROOM_ID
+    assert await stored_room(layer, by_name.player_id) == DEFAULT_ROOM_ID
+
+
+async def test_loading_leaves_known_instanced_and_tutorial_rooms_alone(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    home = await layer.create_player(name="Home", user_id=uuid.uuid4(), current_room_id=HALLWAY)
+    dreamer = await layer.create_player(
+        name="Dreamer", user_id=uuid.uuid4(), current_room_id="instance_dreamlands_42"
+    )
+    pupil = await layer.create_player(
+        name="Pupil", user_id=uuid.uuid4(), current_room_id=TUTORIAL_BEDROOM_ID
+    )
+    pupil.tutorial_instance_id = "tutorial-7"
+    await layer.save_player(pupil)
+
+    for player, room in [
+        (home, HALLWAY),
+        (dreamer, "instance_dreamlands_42"),
+        (pupil, TUTORIAL_BEDROOM_ID),
+    ]:
+        loaded = await layer.get_player_by_id(str(player.player_id))
+        assert loaded is not None and loaded.current_room_id == room
+        assert layer.validate_and_fix_player_room(loaded) is False
+        assert await stored_room(layer, player.player_id) == room
+
+
+async def test_the_tutorial_bedroom_without_a_tutorial_instance_is_fixed(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    assert layer.get_room_by_id(TUTORIAL_BEDROOM_ID) is None  # not in the sample world
+    leftover = await layer.create_player(
+        name="Leftover", user_id=uuid.uuid4(), current_room_id=TUTORIAL_BEDROOM_ID
+    )
+    loaded = await layer.get_player_by_name(name="Leftover")
+    assert loaded is not None and loaded.current_room_id == DEFAULT_ROOM_ID
+    assert await stored_room(layer, leftover.player_id) == DEFAULT_ROOM_ID
