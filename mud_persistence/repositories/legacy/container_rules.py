@@ -15,8 +15,7 @@ from mud_persistence.repositories.legacy.rules import (
     Row,
     as_utc,
     bounded,
-    dumps,
-    json_value,
+    jsonb_text,
 )
 
 SOURCE_TYPES = ("environment", "equipment", "corpse")
@@ -51,8 +50,8 @@ def convert_container(record: Any, context: ImportContext) -> Row:
         "capacity_slots": bounded(row, "capacity_slots", record["capacity_slots"], 1, MAX_CAPACITY),
         "weight_limit": weight_limit,
         "decay_at": as_utc(record["decay_at"]),
-        "allowed_roles": dumps(json_value(row, "allowed_roles", record["allowed_roles"], list, [])),
-        "metadata": dumps(json_value(row, "metadata_json", record["metadata_json"], dict, {})),
+        "allowed_roles": jsonb_text(row, "allowed_roles", record["allowed_roles"], list, []),
+        "metadata": jsonb_text(row, "metadata_json", record["metadata_json"], dict, {}),
         "container_item_instance_id": _item_or_null(row, record, context),
         "created_at": record["created_at"],
         "updated_at": record["updated_at"],
