@@ -78,7 +78,8 @@ async def test_of_parallel_stale_copies_changing_one_field_exactly_one_wins(
 ) -> None:
     created = await persistence.create_player(name="Contested", user_id=uuid.uuid4())
     copies = [await persistence.get_player_by_id(created.player_id) for _ in range(8)]
-    rooms = [f"earth_room_{n}" for n in range(8)]
+    # instanced rooms, which loading leaves alone (an unknown room would be fixed on load)
+    rooms = [f"instance_contested_{n}" for n in range(8)]
     for copy, room in zip(copies, rooms, strict=True):
         assert copy is not None
         copy.current_room_id = room

@@ -169,5 +169,5 @@ def test_the_check_finds_what_breaks_a_call() -> None:
 
 
 def test_only_the_deliberate_differences_are_left_out() -> None:
-    assert LEFT_OUT == {"get_user_by_username_case_insensitive"}
+    assert {"get_user_by_username_case_insensitive"} == LEFT_OUT
     assert not hasattr(AsyncPersistenceLayer, "get_user_by_username_case_insensitive")
