@@ -422,3 +422,12 @@ async def test_bad_arguments_are_validation_errors(
     with pytest.raises(ValidationError) as caught:
         await persistence.import_legacy(old_game, **{"schema": world.SCHEMA, **options})
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("source", ["sqlite://old.db", "mysql://old-host/game"])
+async def test_a_source_that_is_not_postgresql_is_refused(
+    persistence: AsyncPersistenceLayer, source: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await persistence.import_legacy(source, schema=world.SCHEMA)
+    assert caught.value.field == "source_url"

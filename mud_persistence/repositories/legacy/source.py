@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import asyncpg
 
 from mud_persistence.errors import DatabaseError, SchemaError, ValidationError
+from mud_persistence.urls import DatabaseURLError, parse_database_url
 
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 REQUIRED_TABLES = (
@@ -110,13 +110,6 @@ KEYS: dict[str, str] = {
 T = TypeVar("T")
 
 
-def describe_source(url: str) -> str:
-    """The source database for messages: host, port and name, never the password."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    return f"PostgreSQL database {name!r} on {parts.hostname}:{parts.port or 5432}"
-
-
 class LegacySource:
     """A read-only, repeatable-read snapshot of the old schema, open for one import."""
 
@@ -127,20 +120,26 @@ class LegacySource:
                 field="schema",
                 value=schema,
             )
-        if not url.startswith(("postgres://", "postgresql://")):
+        try:
+            self._url = parse_database_url(url)
+        except DatabaseURLError as exc:
+            raise ValidationError(f"source_url: {exc}", field="source_url") from None
+        if self._url.dialect != "postgres":
             raise ValidationError(
-                "the source must be a postgres://user:password@host:port/database URL",
+                "the source must be the old game's PostgreSQL database: "
+                "postgresql://user:password@host:port/database",
                 field="source_url",
             )
-        self.url = url
+        # asyncpg reads the libpq form (hosts, ports, TLS options) itself; it only lacks
+        # SQLAlchemy's driver suffix
+        self._dsn = "postgresql://" + url.partition("://")[2]
         self.schema = schema
-        self.description = describe_source(url)
+        self.description = self._url.describe()
         self._connection: asyncpg.Connection | None = None
-        self._password = urlsplit(url).password or ""
         self.tables: tuple[str, ...] = ()
 
     async def __aenter__(self) -> LegacySource:
-        self._connection = await self._run(lambda: asyncpg.connect(self.url), "connect")
+        self._connection = await self._run(lambda: asyncpg.connect(self._dsn), "connect")
         connection = self._connection
         await self._run(
             lambda: connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
@@ -212,10 +211,14 @@ class LegacySource:
     async def _run(self, call: Callable[[], Any], what: str) -> Any:
         try:
             return await call()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            message = str(exc) or type(exc).__name__
-            if self._password:
-                message = message.replace(self._password, "***")
+        except (
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            OSError,
+            TimeoutError,
+            ValueError,
+        ) as exc:
+            message = self._url.scrub(str(exc) or type(exc).__name__)
             raise DatabaseError(
                 f"{what} failed on the source {self.description}: {message}",
                 operation="import_legacy",
