@@ -32,6 +32,7 @@ def cid(n: int) -> uuid.UUID:
 USER = uuid.UUID(int=0xBEEF)
 ARMITAGE, WILMARTH, DYER, ARMITAGE_LOWER, PICKMAN, LAKE, DANFORTH = (pid(n) for n in range(1, 8))
 LIBRARY_CHEST, CORPSE, BACKPACK, GHOST_CHEST, MISSING_CONTAINER = (cid(n) for n in range(1, 6))
+ORPHAN = pid(99)
 EFFECT_ON_ARMITAGE, EFFECT_ON_DUPLICATE, EFFECT_NEGATIVE = (
     uuid.UUID(int=0xE000 + n) for n in (1, 2, 3)
 )
@@ -153,6 +154,7 @@ async def fill(connection: asyncpg.Connection, schema: str = SCHEMA) -> None:
             (ARMITAGE, json.dumps([KNIFE_STACK, COIN_STACK]), json.dumps({"head": HAT})),
             (LAKE, json.dumps([COIN_STACK]), "{}"),
             (DANFORTH, "[]", "{}"),
+            (ORPHAN, json.dumps([COIN_STACK]), "{}"),  # its player is gone
         ],
     )
     items = [

@@ -75,6 +75,7 @@ async def test_stop_writes_nothing_and_lists_every_problem_row(
         ("container_contents", f"{world.GHOST_CHEST}/i-ghost"),
         ("container_contents", f"{world.MISSING_CONTAINER}/i-knife-2"),
         ("player_effects", str(world.EFFECT_NEGATIVE)),
+        ("player_inventories", str(world.ORPHAN)),
     }
     assert problems_of(report, str(world.DYER)) == ["strength is 1200, outside 1..999"]
     assert "taken, ignoring case" in problems_of(report, str(world.ARMITAGE_LOWER))[0]
@@ -159,7 +160,11 @@ async def test_fix_repairs_each_problem_row_and_lists_the_change(
     ]
     # items missing on either side cannot be repaired: left out and listed
     left_out = {p.key for p in fixed.problems if p.action == "skipped"}
-    assert left_out == {f"{world.GHOST_CHEST}/i-ghost", f"{world.MISSING_CONTAINER}/i-knife-2"}
+    assert left_out == {
+        f"{world.GHOST_CHEST}/i-ghost",
+        f"{world.MISSING_CONTAINER}/i-knife-2",
+        str(world.ORPHAN),
+    }
 
 
 async def test_players_arrive_field_by_field(fixed: ImportReport, raw: asyncpg.Connection) -> None:

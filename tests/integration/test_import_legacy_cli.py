@@ -56,7 +56,7 @@ async def test_stop_exits_1_with_one_line_and_writes_nothing(
 
     assert code == 1
     assert err.splitlines()[-1] == (
-        "mud-persistence import-legacy: stopped on 10 problem(s); nothing was written"
+        "mud-persistence import-legacy: stopped on 11 problem(s); nothing was written"
     )
     assert "strength is 1200" in out and "--on-conflict skip" in out
     assert await players_in(pg_url) == 0

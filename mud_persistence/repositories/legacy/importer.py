@@ -31,6 +31,7 @@ from mud_persistence.schemas.legacy import (
     ImportReport,
     OnConflict,
     ProblemRow,
+    RowAction,
     TableCheck,
     TableCounts,
 )
@@ -124,13 +125,16 @@ class LegacyImporter:
             steps = [step for step in steps if step not in unwritable]
             totals = {step.table: await source.count(step.table) for step in steps}
             places = await source.items_in_several_containers()
+            orphans = await source.orphan_inventories()
 
             async def one_pass(write: bool, phase: str) -> _Pass:
+                result = _Pass(ImportContext(on_conflict, self._dp_floor, item_places=places))
+                result.problems.extend(_orphan_problems(orphans, on_conflict))
                 return await self._pass(
                     source,
                     target if write else None,
                     steps,
-                    _Pass(ImportContext(on_conflict, self._dp_floor, item_places=places)),
+                    result,
                     batch_size,
                     progress,
                     totals,
@@ -267,6 +271,19 @@ class LegacyImporter:
                 )
             )
         return checks
+
+
+def _orphan_problems(players: list[str], on_conflict: OnConflict) -> list[ProblemRow]:
+    action: RowAction = "stopped" if on_conflict == "stop" else "skipped"
+    return [
+        ProblemRow(
+            table="player_inventories",
+            key=player,
+            problem="no player has this id; this inventory and equipment belong to nobody",
+            action=action,
+        )
+        for player in players
+    ]
 
 
 def _checksum(keys: set[str]) -> str:

@@ -52,7 +52,7 @@ def convert_player(record: Any, context: ImportContext) -> Row:
         "player_id": record["player_id"],
         "user_id": record["user_id"],
         "name": _name(row, record, context),
-        "current_room_id": record["current_room_id"] or DEFAULT_ROOM_ID,
+        "current_room_id": _room(row, record["current_room_id"]),
         "respawn_room_id": record["respawn_room_id"],
         "profession_id": _profession(row, record["profession_id"], context),
         "experience_points": bounded(
@@ -97,6 +97,13 @@ def _name(row: Row, record: Any, context: ImportContext) -> str:
         f"name = {fixed!r} (suffixed with the start of the player id)",
     )
     return fixed
+
+
+def _room(row: Row, room_id: str) -> str:
+    if room_id.strip():
+        return room_id
+    row.problem(f"current_room_id is {room_id!r}", f"current_room_id = {DEFAULT_ROOM_ID!r}")
+    return DEFAULT_ROOM_ID
 
 
 def _profession(row: Row, profession_id: int | None, context: ImportContext) -> int | None:

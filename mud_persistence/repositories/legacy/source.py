@@ -107,6 +107,11 @@ KEYS: dict[str, str] = {
     "player_effects": "SELECT id::text FROM {s}.player_effects",
 }
 
+ORPHAN_INVENTORIES = """
+    SELECT pi.player_id::text FROM {s}.player_inventories pi
+    WHERE NOT EXISTS (SELECT 1 FROM {s}.players p WHERE p.player_id = pi.player_id)
+    ORDER BY 1"""
+
 T = TypeVar("T")
 
 
@@ -201,6 +206,12 @@ class LegacySource:
         sql = self._sql(ITEMS_IN_SEVERAL_CONTAINERS)
         rows = await self._run(lambda: self._conn.fetch(sql), "find items in two containers")
         return {row["item_instance_id"]: [str(place) for place in row["places"]] for row in rows}
+
+    async def orphan_inventories(self) -> list[str]:
+        """player_inventories rows whose player does not exist (no foreign key in old dumps)."""
+        sql = self._sql(ORPHAN_INVENTORIES)
+        rows = await self._run(lambda: self._conn.fetch(sql), "find orphan inventories")
+        return [row[0] for row in rows]
 
     @property
     def _conn(self) -> asyncpg.Connection:
