@@ -6,7 +6,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.repositories.legacy.container_rules import (
@@ -76,6 +76,40 @@ class _Pass:
         return any(problem.action == "stopped" for problem in self.problems)
 
 
+@dataclass
+class _Plan:
+    """What one import reads, learnt from the source before the first row."""
+
+    source: LegacySource
+    steps: list[Step]
+    totals: dict[str, int]
+    item_places: dict[str, list[str]]
+    orphan_inventories: list[str]
+    on_conflict: OnConflict
+    batch_size: int
+    progress: ImportProgress
+
+    @classmethod
+    async def read(
+        cls,
+        source: LegacySource,
+        on_conflict: OnConflict,
+        batch_size: int,
+        progress: ImportProgress | None,
+    ) -> _Plan:
+        steps = [step for step in STEPS if step.table in source.tables]
+        return cls(
+            source=source,
+            steps=steps,
+            totals={step.table: await source.count(step.table) for step in steps},
+            item_places=await source.items_in_several_containers(),
+            orphan_inventories=await source.orphan_inventories(),
+            on_conflict=on_conflict,
+            batch_size=batch_size,
+            progress=progress or _Silent(),
+        )
+
+
 def require_postgres_target(settings: PersistenceSettings) -> None:
     """The import writes with PostgreSQL statements (unnest, ON CONFLICT on JSONB rows)."""
     if settings.dialect != "postgres":
@@ -103,96 +137,56 @@ class LegacyImporter:
         batch_size: int,
         progress: ImportProgress | None,
     ) -> ImportReport:
-        if on_conflict not in ON_CONFLICT_MODES:
-            raise ValidationError(
-                f"on_conflict must be stop, skip or fix, got {on_conflict!r}",
-                field="on_conflict",
-                value=on_conflict,
-            )
-        if not 1 <= batch_size <= 100_000:
-            raise ValidationError(
-                f"batch_size must be 1..100000, got {batch_size!r}",
-                field="batch_size",
-                value=batch_size,
-            )
+        _check_options(on_conflict, batch_size)
         started = time.monotonic()
-        progress = progress or _Silent()
+        target = TargetTables(self._connection_name)
+        await target.load_column_types([step.table for step in STEPS])
         async with LegacySource(source_url, schema) as source:
-            target = TargetTables(self._connection_name)
-            absent = await target.load_column_types([step.table for step in STEPS])
-            steps = [step for step in STEPS if step.table in source.tables]
-            unwritable = [step for step in steps if step.table in absent]
-            steps = [step for step in steps if step not in unwritable]
-            totals = {step.table: await source.count(step.table) for step in steps}
-            places = await source.items_in_several_containers()
-            orphans = await source.orphan_inventories()
+            plan = await _Plan.read(source, on_conflict, batch_size, progress)
+            # stop must know every problem row before it writes the first one
+            if dry_run or on_conflict == "stop":
+                done = await self._pass(plan, None, "checking")
+                if dry_run or done.stopped:
+                    return self._report(plan, done, "dry_run" if dry_run else "stopped", started)
+            done = await self._pass(plan, target, "importing")
+            verification = await self._verify(plan, target, done.context)
+        return self._report(plan, done, "imported", started, verification)
 
-            async def one_pass(write: bool, phase: str) -> _Pass:
-                result = _Pass(ImportContext(on_conflict, self._dp_floor, item_places=places))
-                result.problems.extend(_orphan_problems(orphans, on_conflict))
-                return await self._pass(
-                    source,
-                    target if write else None,
-                    steps,
-                    result,
-                    batch_size,
-                    progress,
-                    totals,
-                    phase,
-                )
-
-            checked = None
-            if on_conflict == "stop" or dry_run:
-                checked = await one_pass(False, "checking")
-            if dry_run or (checked is not None and checked.stopped):
-                done = checked
-                outcome = "dry_run" if dry_run else "stopped"
-            else:
-                done = await one_pass(True, "importing")
-                outcome = "imported"
-            assert done is not None
-            for step in unwritable:
-                done.counts.append(await self._unwritable(source, step.table, done))
-            verification = (
-                await self._verify(source, target, steps, done.context)
-                if outcome == "imported"
-                else []
-            )
+    def _report(
+        self,
+        plan: _Plan,
+        done: _Pass,
+        outcome: Literal["imported", "dry_run", "stopped"],
+        started: float,
+        verification: list[TableCheck] | None = None,
+    ) -> ImportReport:
         return ImportReport(
-            source=source.description,
-            schema_name=schema,
-            on_conflict=on_conflict,
+            source=plan.source.description,
+            schema_name=plan.source.schema,
+            on_conflict=plan.on_conflict,
             outcome=outcome,
             tables=done.counts,
             problems=done.problems,
-            verification=verification,
+            verification=verification or [],
             seconds=round(time.monotonic() - started, 3),
         )
 
-    async def _pass(
-        self,
-        source: LegacySource,
-        target: TargetTables | None,
-        steps: list[Step],
-        result: _Pass,
-        batch_size: int,
-        progress: ImportProgress,
-        totals: dict[str, int],
-        phase: str,
-    ) -> _Pass:
-        context = result.context
-        for step in steps:
+    async def _pass(self, plan: _Plan, target: TargetTables | None, phase: str) -> _Pass:
+        """Read every table once; write what is kept when given a target."""
+        context = ImportContext(plan.on_conflict, self._dp_floor, item_places=plan.item_places)
+        result = _Pass(context, problems=_orphan_problems(plan))
+        for step in plan.steps:
             counts = TableCounts(table=step.table)
             result.counts.append(counts)
             kept = context.kept.setdefault(step.table, set())
             left_out = context.left_out.setdefault(step.table, set())
-            progress.table_started(step.table, totals[step.table], phase)
-            async for records in source.batches(step.table, batch_size):
+            plan.progress.table_started(step.table, plan.totals[step.table], phase)
+            async for records in plan.source.batches(step.table, plan.batch_size):
                 batch = []
                 for record in records:
                     row = step.convert(record, context)
                     counts.read += 1
-                    if self._keep(row, context.on_conflict, counts, result.problems):
+                    if self._keep(row, plan.on_conflict, counts, result.problems):
                         kept.add(row.key)
                         batch.append(row.values)
                         if step.register is not None:
@@ -202,7 +196,7 @@ class LegacyImporter:
                 if target is not None:
                     counts.written += await target.upsert(step.table, batch)
                 counts.kept += len(batch)
-                progress.rows_done(step.table, len(records))
+                plan.progress.rows_done(step.table, len(records))
         return result
 
     @staticmethod
@@ -234,32 +228,16 @@ class LegacyImporter:
             )
         return keep
 
-    async def _unwritable(self, source: LegacySource, table: str, done: _Pass) -> TableCounts:
-        rows = await source.count(table)
-        if rows:
-            done.problems.append(
-                ProblemRow(
-                    table=table,
-                    key="*",
-                    problem=f"the target has no {table} table; its {rows} row(s) were not "
-                    "imported (upgrade this layer and run the import again)",
-                    action="skipped",
-                )
-            )
-        return TableCounts(table=table, read=rows, skipped=rows)
-
     async def _verify(
-        self,
-        source: LegacySource,
-        target: TargetTables,
-        steps: list[Step],
-        context: ImportContext,
+        self, plan: _Plan, target: TargetTables, context: ImportContext
     ) -> list[TableCheck]:
+        """Row counts and key checksums: the source's rows less those left out (contents
+        from items_json included) against the target's."""
         checks = []
-        for step in steps:
+        for step in plan.steps:
             table = step.table
             gone = context.left_out[table] - context.kept[table]
-            expected = set(await source.keys(table)) - gone
+            expected = set(await plan.source.keys(table)) - gone
             stored = set(await target.keys(table))
             checks.append(
                 TableCheck(
@@ -273,8 +251,23 @@ class LegacyImporter:
         return checks
 
 
-def _orphan_problems(players: list[str], on_conflict: OnConflict) -> list[ProblemRow]:
-    action: RowAction = "stopped" if on_conflict == "stop" else "skipped"
+def _check_options(on_conflict: OnConflict, batch_size: int) -> None:
+    if on_conflict not in ON_CONFLICT_MODES:
+        raise ValidationError(
+            f"on_conflict must be stop, skip or fix, got {on_conflict!r}",
+            field="on_conflict",
+            value=on_conflict,
+        )
+    if not 1 <= batch_size <= 100_000:
+        raise ValidationError(
+            f"batch_size must be 1..100000, got {batch_size!r}",
+            field="batch_size",
+            value=batch_size,
+        )
+
+
+def _orphan_problems(plan: _Plan) -> list[ProblemRow]:
+    action: RowAction = "stopped" if plan.on_conflict == "stop" else "skipped"
     return [
         ProblemRow(
             table="player_inventories",
@@ -282,7 +275,7 @@ def _orphan_problems(players: list[str], on_conflict: OnConflict) -> list[Proble
             problem="no player has this id; this inventory and equipment belong to nobody",
             action=action,
         )
-        for player in players
+        for player in plan.orphan_inventories
     ]
 
 

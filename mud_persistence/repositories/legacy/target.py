@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from mud_persistence.errors import SchemaError
+
 # target table -> the columns an imported row is matched on
 CONFLICT_KEYS: dict[str, str] = {
     "professions": "id",
@@ -31,8 +33,8 @@ class TargetTables:
         self._types: dict[str, dict[str, str]] = {}
         self._statements: dict[tuple[str, tuple[str, ...]], str] = {}
 
-    async def load_column_types(self, tables: list[str]) -> list[str]:
-        """Read the column types of ``tables``; return those the target does not have."""
+    async def load_column_types(self, tables: list[str]) -> None:
+        """Read the column types of ``tables``, which the upserts cast their arrays to."""
         rows = await connections.get(self._connection_name).execute_query_dict(
             "SELECT table_name::text AS table_name, column_name::text AS column_name, "
             "udt_name::text AS udt_name FROM information_schema.columns "
@@ -41,7 +43,11 @@ class TargetTables:
         )
         for row in rows:
             self._types.setdefault(row["table_name"], {})[row["column_name"]] = row["udt_name"]
-        return [table for table in tables if table not in self._types]
+        missing = [table for table in tables if table not in self._types]
+        if missing:
+            raise SchemaError(
+                f"the target has no table {', '.join(missing)}: apply its migrations first"
+            )
 
     async def upsert(self, table: str, rows: list[dict[str, Any]]) -> int:
         """Insert ``rows`` or update the stored rows they match, in one transaction; return
