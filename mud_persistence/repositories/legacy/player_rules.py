@@ -143,8 +143,8 @@ def _stats(row: Row, raw: Any, dp_floor: int) -> dict[str, Any]:
 
 
 def _position(row: Row, position: Any) -> str:
-    if position in {member.value for member in Position}:
-        return str(position)
+    if isinstance(position, str) and position in {member.value for member in Position}:
+        return position
     row.problem(
         f"stats.position is {shorten(position)}, not standing, sitting or lying",
         "position = 'standing'",
