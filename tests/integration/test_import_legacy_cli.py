@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from bench.import_legacy import SCHEMA, generate
 from mud_persistence.cli import main
 from tests.integration import legacy_world as world
+from tests.integration.test_import_legacy import snapshot
 
 
 async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -109,3 +113,44 @@ def test_a_bad_command_line_exits_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
+
+
+async def test_a_process_killed_mid_import_then_run_again_equals_a_clean_import(
+    fresh_database, mud_persistence_server_url: str
+) -> None:
+    source = await fresh_database()
+    await generate(source, players=3000, items=9000, containers=600)
+    killed, clean = await fresh_database(), await fresh_database()
+    command = [sys.executable, "-m", "mud_persistence.cli", "import-legacy", "--from", source,
+               "--schema", SCHEMA, "--batch-size", "200"]  # fmt: skip
+
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "--db",
+        killed,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    watcher = await asyncpg.connect(killed)
+    try:
+        while process.returncode is None:  # kill it once the first players are committed
+            present = await watcher.fetchval("SELECT to_regclass('players') IS NOT NULL")
+            if present and await watcher.fetchval("SELECT count(*) FROM players"):
+                process.send_signal(signal.SIGKILL)
+                break
+            await asyncio.sleep(0.05)
+        assert await process.wait() == -signal.SIGKILL
+        assert await watcher.fetchval("SELECT count(*) FROM item_instances") < 9000
+    finally:
+        await watcher.close()
+
+    for target in (killed, clean):
+        rerun = await asyncio.create_subprocess_exec(*command, "--db", target,
+                                                     stdout=asyncio.subprocess.DEVNULL)  # fmt: skip
+        assert await rerun.wait() == 0
+    connections = [await asyncpg.connect(url) for url in (killed, clean)]
+    try:
+        assert await snapshot(connections[0]) == await snapshot(connections[1])
+    finally:
+        for connection in connections:
+            await connection.close()
