@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "seed",
         parents=[database],
         help="load professions and item prototypes",
-        description="Insert or update professions (by name) and item prototypes (by id), from "
-        "the bundled files or your own JSON files. The schema must be current.",
+        description="Insert or update professions (by name) and item prototypes (by id). "
+        "With no option, the bundled ones; with --professions or --prototypes, only the files "
+        "given. The schema must be current.",
     )
     seed.add_argument("--professions", type=Path, metavar="FILE", help="a JSON list of professions")
     seed.add_argument("--prototypes", type=Path, metavar="FILE", help="a JSON list of prototypes")
@@ -94,9 +95,14 @@ async def status(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
 
 
 async def seed(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    # a file names what to load; with no file at all, both bundled sets are loaded
+    everything = args.professions is None and args.prototypes is None
+    professions = prototypes = 0
     async with layer:
-        professions = await layer.seed_professions(args.professions)
-        prototypes = await layer.seed_item_prototypes(args.prototypes)
+        if everything or args.professions:
+            professions = await layer.seed_professions(args.professions)
+        if everything or args.prototypes:
+            prototypes = await layer.seed_item_prototypes(args.prototypes)
     print(f"seeded {professions} profession(s) and {prototypes} item prototype(s)")
     return EXIT_OK
 
@@ -203,6 +209,14 @@ def bench(arguments: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "bench.run", *arguments])
 
 
+def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``, whose usage line is the one to show for its errors."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]  # type: ignore[no-any-return]
+    return parser
+
+
 COMMANDS = {
     "upgrade": upgrade,
     "status": status,
@@ -218,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         return bench(extra)
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings = load_settings(database_url=args.db) if args.db else load_settings()
         layer = AsyncPersistenceLayer(settings=settings)

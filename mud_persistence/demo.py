@@ -16,6 +16,7 @@ from mud_persistence.errors import CapacityError, ConflictError
 from mud_persistence.events import PlayerDPUpdated, PlayerXPAwarded, RecordingBus
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.models import Player
+from mud_persistence.schemas.container import ContainerData
 
 HITS, HEALS, AWARDS, XP_PER_AWARD, LOOT = 400, 100, 300, 5, 12
 
@@ -25,6 +26,8 @@ class Report:
     say: Callable[[str], None]
     operations: Counter[str] = field(default_factory=Counter)
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    players: list[Player] = field(default_factory=list)
+    containers: list[ContainerData] = field(default_factory=list)
 
     async def run(self, kind: str, calls: Sequence[Awaitable[Any]]) -> list[Any]:
         results = await asyncio.gather(*calls, return_exceptions=True)
@@ -51,7 +54,10 @@ async def run_demo(url: str | None, say: Callable[[str], None] = print) -> bool:
     try:
         await play(layer, bus, report)
     finally:
-        await layer.close()
+        try:
+            await clean_up(layer, report)
+        finally:
+            await layer.close()
     summarize(report, time.perf_counter() - started)
     return report.all_hold
 
@@ -66,14 +72,15 @@ async def play(layer: AsyncPersistenceLayer, bus: RecordingBus, report: Report) 
     say(f"  {professions} professions, {prototypes} item prototypes, {rooms} rooms")
 
     say("Creating 8 investigators ...")
-    party = [
-        await layer.create_player(
-            name=f"Investigator {run}-{n}",
-            user_id=uuid.uuid4(),
-            stats={"max_dp": 120, "current_dp": 120, "cold_resistance": 25},
+    party = report.players  # each one is deleted at the end, even if the run fails midway
+    for n in range(8):
+        party.append(
+            await layer.create_player(
+                name=f"Investigator {run}-{n}",
+                user_id=uuid.uuid4(),
+                stats={"max_dp": 120, "current_dp": 120, "cold_resistance": 25},
+            )
         )
-        for n in range(8)
-    ]
     report.operations["create_player"] += len(party)
 
     await combat_round(layer, bus, report, party)
@@ -159,10 +166,12 @@ async def death_and_looting(
         metadata={"corpse_of": victim.name},
         items=[{"item_id": kind} for kind in random.choices(LOOT_TABLE, k=LOOT)],
     )
+    report.containers.append(corpse)
     packs = [
         await layer.create_container("equipment", entity_id=p.player_id, capacity_slots=1)
         for p in looters
     ]
+    report.containers += packs
     item_ids = [item.item_instance_id for item in corpse.items]
 
     async def loot(pack: Any) -> int:
@@ -224,6 +233,19 @@ LOOT_TABLE = [
     "misc.coin.silver",
     "book.necronomicon.fragment",
 ]
+
+
+async def clean_up(layer: AsyncPersistenceLayer, report: Report) -> None:
+    """Delete what the run created, so a demo against a real database leaves nothing behind."""
+    for container in report.containers:
+        await layer.delete_container(container.container_id)  # and the items in it
+    for player in report.players:
+        await layer.delete_player(player.player_id)
+    report.say(
+        f"Cleaned up: deleted the {len(report.players)} investigators and "
+        f"{len(report.containers)} containers (with their items) this run created; the "
+        "seeded professions and item prototypes stay."
+    )
 
 
 def summarize(report: Report, seconds: float) -> None:

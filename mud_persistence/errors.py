@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -35,7 +36,10 @@ class NotFoundError(PersistenceError, LookupError):
     """The entity the caller named does not exist."""
 
     def __init__(self, entity: str, key: Any) -> None:
-        super().__init__(f"{entity} {key!r} not found")
+        # "ItemInstance" -> "item instance"; ids as people write them, not as Python reprs
+        noun = re.sub(r"(?<!^)(?=[A-Z])", " ", entity).lower()
+        shown = f"'{key}'" if isinstance(key, str) else str(key)
+        super().__init__(f"{noun} {shown} not found")
         self.entity = entity
         self.key = key
 

@@ -25,7 +25,7 @@ from mud_persistence.repositories.legacy.importer import LegacyImporter, require
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
-from mud_persistence.repositories.schema import UPGRADE_COMMAND, SchemaManager
+from mud_persistence.repositories.schema import SchemaManager, upgrade_command
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
@@ -78,10 +78,11 @@ class AsyncPersistenceLayer:
             into ``Room``), ``Room`` objects, or the game's own room objects (anything with an
             ``id``, cached as they are); by default the JSON files in
             ``settings.rooms_directory``.
-        _log_path, _skip_room_cache, _db_path: accepted and ignored, as the layer we replace
-            did, so its call shapes keep working (``event_bus`` is its third positional
-            parameter there too). Its first positional parameter was an unused path; here it is
-            the database URL.
+
+    ``_log_path``, ``_skip_room_cache`` and ``_db_path`` are accepted and ignored, as the layer
+    we replace did, so its call shapes keep working (``event_bus`` is its third positional
+    parameter there too). Its first positional parameter was an unused path; here it is the
+    database URL.
     """
 
     def __init__(
@@ -151,8 +152,8 @@ class AsyncPersistenceLayer:
         if not migrate:
             raise SchemaError(
                 f"the {self.settings.describe_database()} has {len(status.pending)} pending "
-                f"migration(s) ({', '.join(status.pending)}); apply them with {UPGRADE_COMMAND}, "
-                "or call connect(migrate=True)"
+                f"migration(s) ({', '.join(status.pending)}); apply them with "
+                f"{upgrade_command(self.settings)}, or call connect(migrate=True)"
             )
         await self._schema.upgrade()
 
@@ -183,7 +184,12 @@ class AsyncPersistenceLayer:
             )
 
     async def migration_status(self) -> MigrationStatus:
-        """Which migrations the database has applied and which are pending."""
+        """Which migrations the database has applied and which are pending.
+
+        A SQLite file that does not exist yet has applied none, and looking does not create it.
+        """
+        if self._schema.sqlite_file_is_missing():
+            return MigrationStatus(applied=[], pending=self._schema.migration_files)
         async with self._schema_session():
             return await run_with_retry(
                 self._schema.status, self.settings, name="migration_status", idempotent=True
@@ -367,7 +373,10 @@ class AsyncPersistenceLayer:
 
     @_write
     async def heal_player(self, player: Player, amount: int) -> int:
-        """Give ``amount`` DP back, up to the effective max DP; return the new current_dp."""
+        """Give ``amount`` DP back, up to the effective max DP; return the new current_dp.
+
+        Publishes ``PlayerDPUpdated`` after the commit.
+        """
         return await self._health.heal(player, amount)
 
     async def async_damage_player(
@@ -384,7 +393,10 @@ class AsyncPersistenceLayer:
     async def update_player_health(
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
     ) -> int:
-        """Add ``delta`` (negative to hurt) to current_dp, clamped; return the new value."""
+        """Add ``delta`` (negative to hurt) to current_dp, clamped; return the new value.
+
+        Publishes ``PlayerDPUpdated`` after the commit.
+        """
         return await self._health.adjust(player_id, delta, reason)
 
     # Experience and stats --------------------------------------------------------------------
@@ -409,6 +421,8 @@ class AsyncPersistenceLayer:
         self, player_id: uuid.UUID | str, delta: int, reason: str = ""
     ) -> XPAward:
         """Add ``delta`` XP atomically (the level as in ``gain_experience``).
+
+        Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
 
         Raises:
             ValidationError: ``delta`` is negative (as in the old layer) or not a whole number.
@@ -440,24 +454,36 @@ class AsyncPersistenceLayer:
     async def apply_lucidity_loss(
         self, player: Player, amount: int, source: str = "unknown"
     ) -> int:
-        """Lower lucidity by ``amount`` (not below -100); return the new lucidity."""
+        """Lower lucidity by ``amount`` (not below -100); return the new lucidity.
+
+        Publishes ``PlayerStatChanged`` after the commit.
+        """
         return await self._experience.apply(player, "lucidity", -1, amount, source)
 
     @_write
     async def apply_fear(self, player: Player, amount: int, source: str = "unknown") -> int:
-        """Raise fear by ``amount`` (not above 100); return the new fear."""
+        """Raise fear by ``amount`` (not above 100); return the new fear.
+
+        Publishes ``PlayerStatChanged`` after the commit.
+        """
         return await self._experience.apply(player, "fear", +1, amount, source)
 
     @_write
     async def apply_corruption(self, player: Player, amount: int, source: str = "unknown") -> int:
-        """Raise corruption by ``amount`` (not above 100); return the new corruption."""
+        """Raise corruption by ``amount`` (not above 100); return the new corruption.
+
+        Publishes ``PlayerStatChanged`` after the commit.
+        """
         return await self._experience.apply(player, "corruption", +1, amount, source)
 
     @_write
     async def gain_occult_knowledge(
         self, player: Player, amount: int, source: str = "unknown"
     ) -> int:
-        """Raise occult_knowledge by ``amount`` (not above 100); return the new value."""
+        """Raise occult_knowledge by ``amount`` (not above 100); return the new value.
+
+        Publishes ``PlayerStatChanged`` after the commit.
+        """
         return await self._experience.apply(player, "occult_knowledge", +1, amount, source)
 
     # Player effects --------------------------------------------------------------------------
@@ -664,6 +690,8 @@ class AsyncPersistenceLayer:
     ) -> ContainerData:
         """Put an item that is in no container into this one (the lowest free slot by default).
 
+        Publishes ``ItemTransferred`` after the commit.
+
         Raises:
             CapacityError: no free slot, or over the weight limit.
             ConflictError: the item is already in a container, or ``position`` is taken.
@@ -679,7 +707,10 @@ class AsyncPersistenceLayer:
         to_owner_type: str = "room",
         to_owner_id: str | None = None,
     ) -> ContainerData:
-        """Take an item out and give it to a room (the container's, by default) or a player."""
+        """Take an item out and give it to a room (the container's, by default) or a player.
+
+        Publishes ``ItemTransferred`` after the commit.
+        """
         return await self._containers.remove(
             container_id, item_instance_id, to_owner_type, to_owner_id
         )
@@ -693,6 +724,8 @@ class AsyncPersistenceLayer:
         to_container_id: uuid.UUID | str,
     ) -> ContainerData:
         """Move an item between containers atomically; return the destination.
+
+        Publishes ``ItemTransferred`` after the commit.
 
         Raises:
             ConflictError: the item is not (or no longer) in the source container.

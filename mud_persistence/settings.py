@@ -173,7 +173,7 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     connection: dict[str, Any]
     if url.dialect == "sqlite":
         connection = {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "mud_persistence.sqlite_backend",
             "credentials": {"file_path": url.path, "journal_mode": "WAL"},
         }
     else:

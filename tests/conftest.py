@@ -78,11 +78,5 @@ def settings_for(url: str, **overrides: object) -> PersistenceSettings:
     return PersistenceSettings(database_url=url, **overrides)  # type: ignore[arg-type]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "contract_persistence" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.contract)
-
-
 # import_legacy's old-schema game, for the facade and the CLI tests
 from tests.integration.legacy_world import old_game  # noqa: E402, F401

@@ -18,7 +18,7 @@ from mud_persistence.models import STAT_COLUMNS, Player
 from mud_persistence.repositories.counters import refresh, update_counters
 from mud_persistence.repositories.sql import clamp, combine
 from mud_persistence.schemas.progress import XPAward
-from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
 from mud_persistence.settings import PersistenceSettings
 
 XP_FIELDS = ("experience_points", "level")
@@ -30,6 +30,7 @@ class ExperienceRepository:
         self._events = events
 
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
+        check_player(player)
         amount = check_amount(amount, field="amount")
         award = await self._change_xp(player.player_id, amount, source)
         refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
@@ -79,6 +80,7 @@ class ExperienceRepository:
         self, player: Player, field: str, direction: int, amount: int, source: str
     ) -> int:
         """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
+        check_player(player)
         amount = check_amount(amount, field="amount")
         return await self.change_stat(player, player.player_id, field, direction * amount, source)
 

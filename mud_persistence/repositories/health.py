@@ -18,7 +18,7 @@ from mud_persistence.repositories.sql import (
     combine,
     effective_max_dp,
 )
-from mud_persistence.schemas.validation import as_uuid, check_amount
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_player
 from mud_persistence.settings import PersistenceSettings
 
 RESISTED_BY_COLD_RESISTANCE = frozenset({"cold", "water"})
@@ -32,6 +32,7 @@ class HealthRepository:
 
     async def damage(self, player: Player, amount: int, damage_type: str) -> int:
         """Take ``amount`` DP (less cold resistance for cold and water); return the new DP."""
+        check_player(player)
         amount = check_amount(amount, field="amount")
         loss: Any = amount
         if damage_type in RESISTED_BY_COLD_RESISTANCE and amount > 0:
@@ -39,6 +40,7 @@ class HealthRepository:
         return await self._change(player, player.player_id, loss, Connector.sub, damage_type)
 
     async def heal(self, player: Player, amount: int) -> int:
+        check_player(player)
         amount = check_amount(amount, field="amount")
         return await self._change(player, player.player_id, amount, Connector.add, "heal")
 

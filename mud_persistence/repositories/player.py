@@ -25,6 +25,7 @@ from mud_persistence.repositories.sql import CompiledQuery, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
 from mud_persistence.schemas.validation import (
     as_uuid,
+    check_player,
     check_text,
     check_time,
     validate,
@@ -143,10 +144,7 @@ class PlayerRepository:
     def _checked_changes(self, player: Player) -> Changes:
         """The fields changed on ``player``, each validated; ValidationError for the first bad
         one."""
-        if not isinstance(player, Player):
-            raise ValidationError(
-                f"expected a Player, got {player!r}", field="player", value=player
-            )
+        check_player(player)
         changes = player.changed_fields()
         for name in changes.keys() & STAT_RANGES.keys():
             check_stat(name, changes[name])

@@ -23,7 +23,15 @@ from mud_persistence.settings import APP_LABEL, PersistenceSettings, tortoise_co
 T = TypeVar("T")
 
 _VERSION_FILE = re.compile(r"^\d+_.+\.py$")
-UPGRADE_COMMAND = "`aerich upgrade` (or `await persistence.upgrade()`)"
+
+
+def upgrade_command(settings: PersistenceSettings) -> str:
+    """How to apply pending migrations on this database, for messages (no password)."""
+    if settings.dialect == "sqlite":
+        # `aerich upgrade` runs the PostgreSQL migrations, which SQLite cannot parse
+        return f"`mud-persistence upgrade --db {settings.database_url}`"
+    return "`mud-persistence upgrade --db URL` or `aerich upgrade`"
+
 
 # Aerich keeps its state on class attributes, so two commands must never overlap.
 _aerich_lock = asyncio.Lock()
@@ -41,6 +49,13 @@ class SchemaManager:
         folder = Path(self._settings.migrations_location, APP_LABEL)
         names = [p.name for p in folder.glob("*.py") if _VERSION_FILE.match(p.name)]
         return sorted(names, key=lambda name: int(name.split("_", 1)[0]))
+
+    def sqlite_file_is_missing(self) -> bool:
+        """Whether this is a SQLite database whose file does not exist (yet)."""
+        url = self._settings.parsed_database_url
+        return (
+            url.dialect == "sqlite" and url.path != ":memory:" and not Path(str(url.path)).exists()
+        )
 
     async def upgrade(self) -> list[str]:
         """Apply every pending migration; return the names applied, oldest first."""

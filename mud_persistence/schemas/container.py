@@ -93,7 +93,10 @@ class ContainerCreateParams(BaseModel):
         if self.source_type == SourceType.EQUIPMENT and self.entity_id is None:
             raise ValueError("an equipment container needs entity_id (the player wearing it)")
         if self.source_type != SourceType.EQUIPMENT and self.room_id is None:
-            raise ValueError(f"a {self.source_type.value} container needs room_id")
+            article = "an" if self.source_type == SourceType.ENVIRONMENT else "a"
+            raise ValueError(
+                f"{article} {self.source_type.value} container needs room_id (the room it is in)"
+            )
         if self.capacity_slots is None:
             self.capacity_slots = DEFAULT_CAPACITY[self.source_type]
         if len(self.items) > self.capacity_slots:

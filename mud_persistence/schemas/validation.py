@@ -12,6 +12,7 @@ import pydantic
 from pydantic import AfterValidator, JsonValue
 
 from mud_persistence.errors import ValidationError, ValidationTypeError
+from mud_persistence.models import Player
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
@@ -63,19 +64,45 @@ def as_validation_error(
     exc: pydantic.ValidationError, *, what: str, field: str | None = None
 ) -> ValidationError:
     first = exc.errors(include_url=False)[0]
-    field = ".".join([*([field] if field else []), *(str(part) for part in first["loc"])]) or what
+    path = [*([field] if field else []), *(str(part) for part in first["loc"])]
     value = first.get("input")
     extra = f" ({exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    if not path:  # a rule about the whole object: its value is the caller's whole input
+        return ValidationError(f"invalid {what}: {_explain(first)}{extra}", field=what)
     return ValidationError(
-        f"invalid {what}: {field}: {first['msg']}, got {_shorten(value)}{extra}",
-        field=field,
+        f"invalid {what}: {'.'.join(path)}: {_explain(first)}, got {_shorten(value)}{extra}",
+        field=".".join(path),
         value=value,
     )
+
+
+def _explain(error: Any) -> str:
+    """pydantic's message for one error, in the words of someone who never saw the schema."""
+    kind, value, context = error["type"], error.get("input"), error.get("ctx", {})
+    if kind == "value_error":  # our own validators' messages, without pydantic's prefix
+        return str(context.get("error", error["msg"]))
+    if isinstance(value, str) and kind == "too_long":
+        return f"should have at most {context['max_length']} characters, not {len(value)}"
+    if isinstance(value, str) and kind == "too_short":
+        return f"should have at least {context['min_length']} character(s)"
+    return str(error["msg"])
 
 
 def _shorten(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_player(value: Any) -> Player:
+    """``value`` if it is a Player object; ValidationError otherwise (a None from a lookup that
+    found nothing, or an id passed where the player itself is expected)."""
+    if not isinstance(value, Player):
+        raise ValidationTypeError(
+            f"player must be a Player object (as get_player_by_id returns), got {_shorten(value)}",
+            field="player",
+            value=value,
+        )
+    return value
 
 
 def as_uuid(value: Any, *, field: str) -> uuid.UUID:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from pathlib import Path
 
+import asyncpg
 import pytest
 
 from mud_persistence.cli import main
@@ -92,3 +95,50 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 def test_bench_passes_its_arguments_to_the_benchmark(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--operations", "no_such_operation"]) == 2  # bench.run refused it
     assert "invalid choice: 'no_such_operation'" in capfd.readouterr().err
+
+
+async def test_demo_leaves_nothing_of_its_own_in_the_database(
+    fresh_database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = await fresh_database()
+    code, out, err = await asyncio.to_thread(run, capsys, "demo", "--db", url)
+    assert code == 0, out + err
+    assert "Cleaned up: deleted the 8 investigators and 8 containers" in out
+    connection = await asyncpg.connect(url)
+    try:
+        for table in ("players", "containers", "item_instances"):
+            assert await connection.fetchval(f"SELECT count(*) FROM {table}") == 0, table
+        assert await connection.fetchval("SELECT count(*) FROM item_prototypes") > 0
+    finally:
+        await connection.close()
+
+
+def test_seed_with_one_file_loads_only_that_file(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prototypes = tmp_path / "prototypes.json"
+    prototypes.write_text(
+        json.dumps([{"prototype_id": "misc.pebble", "name": "a pebble", "item_type": "misc"}])
+    )
+    assert run(capsys, "upgrade", "--db", sqlite_url)[0] == 0
+    code, out, err = run(capsys, "seed", "--db", sqlite_url, "--prototypes", str(prototypes))
+    assert code == 0, err
+    assert out.strip() == "seeded 0 profession(s) and 1 item prototype(s)"
+
+
+def test_status_of_a_sqlite_file_that_does_not_exist_does_not_create_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "not_yet" / "game.sqlite3"
+    code, out, _ = run(capsys, "status", "--db", f"sqlite:///{path}")
+    assert code == 0 and "pending  0_" in out and "schema is behind" in out
+    assert not path.parent.exists()
+
+
+def test_a_bad_option_shows_the_usage_of_that_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["status", "--bogus"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mud-persistence status [-h] [--db URL]")
+    assert "unrecognized arguments: --bogus" in err

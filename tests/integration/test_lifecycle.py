@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
+import subprocess
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -47,7 +51,7 @@ async def test_missing_database_raises_database_error(pg_url: str) -> None:
 async def test_pending_migrations_refuse_to_connect_and_name_the_command(fresh_database) -> None:
     url = await fresh_database()
     layer = AsyncPersistenceLayer(url)
-    with pytest.raises(SchemaError, match="aerich upgrade"):
+    with pytest.raises(SchemaError, match="mud-persistence upgrade --db URL` or `aerich upgrade"):
         await layer.connect()
     await layer.connect(migrate=True)
     assert (await layer.migration_status()).is_current
@@ -90,3 +94,22 @@ async def test_a_sqlite_layer_cannot_open_beside_a_postgres_one(
     async with AsyncPersistenceLayer(pg_url):
         with pytest.raises(DatabaseError, match="one SQL dialect at a time"):
             await AsyncPersistenceLayer(sqlite_url).connect(migrate=True)
+
+
+async def test_a_new_sqlite_file_names_the_command_that_builds_it(sqlite_url: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        await AsyncPersistenceLayer(sqlite_url).connect()
+    message = str(caught.value)
+    assert "aerich" not in message  # Aerich's migrations are PostgreSQL SQL
+    command = re.search(r"`(mud-persistence upgrade --db \S+)`", message)
+    assert command is not None, message
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "mud_persistence.cli", *shlex.split(command.group(1))[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    async with AsyncPersistenceLayer(sqlite_url) as layer:
+        assert (await layer.migration_status()).is_current

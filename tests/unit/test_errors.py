@@ -27,7 +27,7 @@ def test_errors_carry_what_was_wrong() -> None:
     assert (missing.entity, missing.key, str(missing)) == (
         "Player",
         "abc",
-        "Player 'abc' not found",
+        "player 'abc' not found",
     )
     bad = errors.ValidationError("name must not be empty", field="name", value="")
     assert (bad.field, bad.value) == ("name", "")
