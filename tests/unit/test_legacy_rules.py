@@ -7,9 +7,23 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from mud_persistence.repositories.legacy.container_rules import convert_content, register_content
+from mud_persistence.models import Container, ItemInstance, ItemPrototype, Player, Profession
+from mud_persistence.models.effect import PlayerEffect
+from mud_persistence.repositories.legacy.container_rules import (
+    convert_container,
+    convert_content,
+    register_content,
+)
 from mud_persistence.repositories.legacy.player_rules import convert_player
-from mud_persistence.repositories.legacy.rules import ImportContext, convert_profession
+from mud_persistence.repositories.legacy.rules import (
+    INSTANCE_JSON,
+    PROTOTYPE_JSON,
+    ImportContext,
+    convert_item_instance,
+    convert_item_prototype,
+    convert_player_effect,
+    convert_profession,
+)
 
 PLAYER = uuid.UUID(int=7)
 STACK = {"item_id": "misc.coin", "item_name": "Coin", "slot_type": "pouch", "quantity": 1}
@@ -154,3 +168,61 @@ def test_an_item_listed_twice_in_one_container_keeps_the_first() -> None:
     second = convert_content({**entry, "position": 1, "top_position": 1}, state)
     assert first.problems == []
     assert second.dropped_by_fix and repairs(second) == ["dropped the copy"]
+
+
+def columns(model: type[Any]) -> set[str]:
+    meta = model._meta
+    keys = {f"{name}_id" for name in meta.fk_fields | meta.o2o_fields}  # Tortoise's default
+    return {meta.fields_db_projection[name] for name in meta.db_fields} | keys
+
+
+def test_a_player_row_fills_every_column_of_the_model() -> None:
+    """A column added to Player must be mapped by the import (stats are, by name)."""
+    row = convert_player(old_player(), context())
+    assert set(row.values) == columns(Player)
+
+
+def test_every_other_table_fills_every_column_of_its_model() -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    state = context()
+    state.kept = {"players": {str(PLAYER)}, "item_prototypes": {"p"}}
+    profession = convert_profession(
+        {"id": 1, "name": "n", "description": "", "flavor_text": "", "is_available": True}
+        | dict.fromkeys(
+            ("stat_requirements", "mechanical_effects", "stat_modifiers", "skill_modifiers")
+        ),
+        state,
+    )
+    prototype = convert_item_prototype(
+        {"prototype_id": "p", "name": "n", "short_description": "", "long_description": "",
+         "item_type": "misc", "weight": 1.0, "base_value": 1, "durability": None,
+         "created_at": now} | dict.fromkeys(PROTOTYPE_JSON),
+        state,
+    )  # fmt: skip
+    instance = convert_item_instance(
+        {"item_instance_id": "i", "prototype_id": "p", "owner_type": "room", "owner_id": None,
+         "location_context": None, "quantity": 1, "condition": None, "binding_state": None,
+         "custom_name": None, "origin_source": None, "created_at": now, "updated_at": now}
+        | dict.fromkeys(INSTANCE_JSON),
+        state,
+    )  # fmt: skip
+    container = convert_container(
+        {"container_instance_id": uuid.UUID(int=3), "source_type": "environment",
+         "owner_id": None, "room_id": "r", "entity_id": None, "lock_state": "unlocked",
+         "capacity_slots": 8, "weight_limit": None, "decay_at": None, "allowed_roles": None,
+         "metadata_json": None, "container_item_instance_id": None, "created_at": now,
+         "updated_at": now},
+        state,
+    )  # fmt: skip
+    effect = convert_player_effect(
+        {"id": uuid.UUID(int=4), "player_id": PLAYER, "effect_type": "t", "category": "c",
+         "duration": 1, "applied_at_tick": 0, "intensity": 1, "source": None,
+         "visibility_level": "visible", "created_at": datetime(2025, 1, 1)},
+        state,
+    )  # fmt: skip
+    assert set(profession.values) == columns(Profession)
+    assert set(prototype.values) == columns(ItemPrototype)
+    assert set(instance.values) == columns(ItemInstance)
+    assert set(container.values) == columns(Container)
+    assert set(effect.values) == columns(PlayerEffect)
+    assert all(not row.problems for row in (profession, prototype, instance, container, effect))
