@@ -385,7 +385,8 @@ async def test_the_imported_game_plays(
         "i-coin-1",
         "i-dup-1",
     ]
-    assert (await persistence.get_player_by_name("ARMITAGE")).player_id == world.ARMITAGE  # type: ignore[union-attr]
+    found = await persistence.get_player_by_name("ARMITAGE")
+    assert found is not None and str(found.player_id) == str(world.ARMITAGE)
 
 
 # Verification ------------------------------------------------------------------------------
