@@ -182,9 +182,13 @@ async def import_legacy(layer: AsyncPersistenceLayer, args: argparse.Namespace) 
             )
     finally:
         await layer.close()
-    if args.report is not None:
-        args.report.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     show_report(report, Console(width=160))
+    if args.report is not None:
+        try:
+            args.report.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        except OSError as exc:
+            print(f"mud-persistence import-legacy: cannot write the report: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     if report.outcome == "stopped":
         refused = sum(problem.action == "stopped" for problem in report.problems)
         print(

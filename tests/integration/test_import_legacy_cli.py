@@ -79,6 +79,19 @@ async def test_dry_run_exits_0_and_writes_nothing(
     assert await players_in(pg_url) == 0
 
 
+async def test_a_report_file_that_cannot_be_written_is_one_readable_line(
+    old_game: str, pg_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report_file = tmp_path / "no such folder" / "report.json"
+    code, _, err = await cli(
+        capsys, "import-legacy", "--from", old_game, "--schema", world.SCHEMA, "--db", pg_url,
+        "--dry-run", "--report", str(report_file),
+    )  # fmt: skip
+
+    assert code == 1
+    assert err.splitlines()[-1].startswith("mud-persistence import-legacy: cannot write the report")
+
+
 async def test_an_unreachable_source_is_one_readable_line(
     pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
