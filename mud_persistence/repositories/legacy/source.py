@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 
@@ -112,8 +112,6 @@ ORPHAN_INVENTORIES = """
     WHERE NOT EXISTS (SELECT 1 FROM {s}.players p WHERE p.player_id = pi.player_id)
     ORDER BY 1"""
 
-T = TypeVar("T")
-
 
 class LegacySource:
     """A read-only, repeatable-read snapshot of the old schema, open for one import."""
@@ -145,7 +143,15 @@ class LegacySource:
 
     async def __aenter__(self) -> LegacySource:
         self._connection = await self._run(lambda: asyncpg.connect(self._dsn), "connect")
-        connection = self._connection
+        try:
+            await self._open_snapshot()
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def _open_snapshot(self) -> None:
+        connection = self._conn
         await self._run(
             lambda: connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
             "begin",
@@ -169,7 +175,6 @@ class LegacySource:
                 "(for example mythos_dev)"
             )
         self.tables = (*REQUIRED_TABLES, *(t for t in OPTIONAL_TABLES if t in present))
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None
