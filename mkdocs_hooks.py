@@ -48,12 +48,11 @@ def readme() -> str:
 
 def public_methods() -> list[tuple[str, Any]]:
     """The facade's public methods, in the order the source defines them."""
-    methods = [
+    return [
         (name, member)
         for name, member in vars(AsyncPersistenceLayer).items()
         if not name.startswith("_") and inspect.isfunction(member)
     ]
-    return methods
 
 
 def mentioned(names: list[str], text: str) -> list[str]:

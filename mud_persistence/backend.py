@@ -9,6 +9,9 @@ from urllib.parse import urlencode
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
+from mud_persistence import echo
+from mud_persistence.urls import Address, DatabaseURL
+
 
 class PoolExhaustedError(TimeoutError):
     """No connection became free within the acquire timeout; nothing was sent."""
@@ -48,6 +51,10 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             ) from exc
 
 
+# asyncpg's own clean-up of a connection handed back to the pool: not the game's SQL
+ASYNCPG_RESET = "SELECT pg_advisory_unlock_all()"
+
+
 class TimedAsyncpgClient(AsyncpgDBClient):
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
@@ -63,7 +70,65 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         # database still come from the keyword arguments, which take precedence over it
         tls_options = kwargs.pop("tls_options", None)
         dsn = f"postgresql://?{urlencode(tls_options)}" if tls_options else None
+        if kwargs.pop("echo", False):
+            echo.enable()
+            kwargs["init"] = self._echo_statements
         return await TimedPool(dsn, **kwargs)
+
+    async def _echo_statements(self, connection: asyncpg.Connection) -> None:
+        password = self.password if isinstance(self.password, str) else None
+
+        def log(query: Any) -> None:  # an asyncpg LoggedQuery, after each statement
+            if query.query.startswith(ASYNCPG_RESET):
+                return
+            echo.log_statement(
+                query.query,
+                query.args,
+                query.elapsed,
+                password=password,
+                error=query.exception,
+            )
+
+        connection.add_query_logger(log)
 
 
 client_class = TimedAsyncpgClient
+
+
+async def describe_servers(url: DatabaseURL, default_connect_timeout: float) -> str:
+    """What each server of a several-host URL answers, as one line for an error message.
+
+    asyncpg reports only the last server it tried; someone fixing the configuration needs to
+    know which server is down and which is up but a standby.
+    """
+    seconds = url.connect_timeout(default_connect_timeout)
+    answers = [f"{a}: {await _describe_server(url, a, seconds)}" for a in url.addresses]
+    return "; ".join(answers)
+
+
+async def _describe_server(url: DatabaseURL, address: Address, seconds: float) -> str:
+    tls_options = url.asyncpg_credentials().get("tls_options")
+    try:
+        connection = await asyncpg.connect(
+            f"postgresql://?{urlencode(tls_options)}" if tls_options else None,
+            host=address.host,
+            port=address.port,
+            user=url.user,
+            password=url.password,
+            database=url.database,
+            timeout=seconds,
+        )
+    except ConnectionRefusedError:
+        return "refused the connection"
+    except TimeoutError:
+        return "did not answer in time"
+    except Exception as exc:
+        return url.scrub(str(exc) or type(exc).__name__)
+    try:
+        if await connection.fetchval("SELECT pg_is_in_recovery()"):
+            return "a standby (read-only)"
+        if await connection.fetchval("SHOW transaction_read_only") == "on":
+            return "read-only"
+        return "takes writes"
+    finally:
+        await connection.close()

@@ -1,4 +1,5 @@
-"""The mud-persistence command line: demo, upgrade, status, seed, import-legacy and bench."""
+"""The mud-persistence command line: demo, upgrade, status, seed, shell, dbshell,
+import-legacy and bench."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.import_view import ProgressBars, show_report
 from mud_persistence.schemas.legacy import ON_CONFLICT_MODES
 from mud_persistence.settings import load_settings
+from mud_persistence.shell import run_dbshell, run_shell
 
 EXIT_OK, EXIT_FAILED = 0, 1  # argparse exits 2 on a bad command line
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -68,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--professions", type=Path, metavar="FILE", help="a JSON list of professions")
     seed.add_argument("--prototypes", type=Path, metavar="FILE", help="a JSON list of prototypes")
     add_import_legacy_parser(commands, database)
+    commands.add_parser(
+        "shell",
+        parents=[database],
+        help="an asyncio Python prompt with `persistence` connected",
+        description="An interactive Python prompt where `await` works, with `persistence` (a "
+        "connected AsyncPersistenceLayer), the models (Player, Container, ...) and the "
+        'package\'s names ready: `await persistence.get_player_by_name("Armitage")`. A new '
+        "SQLite file gets its schema first, as in `demo`; a PostgreSQL database must be current.",
+    )
+    commands.add_parser(
+        "dbshell",
+        parents=[database],
+        help="open psql or sqlite3 on the database",
+        description="Run the database's own client on the configured database: psql for "
+        "PostgreSQL (the password is passed in the environment, never on the command line), "
+        "sqlite3 for a SQLite file.",
+    )
     commands.add_parser(
         "bench",
         help="run the benchmark (from a checkout of the repository)",
@@ -221,6 +240,8 @@ def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
     return parser
 
 
+# Commands that own the terminal, run outside asyncio.run.
+INTERACTIVE = {"shell": run_shell, "dbshell": run_dbshell}
 COMMANDS = {
     "upgrade": upgrade,
     "status": status,
@@ -239,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         subcommand(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings = load_settings(database_url=args.db) if args.db else load_settings()
+        if args.command in INTERACTIVE:
+            return INTERACTIVE[args.command](settings)
         layer = AsyncPersistenceLayer(settings=settings)
         return asyncio.run(COMMANDS[args.command](layer, args))
     except PersistenceError as exc:

@@ -13,6 +13,7 @@ from tortoise.context import (
     set_global_context,
 )
 
+from mud_persistence.backend import describe_servers
 from mud_persistence.errors import DatabaseError
 from mud_persistence.settings import PersistenceSettings, tortoise_config
 
@@ -46,14 +47,32 @@ class Database:
         except Exception as exc:
             await context.close_connections()
             self._release_dialect()
+            reason = self._settings.scrub(self._explain(exc))
+            if len(self._settings.parsed_database_url.addresses) > 1:
+                reason = await self._describe_servers(reason)
             raise DatabaseError(
-                f"cannot connect to the {self._settings.describe_database()}: "
-                f"{self._settings.scrub(str(exc) or type(exc).__name__)}",
+                f"cannot connect to the {self._settings.describe_database()}: {reason}",
                 operation="connect",
             ) from exc
         if get_current_context() is None:
             set_global_context(context)
         self._context = context
+
+    def _explain(self, exc: Exception) -> str:
+        if isinstance(exc, TimeoutError) and not str(exc):
+            seconds = self._settings.parsed_database_url.connect_timeout(
+                self._settings.connect_timeout
+            )
+            return f"no answer within {seconds:g} s (the connect timeout)"
+        return str(exc) or type(exc).__name__
+
+    async def _describe_servers(self, reason: str) -> str:
+        try:
+            settings = self._settings
+            servers = await describe_servers(settings.parsed_database_url, settings.connect_timeout)
+        except Exception:  # a diagnosis must never hide the error it explains
+            return reason
+        return f"none would do ({servers})"
 
     def _claim_dialect(self) -> None:
         dialect = self._settings.dialect

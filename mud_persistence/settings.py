@@ -83,6 +83,11 @@ class PersistenceSettings(BaseSettings):
         default=DATA_DIR / "rooms",
         description="Folder of room JSON files the default room loader reads.",
     )
+    echo: bool = Field(
+        default=False,
+        description="Log every SQL statement with its duration to the logger "
+        "mud_persistence.sql (passwords replaced by ***); like SQLAlchemy's echo=True.",
+    )
     migrations_location: Path = Field(
         default_factory=default_migrations_location,
         description="Folder holding Aerich's migration files.",
@@ -91,6 +96,7 @@ class PersistenceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, url: str) -> str:
+        url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
         return url
 
@@ -178,7 +184,7 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         }
     else:
         credentials = url.asyncpg_credentials()
-        credentials.setdefault("timeout", settings.connect_timeout)
+        credentials["timeout"] = url.connect_timeout(settings.connect_timeout)
         credentials["minsize"] = settings.pool_min_size
         credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout
@@ -186,6 +192,8 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
         connection = {"engine": "mud_persistence.backend", "credentials": credentials}
+    if settings.echo:
+        connection["credentials"]["echo"] = True
     return {
         "connections": {settings.connection_name: connection},
         "apps": {

@@ -131,9 +131,11 @@ class DatabaseURL:
             credentials["tls_options"] = tls
         if "application_name" in self.options:
             credentials["application_name"] = self.options["application_name"]
-        if "connect_timeout" in self.options:
-            credentials["timeout"] = float(self.options["connect_timeout"])
         return credentials
+
+    def connect_timeout(self, default: float) -> float:
+        """Seconds to wait for a new connection: the URL's ``connect_timeout``, else ``default``."""
+        return float(self.options.get("connect_timeout", default))
 
     def check_files(self) -> None:
         """Raise DatabaseURLError naming any certificate or key file that is not there.

@@ -76,19 +76,23 @@ class PlayerEffectRepository:
         The rows are locked before they are deleted, so two sweeps of the same tick never
         report the same effect twice.
         """
-        tick = validate_value(_TICK, current_tick, field="current_tick")
         async with in_transaction():
-            # A model query, not values_list(): only model queries carry FOR UPDATE.
-            expired = await (
-                PlayerEffect.annotate(last_tick=_LAST_TICK)
-                .filter(last_tick__lte=tick)
-                .select_for_update()
-                .order_by("applied_at_tick", "created_at")
-                .only("id", "player_id", "effect_type")
-            )
+            expired = await self.expired_query(current_tick)
             if expired:
                 await PlayerEffect.filter(id__in=[effect.id for effect in expired]).delete()
         return [(str(effect.player_id), effect.effect_type) for effect in expired]
+
+    def expired_query(self, current_tick: int) -> QuerySet[PlayerEffect]:
+        """The effects with no tick left at ``current_tick``, locked for deletion."""
+        tick = validate_value(_TICK, current_tick, field="current_tick")
+        # A model query, not values_list(): only model queries carry FOR UPDATE.
+        return (
+            PlayerEffect.annotate(last_tick=_LAST_TICK)
+            .filter(last_tick__lte=tick)
+            .select_for_update()
+            .order_by("applied_at_tick", "created_at")
+            .only("id", "player_id", "effect_type")
+        )
 
     def _active(self, player_id: uuid.UUID | str, current_tick: int) -> QuerySet[PlayerEffect]:
         player_uuid = as_uuid(player_id, field="player_id")

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from mud_persistence.schemas.validation import Text
 
@@ -26,6 +33,14 @@ class PlayerEffectCreate(BaseModel):
     intensity: Annotated[int, Field(strict=True)] = 1
     source: Annotated[Text, StringConstraints(max_length=128)] | None = None
     visibility_level: Annotated[Text, StringConstraints(min_length=1, max_length=32)] = "visible"
+
+    @field_validator("intensity", "visibility_level", mode="before")
+    @classmethod
+    def _none_means_default(cls, value: Any, info: ValidationInfo) -> Any:
+        # The old layer stored its default for an explicit None (COALESCE in its procedure).
+        if value is None and info.field_name is not None:
+            return cls.model_fields[info.field_name].default
+        return value
 
 
 class PlayerEffectData(BaseModel):

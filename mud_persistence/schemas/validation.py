@@ -141,7 +141,7 @@ def check_delta(value: Any, *, field: str) -> int:
         ValidationTypeError: ``value`` is not a number at all (also a TypeError).
         ValidationError: a number with a fraction, or too large.
     """
-    if isinstance(value, float) and not isinstance(value, bool):
+    if isinstance(value, float):
         if not value.is_integer():
             raise ValidationError(
                 f"{field} must be a whole number, got {value!r}", field=field, value=value

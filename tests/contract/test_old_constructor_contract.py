@@ -11,6 +11,8 @@ import pytest
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.events import PlayerDPUpdated, RecordingBus
 
+pytestmark = pytest.mark.contract
+
 SHAPES: dict[str, Callable[[RecordingBus], AsyncPersistenceLayer]] = {
     "event_bus only": lambda bus: AsyncPersistenceLayer(event_bus=bus),
     "old test shape": lambda bus: AsyncPersistenceLayer(event_bus=bus, _skip_room_cache=True),

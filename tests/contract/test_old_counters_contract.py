@@ -17,6 +17,8 @@ from mud_persistence import (
 from mud_persistence.events import PlayerDPUpdated, PlayerStatChanged, RecordingBus
 from mud_persistence.models import Player
 
+pytestmark = pytest.mark.contract
+
 OLD_STAT_WHITELIST = [
     "current_dp",
     "lucidity",

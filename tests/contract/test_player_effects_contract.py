@@ -6,6 +6,8 @@ import asyncio
 import uuid
 
 import pytest
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
 
 from mud_persistence import (
     AsyncPersistenceLayer,
@@ -13,7 +15,9 @@ from mud_persistence import (
     PlayerEffectData,
     ValidationError,
 )
-from mud_persistence.models import Player
+from mud_persistence.models import EFFECT_EXPIRY_INDEX, Player
+
+pytestmark = pytest.mark.contract
 
 
 async def new_player(layer: AsyncPersistenceLayer) -> Player:
@@ -50,6 +54,13 @@ async def test_apply_with_the_old_positional_and_keyword_call_shapes(
     assert (first.duration, first.applied_at_tick, first.intensity) == (10, 100, 1)
     assert (first.source, first.visibility_level) == ("game_entry", "visible")
     assert (second.intensity, second.source, second.visibility_level) == (1, None, "visible")
+
+    # as the old procedure did, an explicit None takes the default
+    await layer.add_player_effect(
+        player.player_id, "dazed", "control", 4, 103, {"intensity": None, "visibility_level": None}
+    )
+    dazed = (await layer.get_active_player_effects(player.player_id, 103))[-1]
+    assert (dazed.effect_type, dazed.intensity, dazed.visibility_level) == ("dazed", 1, "visible")
     assert first.created_at is not None
 
 
@@ -207,3 +218,53 @@ async def test_bad_ticks_and_ids_are_validation_errors(
         await layer.has_player_effect("nobody", "poison", 1)
     with pytest.raises(ValidationError, match="effect_id"):
         await layer.remove_player_effect_by_id("not-a-uuid")
+
+
+async def run_sql(layer: AsyncPersistenceLayer, sql: str) -> list[dict[str, object]]:
+    with layer._database.bound():
+        return await connections.get(layer.settings.connection_name).execute_query_dict(sql)
+
+
+async def test_the_table_rules_hold_in_the_database_itself(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    """Rows written by other tools get the defaults, the checks, the foreign key and the
+    cascade, on both backends (SQLite's schema comes from the models, PostgreSQL's from the
+    migration)."""
+    layer = contract_persistence
+    player = await new_player(layer)
+    pid = str(player.player_id)
+
+    def insert(effect_id: str, owner: str, duration: int = 5) -> str:
+        return (
+            "INSERT INTO player_effects (id, player_id, effect_type, category, duration,"
+            f" applied_at_tick) VALUES ('{effect_id}', '{owner}', 'raw', 'sql', {duration}, 0)"
+        )
+
+    effect_id = str(uuid.uuid4())
+    await run_sql(layer, insert(effect_id, pid))
+    (effect,) = await layer.get_active_player_effects(pid, 1)
+    assert (effect.id, effect.intensity, effect.visibility_level, effect.source) == (
+        effect_id,
+        1,
+        "visible",
+        None,
+    )
+    assert effect.created_at is not None
+    with pytest.raises(IntegrityError):
+        await run_sql(layer, insert(str(uuid.uuid4()), pid, duration=-1))
+    with pytest.raises(IntegrityError):
+        await run_sql(layer, insert(str(uuid.uuid4()), str(uuid.uuid4())))
+
+    await run_sql(layer, f"DELETE FROM players WHERE player_id = '{pid}'")
+    assert await run_sql(layer, "SELECT id FROM player_effects") == []
+
+
+async def test_the_tick_sweep_has_its_index(contract_persistence: AsyncPersistenceLayer) -> None:
+    layer = contract_persistence
+    if layer.settings.database_url.startswith("sqlite"):
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        sql = "SELECT indexname AS name FROM pg_indexes"
+    names = {row["name"] for row in await run_sql(layer, sql)}
+    assert EFFECT_EXPIRY_INDEX in names

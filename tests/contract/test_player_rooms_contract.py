@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.models import DEFAULT_ROOM_ID
 from mud_persistence.schemas.room import TUTORIAL_BEDROOM_ID
+
+pytestmark = pytest.mark.contract
 
 VOID = "earth_nowhere_room_void_001"
 HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"

@@ -81,12 +81,15 @@ def test_libpq_options_reach_asyncpg() -> None:
         "sslkey": "~/client.key",
     }
     assert credentials["application_name"] == "mud server"
-    assert credentials["timeout"] == 7.0
 
 
-def test_connect_timeout_setting_applies_when_the_url_has_none() -> None:
-    settings = PersistenceSettings(database_url="postgresql://game@db/world", connect_timeout=3)
-    assert tortoise_config(settings)["connections"]["postgres"]["credentials"]["timeout"] == 3
+@pytest.mark.parametrize(("query", "seconds"), [("", 3.0), ("?connect_timeout=7", 7.0)])
+def test_the_urls_connect_timeout_wins_over_the_setting(query: str, seconds: float) -> None:
+    settings = PersistenceSettings(
+        database_url=f"postgresql://game@db/world{query}", connect_timeout=3
+    )
+    credentials = tortoise_config(settings)["connections"]["postgres"]["credentials"]
+    assert credentials["timeout"] == seconds
 
 
 def test_session_attributes_are_asyncpgs() -> None:
@@ -226,6 +229,11 @@ def test_database_url_is_read_as_the_game_sets_it(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("database_url", "postgresql+asyncpg://game:pw@db:5432/mythos_dev")
     settings = PersistenceSettings()
     assert settings.describe_database() == "PostgreSQL database 'mythos_dev' on db:5432"
+
+
+def test_whitespace_around_the_url_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", " postgresql://game@db/world\n")
+    assert PersistenceSettings().database_url == "postgresql://game@db/world"
 
 
 def _credentials(url: str) -> dict[str, object]:

@@ -53,3 +53,13 @@ def test_the_home_page_links_only_to_pages_the_site_has() -> None:
     targets = re.findall(r"\]\(([^)]+)\)", home)
     assert targets, "the README lost its links"
     assert [t for t in targets if not t.startswith(("http", "#")) and "/" in t] == []
+
+
+def test_the_readme_configuration_table_lists_every_setting() -> None:
+    readme = (mkdocs_hooks.ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name in PersistenceSettings.model_fields
+        if f"`MUD_PERSISTENCE_{name.upper()}`" not in readme
+    ]
+    assert missing == [], "add these settings to the README's Configuration table"

@@ -1,0 +1,110 @@
+"""The snippets of docs/migrating.md run against stand-ins for the game's own modules."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import types
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mud_persistence import AsyncPersistenceLayer, NotFoundError, ValidationError, events
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "migrating.md"
+
+
+def snippet(after: str) -> str:
+    """The first ```python block after the line that starts with ``after``."""
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(after)
+    match = re.search(r"```python\n(.*?)```", text[start:], re.S)
+    assert match is not None, after
+    return match.group(1)
+
+
+@dataclass
+class GameXPAward:
+    player_id: uuid.UUID
+    xp_amount: int
+    new_level: int
+
+
+@dataclass
+class GameDPUpdated:
+    player_id: uuid.UUID
+    old_dp: int
+    new_dp: int
+    max_dp: int
+    damage_taken: int = 0
+
+
+class GameDatabaseError(Exception):
+    pass
+
+
+@pytest.fixture
+def game_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand-ins for the modules of the game the snippets import."""
+    modules = {
+        "server": {},
+        "server.events": {},
+        "server.events.event_types": {"PlayerDPUpdated": GameDPUpdated},
+        "server.services": {},
+        "server.services.player_combat_service": {"PlayerXPAwardEvent": GameXPAward},
+        "server.exceptions": {"DatabaseError": GameDatabaseError},
+    }
+    for name, attributes in modules.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attributes)
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+class GameBus:
+    def __init__(self) -> None:
+        self.published: list[Any] = []
+
+    def publish(self, event: Any) -> None:
+        self.published.append(event)
+
+
+def test_the_event_adapter_maps_our_events_onto_the_games(
+    game_modules: None, clean_env: None
+) -> None:
+    bus = GameBus()
+    namespace: dict[str, Any] = {"AsyncPersistenceLayer": AsyncPersistenceLayer, "event_bus": bus}
+    exec(snippet("**Events are ours.**"), namespace)
+    adapter = namespace["persistence"].event_bus
+    player = uuid.uuid4()
+
+    adapter.publish(
+        events.PlayerXPAwarded(player_id=player, xp_amount=5, new_xp=15, new_level=2, source="q")
+    )
+    adapter.publish(
+        events.PlayerDPUpdated(
+            player_id=player, old_dp=20, new_dp=14, max_dp=30, delta=-6, source="claw"
+        )
+    )
+    adapter.publish(events.PlayerLeveledUp(player_id=player, old_level=1, new_level=2))
+    assert bus.published == [
+        GameXPAward(player_id=player, xp_amount=5, new_level=2),
+        GameDPUpdated(player_id=player, old_dp=20, new_dp=14, max_dp=30, damage_taken=6),
+    ]
+
+
+def test_the_error_mapping_keeps_value_errors_and_maps_the_rest(game_modules: None) -> None:
+    namespace: dict[str, Any] = {}
+    exec(snippet("**Errors are ours.**"), namespace)
+    persisted = namespace["persisted"]
+
+    async def fails(error: Exception) -> None:
+        raise error
+
+    with pytest.raises(ValidationError):
+        asyncio.run(persisted(fails(ValidationError("amount must not be negative"))))
+    with pytest.raises(GameDatabaseError, match="Player"):
+        asyncio.run(persisted(fails(NotFoundError("Player", "p-1"))))
