@@ -32,7 +32,8 @@ EXPECTED = (CapacityError, ConflictError, StaleDataError)  # outcomes of the gam
 
 async def soak(args: argparse.Namespace) -> int:
     world = await create_world(args.server_url, 0)
-    settings = PersistenceSettings(database_url=world.url, pool_max_size=10)
+    # the opt-in level curve, so the soak also checks that levels follow XP under load
+    settings = PersistenceSettings(database_url=world.url, pool_max_size=10, xp_per_level=100)
     layer = AsyncPersistenceLayer(settings=settings)
     latencies: dict[str, list[float]] = defaultdict(list)
     outcomes: Counter[str] = Counter()

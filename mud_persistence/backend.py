@@ -1,13 +1,20 @@
-"""Tortoise's asyncpg backend, with a pool that gives up waiting for a free connection."""
+"""Tortoise's asyncpg backend, with a pool that gives up waiting (for a free connection, for a
+silent server, for a connection to come back) and transactions that clean up after a failed
+BEGIN."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
+from tortoise.connection import get_connections
+from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
 from mud_persistence import echo
 from mud_persistence.urls import Address, DatabaseURL
@@ -21,12 +28,42 @@ class ConnectTimeoutError(ConnectionError):
     """Opening a new pooled connection timed out; nothing was sent."""
 
 
-class TimedPool(asyncpg.Pool):  # type: ignore[misc]
-    """An asyncpg pool whose acquire() waits at most ``acquire_timeout`` seconds."""
+class BeginFailedError(ConnectionError):
+    """The connection failed while starting a transaction; nothing of it was sent."""
 
-    def __init__(self, *args: Any, acquire_timeout: float | None = None, **kwargs: Any) -> None:
+
+class ClientClosedError(DBConnectionError):
+    """The layer was closed: a call still in flight may not open a new pool."""
+
+
+# A connection that dies at BEGIN: the unit of work never ran. A silent server (TimeoutError,
+# itself an OSError) is left out: running the unit again would only wait again.
+BEGIN_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
+class TimedPool(asyncpg.Pool):  # type: ignore[misc]
+    """An asyncpg pool whose acquire() waits at most ``acquire_timeout`` seconds and whose
+    release() waits at most ``release_timeout`` for a connection to come back clean."""
+
+    def __init__(
+        self,
+        *args: Any,
+        acquire_timeout: float | None = None,
+        release_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._acquire_timeout = acquire_timeout
+        self._release_timeout = release_timeout
+
+    @property
+    def release_timeout(self) -> float | None:
+        return self._release_timeout
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         # asyncpg wraps a timed acquire in wait_for, a task per call; only a caller that may
@@ -35,6 +72,14 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         if timeout is None and self._queue.empty():
             timeout = self._acquire_timeout
         return super().acquire(timeout=timeout)
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        # A cancelled call's connection waits for its cancel request before it is reset; on a
+        # server that stopped answering that wait never ends. Past the budget asyncpg closes
+        # the connection, which frees its place in the pool all the same, and raises
+        # TimeoutError, which would replace the caller's own error or cancellation.
+        with contextlib.suppress(TimeoutError):
+            await super().release(connection, timeout=timeout or self._release_timeout)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
         started = time.monotonic()
@@ -51,11 +96,48 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             ) from exc
 
 
+class SafeTransactionContext(TransactionContextPooled):
+    """Tortoise's pooled transaction, minus its leak: when BEGIN fails, Tortoise leaves the
+    transaction client in the task's connection storage and never returns the connection, so
+    every later query of that task fails with "released back to the pool"."""
+
+    async def __aenter__(self) -> Any:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        self.client._connection = await pool.acquire()
+        self.token = get_connections().set(self.connection_name, self.client)
+        try:
+            await self.client.begin()
+        except BaseException as exc:
+            get_connections().reset(self.token)
+            await pool.release(self.client._connection)
+            if isinstance(exc, BEGIN_CONNECTION_ERRORS) and not isinstance(exc, TimeoutError):
+                raise BeginFailedError(f"the connection failed at BEGIN: {exc}") from exc
+            raise
+        return self.client
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        client = self.client
+        if exc_type is not None and exc_type is not TransactionManagementError:
+            # The rollback waits for the server; one that stopped answering would hold the
+            # caller (even one cancelling the call) forever. Closing the connection instead
+            # rolls the transaction back on the server just the same.
+            try:
+                async with asyncio.timeout(client._parent._pool.release_timeout):
+                    await client.rollback()
+            except Exception:
+                client._connection.terminate()
+                client._finalized = True
+        await super().__aexit__(exc_type, exc_val, exc_tb)
+
+
 # asyncpg's own clean-up of a connection handed back to the pool: not the game's SQL
 ASYNCPG_RESET = "SELECT pg_advisory_unlock_all()"
 
 
 class TimedAsyncpgClient(AsyncpgDBClient):
+    _closed = False
+
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
         kwargs.setdefault("max_queries", 50000)
@@ -74,6 +156,20 @@ class TimedAsyncpgClient(AsyncpgDBClient):
             echo.enable()
             kwargs["init"] = self._echo_statements
         return await TimedPool(dsn, **kwargs)
+
+    async def create_connection(self, with_db: bool) -> None:
+        # Tortoise reopens a closed client's pool on its next query: a call in flight during
+        # close() would leave a pool behind that nobody closes.
+        if self._closed:
+            raise ClientClosedError("the connection pool was closed")
+        await super().create_connection(with_db)
+
+    async def _close(self) -> None:
+        self._closed = True
+        await super()._close()
+
+    def _in_transaction(self) -> TransactionContext:
+        return SafeTransactionContext(TransactionWrapper(self), self._pool_init_lock)
 
     async def _echo_statements(self, connection: asyncpg.Connection) -> None:
         password = self.password if isinstance(self.password, str) else None

@@ -44,9 +44,11 @@ class Database:
             with context:
                 await context.init(config=tortoise_config(self._settings))
                 await connections.get(self._settings.connection_name).execute_query("SELECT 1")
-        except Exception as exc:
+        except BaseException as exc:
             await context.close_connections()
             self._release_dialect()
+            if not isinstance(exc, Exception):
+                raise
             reason = self._settings.scrub(self._explain(exc))
             if len(self._settings.parsed_database_url.addresses) > 1:
                 reason = await self._describe_servers(reason)
@@ -89,24 +91,32 @@ class Database:
         _open_dialects[self._settings.dialect] -= 1
 
     @contextmanager
-    def bound(self) -> Iterator[None]:
-        """Make this database's context the current one for the block."""
+    def bound(self, operation: str = "bind") -> Iterator[None]:
+        """Make this database's context the current one for the block.
+
+        Whatever Tortoise leaves in the task's connection storage (a failed ``BEGIN`` leaves its
+        transaction client there, already released) is undone on the way out, so one failed
+        call never breaks the later calls of the same task or of tasks it creates.
+        """
         context = self._context
         if context is None:
             raise DatabaseError(
                 "the persistence layer is not connected: call `await persistence.connect()` first",
-                operation="bind",
+                operation=operation,
             )
-        if get_current_context() is context:
-            yield
-            return
+        storage = context.connections._storage_var
+        saved = storage.get()
         # TortoiseContext.__enter__ keeps one token on the shared object, which concurrent
-        # tasks would overwrite; each caller keeps its own token instead.
-        token = _current_context.set(context)
+        # tasks would overwrite; each caller keeps its own token instead. The global fallback
+        # is not enough: close() clears it while other tasks are still inside a call.
+        token = _current_context.set(context) if _current_context.get() is not context else None
         try:
             yield
         finally:
-            _current_context.reset(token)
+            if storage.get() is not saved:
+                storage.set(saved)
+            if token is not None:
+                _current_context.reset(token)
 
     async def close(self) -> None:
         context, self._context = self._context, None

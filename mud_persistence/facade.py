@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from mud_persistence.database import Database
-from mud_persistence.errors import SchemaError
+from mud_persistence.errors import DatabaseError, SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.repositories.container import ContainerRepository
@@ -40,23 +40,48 @@ Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
 def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
-    """Run the method in this layer's Tortoise context, whichever task calls it, retrying
-    transient failures (any, for reads; only those that sent nothing, for writes)."""
+    """Run the method in this layer's Tortoise context, whichever task calls it, opening the
+    layer on first use and retrying transient failures (any, for reads; only those that sent
+    nothing, for writes)."""
 
     def decorate(method: Operation) -> Operation:
+        name = method.__name__
+
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
-            with layer._database.bound():
+            # a retry must see the same input: a generator is consumed by the first attempt
+            args = tuple(_materialised(value) for value in args)
+            kwargs = {key: _materialised(value) for key, value in kwargs.items()}
+            await layer._open_on_first_use(name)
+
+            async def attempt() -> Any:
+                if layer._closed:
+                    raise layer._closed_error(name)
+                with layer._database.bound(name):
+                    return await method(layer, *args, **kwargs)
+
+            try:
                 return await run_with_retry(
-                    lambda: method(layer, *args, **kwargs),
-                    layer.settings,
-                    name=method.__name__,
-                    idempotent=idempotent,
+                    attempt, layer.settings, name=name, idempotent=idempotent
                 )
+            except DatabaseError as exc:
+                # a call in flight when close() ran fails on whatever close() tore down first
+                if layer._closed and not isinstance(exc, LayerClosedError):
+                    raise layer._closed_error(name) from exc
+                raise
 
         return cast(Operation, wrapper)
 
     return decorate
+
+
+class LayerClosedError(DatabaseError):
+    """The layer was closed; connect() opens it again."""
+
+
+def _materialised(value: Any) -> Any:
+    """A one-pass iterator as a list; anything else unchanged."""
+    return list(value) if isinstance(value, Iterator) else value
 
 
 _read = _operation(idempotent=True)
@@ -66,7 +91,8 @@ _write = _operation(idempotent=False)
 class AsyncPersistenceLayer:
     """Players, professions, rooms, containers and items for a MUD, on PostgreSQL or SQLite.
 
-    Create one per process at start-up, ``await connect()``, then use it from any task.
+    Create one per process at start-up and use it from any task: the first call opens the
+    connection pool and loads the room cache (``connect()`` does it up front, to fail fast).
 
     Args:
         database_url: ``postgresql://user:password@host:port/db`` or ``sqlite:///path`` (the
@@ -102,6 +128,7 @@ class AsyncPersistenceLayer:
         self._event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
         self._connecting = asyncio.Lock()
+        self._closed = False
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
         self._health = HealthRepository(settings, self._event_bus)
@@ -118,7 +145,10 @@ class AsyncPersistenceLayer:
         return self._event_bus
 
     async def connect(self, *, migrate: bool = False) -> None:
-        """Open the connection pool and check the schema is current.
+        """Open the connection pool, check the schema is current and load the room cache.
+
+        Optional: the first call of any method does the same (without ``migrate``). Call it at
+        start-up to fail fast, or to open the layer again after ``close()``.
 
         Args:
             migrate: apply pending migrations (on SQLite: create the schema) instead of
@@ -128,12 +158,23 @@ class AsyncPersistenceLayer:
             DatabaseError: the server is unreachable or refused the credentials.
             SchemaError: migrations are pending and ``migrate`` is false.
         """
+        self._closed = False
+        await self._open(migrate=migrate, operation="connect")
+
+    async def _open_on_first_use(self, operation: str) -> None:
+        if not self._database.is_open:
+            await self._open(migrate=False, operation=operation)
+
+    async def _open(self, *, migrate: bool, operation: str) -> None:
+        # one opener at a time: fifty concurrent first calls open one pool and load rooms once
         async with self._connecting:
+            if self._closed:
+                raise self._closed_error(operation)
             if self._database.is_open:
                 return
             await self._database.open()
             try:
-                with self._database.bound():
+                with self._database.bound(operation):
                     await run_with_retry(
                         lambda: self._ensure_schema(migrate=migrate),
                         self.settings,
@@ -143,7 +184,14 @@ class AsyncPersistenceLayer:
             except BaseException:
                 await self._database.close()
                 raise
-        await self._rooms.ensure_loaded()
+            await self._rooms.ensure_loaded()
+
+    def _closed_error(self, operation: str) -> LayerClosedError:
+        return LayerClosedError(
+            f"{operation}: the persistence layer was closed; "
+            "call `await persistence.connect()` to open it again",
+            operation=operation,
+        )
 
     async def _ensure_schema(self, *, migrate: bool) -> None:
         status = await self._schema.status()
@@ -158,8 +206,14 @@ class AsyncPersistenceLayer:
         await self._schema.upgrade()
 
     async def close(self) -> None:
-        """Close the connection pool. Safe to call twice."""
-        await self._database.close()
+        """Close the connection pool. Safe to call twice.
+
+        Calls in flight finish or fail with DatabaseError; no connection stays open once this
+        returns. Later calls raise DatabaseError until ``connect()`` opens the layer again.
+        """
+        self._closed = True
+        async with self._connecting:  # a first call that is opening the pool right now
+            await self._database.close()
 
     async def __aenter__(self) -> Self:
         await self.connect()

@@ -13,7 +13,7 @@ from typing import TypeVar
 import asyncpg
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
-from mud_persistence.backend import ConnectTimeoutError, PoolExhaustedError
+from mud_persistence.backend import BeginFailedError, ConnectTimeoutError
 from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.settings import PersistenceSettings
 
@@ -27,6 +27,7 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     DBConnectionError,
     ConnectTimeoutError,
+    BeginFailedError,
 )
 # The server rolled the whole transaction back: retrying the unit of work is safe.
 ROLLED_BACK: tuple[type[BaseException], ...] = (
@@ -42,6 +43,9 @@ MAYBE_SENT: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.InternalClientError,  # seen when a backend is killed mid-statement
 )
+# SQLite's "database is locked" (another connection holds the write lock), as sqlite3 and
+# Tortoise's wrappers of it word it
+SQLITE_BUSY = "database is locked"
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     *MAYBE_SENT,
     asyncpg.PostgresError,
@@ -52,13 +56,23 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
 
 def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     """Whether running the operation again is safe and may succeed."""
-    if isinstance(exc, PoolExhaustedError):
-        return False  # it already waited the whole acquire timeout
+    if isinstance(exc, TimeoutError):
+        # the pool stayed busy for the whole acquire timeout, or the server did not answer
+        # within command_timeout: trying again would only wait as long again
+        return False
     if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True  # asyncpg refused before sending anything
     if isinstance(exc, NOT_SENT + ROLLED_BACK):
         return True
+    if isinstance(exc, sqlite3.OperationalError | BaseORMException) and SQLITE_BUSY in str(exc):
+        return True  # another process held the write lock past the busy timeout; nothing ran
     return idempotent and isinstance(exc, MAYBE_SENT)
+
+
+def describe(exc: BaseException, settings: PersistenceSettings) -> str:
+    if type(exc) is TimeoutError:  # asyncpg's command_timeout; it carries no message
+        return f"the server did not answer within {settings.command_timeout:g} s (command_timeout)"
+    return str(exc) or type(exc).__name__
 
 
 def backoff_delay(attempt: int, settings: PersistenceSettings) -> float:
@@ -88,7 +102,7 @@ async def run_with_retry(
             if last_try or not is_retryable(exc, idempotent=idempotent):
                 raise DatabaseError(
                     f"{name} failed on the {settings.describe_database()}: "
-                    f"{settings.scrub(str(exc) or type(exc).__name__)}",
+                    f"{settings.scrub(describe(exc, settings))}",
                     operation=name,
                 ) from exc
             delay = backoff_delay(attempt, settings)

@@ -59,6 +59,20 @@ class PersistenceSettings(BaseSettings):
     statement_timeout: float = Field(
         default=30.0, ge=0, description="Seconds the server lets one statement run (0: no limit)."
     )
+    command_timeout: float = Field(
+        default=40.0,
+        ge=0,
+        description="Seconds the client waits for the server to answer one statement before it "
+        "gives up with DatabaseError, even when the server stops answering altogether (0: no "
+        "limit). Keep it above statement_timeout, so a slow statement reports the server's own "
+        "error.",
+    )
+    cancel_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a call that timed out or was cancelled waits to hand its connection "
+        "back (cancel request, reset); past that the connection is closed instead.",
+    )
     retry_attempts: int = Field(
         default=3, ge=1, description="Tries for an operation that failed on a transient error."
     )
@@ -180,7 +194,12 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
     if url.dialect == "sqlite":
         connection = {
             "engine": "mud_persistence.sqlite_backend",
-            "credentials": {"file_path": url.path, "journal_mode": "WAL"},
+            "credentials": {
+                "file_path": url.path,
+                "journal_mode": "WAL",
+                # other processes may hold the write lock: wait as long as for a pool connection
+                "busy_timeout": int(settings.acquire_timeout * 1000),
+            },
         }
     else:
         credentials = url.asyncpg_credentials()
@@ -188,6 +207,9 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         credentials["minsize"] = settings.pool_min_size
         credentials["maxsize"] = settings.pool_max_size
         credentials["acquire_timeout"] = settings.acquire_timeout
+        credentials["release_timeout"] = settings.cancel_timeout
+        if settings.command_timeout:
+            credentials["command_timeout"] = settings.command_timeout
         if settings.statement_timeout:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}

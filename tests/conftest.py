@@ -39,6 +39,13 @@ async def fresh_database(
 
 
 @pytest.fixture
+async def cleanup(pg_url: str) -> AsyncIterator[None]:
+    """Empties every table after the test, for tests that open layers of their own."""
+    yield
+    await empty_tables(pg_url)
+
+
+@pytest.fixture
 async def raw(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain asyncpg connection to the session's database, for checks below the ORM."""
     connection = await asyncpg.connect(pg_url)

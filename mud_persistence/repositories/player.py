@@ -34,6 +34,7 @@ from mud_persistence.schemas.validation import (
 from mud_persistence.settings import PersistenceSettings
 
 Changes = dict[str, Any]
+BATCH_QUERY_SIZE = 10_000
 
 
 BY_ID = CompiledQuery(
@@ -117,10 +118,15 @@ class PlayerRepository:
                 field="player_ids",
                 value=player_ids,
             )
-        ids = {as_uuid(player_id, field="player_ids") for player_id in player_ids}
-        if not ids:
-            return {}
-        return {player.player_id: player for player in await Player.filter(player_id__in=ids)}
+        ids = list({as_uuid(player_id, field="player_ids") for player_id in player_ids})
+        found: dict[uuid.UUID, Player] = {}
+        # one bind parameter per id, and PostgreSQL takes at most 32,767 in one statement
+        for start in range(0, len(ids), BATCH_QUERY_SIZE):
+            chunk = ids[start : start + BATCH_QUERY_SIZE]
+            found.update(
+                {player.player_id: player for player in await Player.filter(player_id__in=chunk)}
+            )
+        return found
 
     async def save(self, player: Player) -> None:
         """Write the fields changed on ``player``. See AsyncPersistenceLayer.save_player."""

@@ -68,20 +68,26 @@ class RoomRepository:
     async def warmup(self) -> int:
         """(Re)load every room; return how many are cached (0 when the load failed)."""
         async with self._lock:
-            try:
-                rooms = by_id(await self._load())
-            except Exception:
-                logger.exception("loading rooms failed; the room cache stays empty")
-                return 0
-            if not rooms:
-                logger.warning("the room loader returned no rooms; the room cache stays empty")
-            self._rooms = rooms
-            self._loaded = bool(rooms)
-            return len(self._rooms)
+            return await self._reload()
 
     async def ensure_loaded(self) -> None:
-        if not self.is_loaded:
-            await self.warmup()
+        if self.is_loaded:
+            return
+        async with self._lock:
+            if not self.is_loaded:  # concurrent first calls: the first one loads
+                await self._reload()
+
+    async def _reload(self) -> int:
+        try:
+            rooms = by_id(await self._load())
+        except Exception:
+            logger.exception("loading rooms failed; the room cache stays empty")
+            return 0
+        if not rooms:
+            logger.warning("the room loader returned no rooms; the room cache stays empty")
+        self._rooms = rooms
+        self._loaded = bool(rooms)
+        return len(self._rooms)
 
     async def _load(self) -> list[Any]:
         result = self._loader()

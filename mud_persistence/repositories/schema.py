@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +33,9 @@ def upgrade_command(settings: PersistenceSettings) -> str:
         return f"`mud-persistence upgrade --db {settings.database_url}`"
     return "`mud-persistence upgrade --db URL` or `aerich upgrade`"
 
+
+# Any fixed number, the same in every process: the advisory lock that serialises migrations.
+MIGRATION_LOCK_KEY = 0x6D75645F6D6967
 
 # Aerich keeps its state on class attributes, so two commands must never overlap.
 _aerich_lock = asyncio.Lock()
@@ -61,7 +65,22 @@ class SchemaManager:
         """Apply every pending migration; return the names applied, oldest first."""
         if self._settings.dialect == "sqlite":
             return await self._create_sqlite_schema()
-        return await self._run_aerich(lambda command: command.upgrade(run_in_transaction=True))
+        async with self._migration_lock():
+            return await self._run_aerich(lambda command: command.upgrade(run_in_transaction=True))
+
+    @asynccontextmanager
+    async def _migration_lock(self) -> AsyncIterator[None]:
+        """Hold a PostgreSQL advisory lock while migrating, so that processes starting at once
+        take turns: the first applies the migrations, the others then find none pending.
+        Without it, two of them create the same table and one fails on a duplicate pg_type
+        key. The server releases the lock by itself if this connection dies."""
+        client = connections.get(self._settings.connection_name)
+        async with client.acquire_connection() as connection:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            try:
+                yield
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
 
     async def downgrade_latest(self) -> list[str]:
         """Undo the most recent migration; return its name."""

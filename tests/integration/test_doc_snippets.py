@@ -139,7 +139,7 @@ def test_every_python_block_runs_as_written(
         run_project(project, mud_persistence_server_url)
 
 
-def run_block(block: Block, namespace: dict[str, Any], runner: asyncio.Runner) -> None:
+def run_block(block: Block, namespace: Namespace, runner: asyncio.Runner) -> None:
     # Padding puts each line at its line number in the document, so a traceback points there.
     source = "\n" * (block.line - 1) + block.code
     code = compile(source, str(block.document), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -149,18 +149,33 @@ def run_block(block: Block, namespace: dict[str, Any], runner: asyncio.Runner) -
             runner.run(result)
     except Exception as exc:
         raise AssertionError(f"the block at {block.where} failed: {exc!r}") from exc
+    finally:
+        namespace.remember_layers()
+
+
+class Namespace(dict[str, Any]):
+    """The blocks' globals; remembers every layer bound in it, even one a later block rebinds."""
+
+    def __init__(self) -> None:
+        super().__init__(__name__="__main__")
+        self.layers: list[AsyncPersistenceLayer] = []
+
+    def remember_layers(self) -> None:
+        for value in self.values():
+            if isinstance(value, AsyncPersistenceLayer) and value not in self.layers:
+                self.layers.append(value)
 
 
 @contextmanager
-def closing_layers(runner: asyncio.Runner) -> Iterator[dict[str, Any]]:
-    """A namespace for the blocks; any layer a block left open is closed at the end."""
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+def closing_layers(runner: asyncio.Runner) -> Iterator[Namespace]:
+    """A namespace for the blocks; every layer a block left open is closed at the end."""
+    namespace = Namespace()
     try:
         yield namespace
     finally:
-        for value in namespace.values():
-            if isinstance(value, AsyncPersistenceLayer):
-                runner.run(value.close())
+        namespace.remember_layers()
+        for layer in namespace.layers:
+            runner.run(layer.close())
 
 
 def run_project(project: Path, server_url: str) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings
-from mud_persistence.testing import empty_tables
 
 
 async def layer_with(pg_url: str, **settings: object) -> AsyncPersistenceLayer:
@@ -19,12 +17,6 @@ async def layer_with(pg_url: str, **settings: object) -> AsyncPersistenceLayer:
     )
     await layer.connect()
     return layer
-
-
-@pytest.fixture
-async def cleanup(pg_url: str) -> AsyncIterator[None]:
-    yield
-    await empty_tables(pg_url)
 
 
 async def kill_backends(raw: asyncpg.Connection) -> int:

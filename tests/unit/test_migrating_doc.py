@@ -106,5 +106,5 @@ def test_the_error_mapping_keeps_value_errors_and_maps_the_rest(game_modules: No
 
     with pytest.raises(ValidationError):
         asyncio.run(persisted(fails(ValidationError("amount must not be negative"))))
-    with pytest.raises(GameDatabaseError, match="Player"):
+    with pytest.raises(GameDatabaseError, match=r"(?i)player"):
         asyncio.run(persisted(fails(NotFoundError("Player", "p-1"))))

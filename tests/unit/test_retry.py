@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import asyncpg
 import pytest
+from tortoise.exceptions import OperationalError, TransactionManagementError
 
+from mud_persistence.backend import BeginFailedError
 from mud_persistence.errors import DatabaseError, NotFoundError
 from mud_persistence.retry import backoff_delay, run_with_retry
 from mud_persistence.settings import PersistenceSettings
@@ -49,6 +53,10 @@ async def test_a_write_is_not_retried_when_it_may_have_run() -> None:
         asyncpg.TooManyConnectionsError("too many"),
         asyncpg.DeadlockDetectedError("deadlock"),
         asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+        BeginFailedError("the connection failed at BEGIN: connection reset"),
+        sqlite3.OperationalError("database is locked"),
+        OperationalError(sqlite3.OperationalError("database is locked")),
+        TransactionManagementError(sqlite3.OperationalError("database is locked")),
     ],
     ids=type,
 )
@@ -78,3 +86,10 @@ def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
         delays = [backoff_delay(attempt, settings) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling / 2  # jittered, not fixed
+
+
+async def test_a_server_that_did_not_answer_in_time_is_not_asked_again() -> None:
+    calls, operation = failing(TimeoutError())
+    with pytest.raises(DatabaseError, match=r"did not answer within 40 s \(command_timeout\)"):
+        await run_with_retry(operation, SETTINGS, name="read", idempotent=True)  # type: ignore[arg-type]
+    assert len(calls) == 1
