@@ -12,7 +12,7 @@ import pytest
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.errors import SchemaError, ValidationError
 from mud_persistence.schemas.legacy import ImportReport
-from mud_persistence.testing import create_database, drop_database
+from mud_persistence.testing import create_database, drop_database, empty_tables
 from tests.integration import legacy_world as world
 
 TABLES = (
@@ -49,6 +49,12 @@ async def snapshot(raw: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
     return {table: await table_rows(raw, table) for table in TABLES}
 
 
+@pytest.fixture(autouse=True)
+async def empty_target(pg_url: str) -> None:
+    """Each import starts on empty tables, whatever an earlier test module left behind."""
+    await empty_tables(pg_url)
+
+
 def problems_of(report: ImportReport, key: str) -> list[str]:
     return [problem.problem for problem in report.problems if problem.key == key]
 
@@ -59,10 +65,11 @@ def problems_of(report: ImportReport, key: str) -> list[str]:
 async def test_stop_writes_nothing_and_lists_every_problem_row(
     persistence: AsyncPersistenceLayer, old_game: str, raw: asyncpg.Connection
 ) -> None:
+    before = await snapshot(raw)
     report = await run(persistence, old_game, "stop")
 
     assert report.outcome == "stopped"
-    assert all(count == [] for count in (await snapshot(raw)).values())
+    assert await snapshot(raw) == before
     stopped = {(p.table, p.key) for p in report.problems if p.action == "stopped"}
     assert stopped == {
         ("professions", "2"),
@@ -84,10 +91,11 @@ async def test_stop_writes_nothing_and_lists_every_problem_row(
 async def test_dry_run_writes_nothing_but_counts_what_it_would_do(
     persistence: AsyncPersistenceLayer, old_game: str, raw: asyncpg.Connection
 ) -> None:
+    before = await snapshot(raw)
     report = await run(persistence, old_game, "fix", dry_run=True)
 
     assert report.outcome == "dry_run"
-    assert all(count == [] for count in (await snapshot(raw)).values())
+    assert await snapshot(raw) == before
     players = report.counts("players")
     assert (players.read, players.kept, players.written, players.fixed) == (7, 7, 0, 3)
     assert report.verification == []
