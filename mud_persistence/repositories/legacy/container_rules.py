@@ -32,6 +32,7 @@ def convert_container(record: Any, context: ImportContext) -> Row:
     entity = record["entity_id"]
     if entity is not None and not context.is_kept("players", entity):
         row.problem(f"its entity (player) {entity} {context.why_absent('players', entity)}")
+    # the rule of the containers table's ck_containers_location constraint
     if source_type == "equipment" and entity is None:
         row.problem("an equipment container needs an entity_id (the player wearing it)")
     if source_type in ("environment", "corpse") and record["room_id"] is None:

@@ -61,7 +61,7 @@ class ImportContext:
         return str(key) in self.kept.get(table, set())
 
     def why_absent(self, table: str, key: Any) -> str:
-        """'missing' or 'left out' for a row another row names but the import does not keep."""
+        """Why a row another row names is not imported: it was left out, or never existed."""
         return "was left out" if str(key) in self.left_out.get(table, set()) else "does not exist"
 
 
