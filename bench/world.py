@@ -58,17 +58,17 @@ async def create_world(server_url: str, workers: int) -> World:
                 current_room_id=ROOMS[0],
                 stats={"max_dp": 1_000_000, "current_dp": 1_000_000},
             )
-            world.player_ids.append(player.player_id)
+            world.player_ids.append(player.player_uuid)
             world.names.append(player.name)
             world.rooms.append(ROOMS[0])
-            here = await layer.create_container(
+            here = await layer.create_container_data(
                 "environment", room_id="bench_shuttle", items=[{"item_id": "misc.coin.silver"}]
             )
-            there = await layer.create_container("environment", room_id="bench_shuttle")
+            there = await layer.create_container_data("environment", room_id="bench_shuttle")
             item = here.items[0].item_instance_id
             world.shuttles.append([item, here.container_id, there.container_id])
         for _ in range(CONTAINERS_IN_ROOM):
-            await layer.create_container(
+            await layer.create_container_data(
                 "environment",
                 room_id=ROOM,
                 items=[{"item_id": "consumable.bandage"}] * ITEMS_PER_CONTAINER,

@@ -38,7 +38,7 @@ async def world_tick(
     for _ in range(ticks):
         await asyncio.sleep(seconds)
         await asyncio.gather(*(persistence.heal_player(player, 1) for player in party))
-        for corpse in await persistence.get_decayed_containers():
+        for corpse in await persistence.get_decayed_container_data():
             swept += await persistence.delete_container(corpse.container_id)
     return swept
 

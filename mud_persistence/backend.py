@@ -198,8 +198,8 @@ async def describe_servers(url: DatabaseURL, default_connect_timeout: float) -> 
     know which server is down and which is up but a standby.
     """
     seconds = url.connect_timeout(default_connect_timeout)
-    answers = [f"{a}: {await _describe_server(url, a, seconds)}" for a in url.addresses]
-    return "; ".join(answers)
+    answers = await asyncio.gather(*(_describe_server(url, a, seconds) for a in url.addresses))
+    return "; ".join(f"{a}: {answer}" for a, answer in zip(url.addresses, answers, strict=True))
 
 
 async def _describe_server(url: DatabaseURL, address: Address, seconds: float) -> str:

@@ -93,7 +93,7 @@ async def combat_round(
     layer: AsyncPersistenceLayer, bus: RecordingBus, report: Report, party: list[Player]
 ) -> None:
     report.say(f"Combat: {HITS} concurrent hits and {HEALS} heals on the party ...")
-    start = {p.player_id: p.current_dp for p in party}
+    start = {p.player_uuid: p.current_dp for p in party}
     calls: list[Awaitable[int]] = []
     for _ in range(HITS):
         kind = random.choice(["claw", "cold"])
@@ -115,7 +115,7 @@ async def combat_round(
         f"every hit and heal succeeded and was announced once ({len(events)} events)",
         not any(isinstance(r, BaseException) for r in results) and len(events) == len(calls),
     )
-    floor, maximum = layer.settings.dp_floor, {p.player_id: p.effective_max_dp for p in party}
+    floor, maximum = layer.settings.dp_floor, {p.player_uuid: p.effective_max_dp for p in party}
     report.check(
         f"DP never left [{floor}, max] (every event checked)",
         all(floor <= e.new_dp <= maximum[e.player_id] for e in events),
@@ -159,7 +159,7 @@ async def death_and_looting(
     victim, looters = party[0], party[1:]
     report.say(f"{victim.name} falls; {len(looters)} investigators loot the corpse at once ...")
     await layer.damage_player(victim, 10_000)
-    corpse = await layer.create_container(
+    corpse = await layer.create_container_data(
         "corpse",
         room_id=victim.current_room_id,
         decay_at=datetime.now(UTC) + timedelta(minutes=10),
@@ -168,7 +168,7 @@ async def death_and_looting(
     )
     report.containers.append(corpse)
     packs = [
-        await layer.create_container("equipment", entity_id=p.player_id, capacity_slots=1)
+        await layer.create_container_data("equipment", entity_id=p.player_id, capacity_slots=1)
         for p in looters
     ]
     report.containers += packs
@@ -190,7 +190,7 @@ async def death_and_looting(
 
     await asyncio.gather(*(loot(pack) for pack in packs))
     report.operations["transfer_item"] += len(packs) * len(item_ids)
-    containers = [await layer.get_container(c.container_id) for c in [corpse, *packs]]
+    containers = [await layer.get_container_data(c.container_id) for c in [corpse, *packs]]
     held = Counter(item.item_instance_id for c in containers if c for item in c.items)
     report.check(
         "no duplicated items: each item is in exactly one container", set(held.values()) == {1}
@@ -210,7 +210,7 @@ async def decay_sweep(layer: AsyncPersistenceLayer, report: Report, corpse: Any)
     later = datetime.now(UTC) + timedelta(hours=1)
     decayed = [
         c
-        for c in await layer.get_decayed_containers(later)
+        for c in await layer.get_decayed_container_data(later)
         if c.container_id == corpse.container_id
     ]
     for container in decayed:
@@ -218,7 +218,7 @@ async def decay_sweep(layer: AsyncPersistenceLayer, report: Report, corpse: Any)
     report.operations["delete_container"] += len(decayed)
     leftovers = [item.item_instance_id for item in corpse.items]
     orphans = [i for i in leftovers if await layer.item_instance_exists(i)]
-    gone = await layer.get_container(corpse.container_id) is None
+    gone = await layer.get_container_data(corpse.container_id) is None
     report.check(
         f"the decayed corpse and its {len(leftovers)} unlooted items are gone (no orphans)",
         bool(decayed) and gone and not orphans,

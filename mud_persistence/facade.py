@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
@@ -13,9 +15,15 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from mud_persistence.database import Database
-from mud_persistence.errors import DatabaseError, SchemaError
+from mud_persistence.errors import DatabaseError, NotFoundError, SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.models import ItemInstance, Player, Profession
+from mud_persistence.old_shapes import (
+    container_dict,
+    create_fields,
+    item_entries,
+    item_options,
+)
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.effect import PlayerEffectRepository
 from mud_persistence.repositories.experience import ExperienceRepository
@@ -28,12 +36,12 @@ from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomR
 from mud_persistence.repositories.schema import SchemaManager, upgrade_command
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
-from mud_persistence.schemas.container import ContainerCreateParams, ContainerData
+from mud_persistence.schemas.container import ContainerData
 from mud_persistence.schemas.effect import PlayerEffectData
 from mud_persistence.schemas.legacy import ImportProgress, ImportReport, OnConflict
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import Room
-from mud_persistence.schemas.validation import check_delta
+from mud_persistence.schemas.validation import check_delta, check_text_arguments
 from mud_persistence.settings import PersistenceSettings, load_settings
 
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -42,16 +50,21 @@ Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, opening the
     layer on first use and retrying transient failures (any, for reads; only those that sent
-    nothing, for writes)."""
+    nothing, for writes). Every text argument is checked first (check_text_arguments), so none
+    reaches the database unchecked."""
 
     def decorate(method: Operation) -> Operation:
         name = method.__name__
+        parameters = list(inspect.signature(method).parameters)[1:]
 
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
             # a retry must see the same input: a generator is consumed by the first attempt
             args = tuple(_materialised(value) for value in args)
             kwargs = {key: _materialised(value) for key, value in kwargs.items()}
+            check_text_arguments(
+                itertools.chain(zip(parameters, args, strict=False), kwargs.items())
+            )
             await layer._open_on_first_use(name)
 
             async def attempt() -> Any:
@@ -272,7 +285,7 @@ class AsyncPersistenceLayer:
         user_id: uuid.UUID | str,
         profession_id: int | None = None,
         current_room_id: str | None = None,
-        stats: Mapping[str, int] | None = None,
+        stats: Mapping[str, Any] | None = None,
         is_admin: bool = False,
     ) -> Player:
         """Create a player; unspecified stats take their database defaults.
@@ -350,21 +363,30 @@ class AsyncPersistenceLayer:
 
     @_write
     async def save_player(self, player: Player) -> None:
-        """Write the fields changed on ``player`` since it was loaded, and nothing else.
+        """Insert a new ``Player(...)``; for a loaded one, write the columns changed on it since
+        it was loaded, and nothing else.
 
-        A concurrent atomic update of a field you did not change is kept.
+        A concurrent atomic update of a field you did not change is kept. A save that lowers
+        the max DP lowers current_dp to it in the same statement.
 
         Raises:
             StaleDataError: a field you changed was changed in the database meanwhile;
                 nothing was written. Reload the player and apply your change again.
             NotFoundError: the player was deleted.
-            ValidationError: a changed field holds a bad value; nothing was written.
+            ConflictError: a new player's id or name is taken.
+            ValidationError: a changed field holds a bad value (DP outside
+                ``[dp_floor, max DP]``, ...); nothing was written.
         """
         await self._players.save(player)
 
     @_write
     async def save_players(self, players: Iterable[Player]) -> None:
-        """save_player for each, in one transaction: all are written or none is."""
+        """save_player for each, in one transaction: all are written or none is.
+
+        Raises:
+            ValidationError: two different objects stand for one player (one object listed
+                twice is saved once).
+        """
         await self._players.save_many(list(players))
 
     @_write
@@ -670,54 +692,143 @@ class AsyncPersistenceLayer:
         return await self._professions.seed(source)
 
     # Containers ------------------------------------------------------------------------------
+    # The old-named methods return the old layer's plain dicts; each has a typed twin, named
+    # ``..._data``, that returns ContainerData for new code. Both run the same repository code.
 
     @_write
     async def create_container(
-        self, source_type: str, params: ContainerCreateParams | None = None, **kwargs: Any
-    ) -> ContainerData:
-        """Create a container, with its initial items, in one transaction.
+        self, source_type: str, params: object = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Create a container with its initial items, in one transaction (old layer's shape).
 
         Args:
-            source_type: ``environment`` or ``corpse`` (both need ``room_id=``), or
-                ``equipment`` (needs ``entity_id=``, the player wearing it).
-            params: a ContainerCreateParams; keyword arguments override its fields.
-            **kwargs: any column (``room_id``, ``entity_id``, ``owner_id``, ``capacity_slots``
-                (default 8 / 10 / 20 by source), ``lock_state``, ``weight_limit``,
-                ``decay_at``, ``metadata``, ...) and ``items``: dicts with ``item_id`` (the
-                prototype) and optionally ``item_instance_id``, ``quantity``, ``condition``,
-                ``position``, ``metadata``, ``slot_type``, ``item_name``.
+            source_type: ``environment`` (needs ``room_id``), ``equipment`` (needs
+                ``entity_id``, the player wearing it) or ``corpse`` (a room is optional).
+            params: a ContainerCreateParams, the old layer's params object (or any object
+                with its attribute names), or a dict; keyword arguments override it.
+            **kwargs: the columns: ``room_id``, ``entity_id``, ``owner_id``,
+                ``capacity_slots`` (default 20), ``lock_state``, ``weight_limit``,
+                ``decay_at``, ``allowed_roles``, ``metadata_json``, ``items_json``, ... An
+                ``items_json`` entry that is invalid or names an unknown prototype is skipped
+                with a logged warning; the container is still created.
+
+        Returns:
+            The old container dict (see ``get_container``).
 
         Raises:
-            ValidationError: bad input or an unknown prototype; nothing is written.
+            ValidationError: a bad container column; nothing is written.
+            CapacityError: the valid items do not fit (slots or weight limit).
+        """
+        fields = create_fields(params, kwargs)
+        if "items" in fields:
+            fields["items"] = item_entries(fields["items"])
+        created = await self._containers.create(
+            {**fields, "source_type": source_type}, lenient=True
+        )
+        return container_dict(created)
+
+    @_write
+    async def create_container_data(
+        self, source_type: str, params: object = None, **kwargs: Any
+    ) -> ContainerData:
+        """create_container for new code: returns ContainerData, and refuses a bad item.
+
+        ``items`` (or ``items_json``) entries: dicts with ``item_id`` (the prototype) and
+        optionally ``item_instance_id``, ``quantity``, ``condition``, ``position``,
+        ``metadata``, ``slot_type``, ``item_name``.
+
+        Raises:
+            ValidationError: bad input, an invalid item or an unknown prototype; nothing is
+                written.
             CapacityError: the items do not fit.
         """
-        fields = params.model_dump(exclude_unset=True) if params is not None else {}
-        return await self._containers.create({**fields, **kwargs, "source_type": source_type})
+        fields = create_fields(params, kwargs)
+        return await self._containers.create({**fields, "source_type": source_type})
 
     @_read
-    async def get_container(self, container_id: uuid.UUID | str) -> ContainerData | None:
+    async def get_container(self, container_id: uuid.UUID | str) -> dict[str, Any] | None:
+        """The container as the old layer's dict, or None.
+
+        Keys: ``container_id``, ``source_type``, ``owner_id``, ``room_id``, ``entity_id``,
+        ``lock_state``, ``capacity_slots``, ``weight_limit``, ``decay_at``, ``allowed_roles``,
+        ``created_at``, ``updated_at``, ``items_json`` (by position) and ``metadata_json``;
+        ids as strings, times as ISO strings.
+        """
+        found = await self._containers.get(container_id)
+        return None if found is None else container_dict(found)
+
+    @_read
+    async def get_container_data(self, container_id: uuid.UUID | str) -> ContainerData | None:
         """The container with its items (by position), or None."""
         return await self._containers.get(container_id)
 
     @_read
-    async def get_containers_by_room_id(self, room_id: str) -> list[ContainerData]:
+    async def get_containers_by_room_id(self, room_id: str) -> list[dict[str, Any]]:
+        """The room's containers as old dicts, oldest first, in two queries."""
+        return [container_dict(found) for found in await self._containers.in_room(room_id)]
+
+    @_read
+    async def get_container_data_by_room_id(self, room_id: str) -> list[ContainerData]:
         """The room's containers with their items, oldest first, in two queries."""
         return await self._containers.in_room(room_id)
 
     @_read
-    async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
+    async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        """The player's equipment containers as old dicts, oldest first, in two queries."""
+        return [container_dict(found) for found in await self._containers.of_entity(entity_id)]
+
+    @_read
+    async def get_container_data_by_entity_id(
+        self, entity_id: uuid.UUID | str
+    ) -> list[ContainerData]:
         """The player's equipment containers with their items, oldest first, in two queries."""
         return await self._containers.of_entity(entity_id)
 
     @_read
     async def get_decayed_containers(
         self, current_time: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Containers whose decay_at is before ``current_time`` (now by default; naive times
+        are UTC), as old dicts, earliest first."""
+        return [container_dict(found) for found in await self._containers.decayed(current_time)]
+
+    @_read
+    async def get_decayed_container_data(
+        self, current_time: datetime | None = None
     ) -> list[ContainerData]:
-        """Containers whose decay_at has passed (naive times are UTC), earliest first."""
+        """Containers whose decay_at is before ``current_time``, earliest first."""
         return await self._containers.decayed(current_time)
 
     @_write
     async def update_container(
+        self,
+        container_id: uuid.UUID | str,
+        items_json: list[dict[str, Any]] | None = None,
+        lock_state: str | None = None,
+        metadata_json: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Change the lock state, the metadata, or the whole contents, in one transaction.
+
+        ``items_json`` replaces the contents: listed instances are kept, new ones are created
+        from their prototype, and instances no longer listed are deleted. An entry naming an
+        existing instance changes only the fields it gives, so entries read from
+        ``get_container`` and written back unchanged change nothing. Invalid entries are
+        skipped with a logged warning, as by create_container.
+
+        Returns:
+            The old container dict, or None if there is no such container.
+        """
+        updated = await self._containers.update(
+            container_id,
+            None if items_json is None else item_entries(items_json),  # type: ignore[arg-type]
+            lock_state,
+            metadata_json,
+            lenient=True,
+        )
+        return None if updated is None else container_dict(updated)
+
+    @_write
+    async def update_container_data(
         self,
         container_id: uuid.UUID | str,
         *,
@@ -725,13 +836,17 @@ class AsyncPersistenceLayer:
         lock_state: str | None = None,
         metadata_json: dict[str, Any] | None = None,
     ) -> ContainerData:
-        """Change the lock state, the metadata, or the whole contents, in one transaction.
+        """update_container for new code: returns ContainerData and refuses a bad item.
 
-        ``items_json`` replaces the contents: listed instances are kept or adopted, new ones
-        are created from their prototype, and instances no longer listed are deleted.
-        Everything is validated before anything is written; a failure changes nothing.
+        Raises:
+            NotFoundError: no container has this id.
+            ValidationError: bad input; nothing is written.
+            CapacityError: the items do not fit.
         """
-        return await self._containers.update(container_id, items_json, lock_state, metadata_json)
+        updated = await self._containers.update(container_id, items_json, lock_state, metadata_json)
+        if updated is None:
+            raise NotFoundError("Container", container_id)
+        return updated
 
     @_write
     async def delete_container(self, container_id: uuid.UUID | str) -> bool:
@@ -788,32 +903,57 @@ class AsyncPersistenceLayer:
         return await self._containers.transfer(item_instance_id, from_container_id, to_container_id)
 
     # Items -----------------------------------------------------------------------------------
+    # ``data`` is the old layer's positional options dict; keyword options override it. A None
+    # option means "not given", as in the old layer.
 
     @_write
     async def create_item_instance(
-        self, item_instance_id: str, prototype_id: str, **options: Any
+        self,
+        item_instance_id: str,
+        prototype_id: str,
+        data: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> ItemInstance:
-        """Insert an item instance. Options: owner_type (room/container/player), owner_id,
-        quantity, condition, custom_name, metadata, ... (the item_instances columns).
+        """Insert an item instance. Options: owner_type (room or player), owner_id, quantity,
+        condition, custom_name, metadata, ... (the item_instances columns).
 
         Raises:
-            ConflictError: the id is taken.
-            ValidationError: bad options or an unknown prototype.
+            ConflictError: the id is taken (never overwritten: use upsert_item_instance).
+            ValidationError: bad options, an unknown prototype, or owner_type "container"
+                (put items in containers with add_item_to_container or create_container).
         """
+        options = item_options(data, kwargs)
         return await self._items.create(item_instance_id, prototype_id, **options)
 
     @_write
     async def ensure_item_instance(
-        self, item_instance_id: str, prototype_id: str, **options: Any
+        self,
+        item_instance_id: str,
+        prototype_id: str,
+        data: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> ItemInstance:
         """The instance with this id, inserted only if absent; an existing one is never changed."""
+        options = item_options(data, kwargs)
         return await self._items.ensure(item_instance_id, prototype_id, **options)
 
     @_write
     async def upsert_item_instance(
-        self, item_instance_id: str, prototype_id: str, **options: Any
+        self,
+        item_instance_id: str,
+        prototype_id: str,
+        data: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> ItemInstance:
-        """Insert the instance, or overwrite the given columns of the existing one."""
+        """Insert the instance, or overwrite the given columns of the existing one.
+
+        Raises:
+            ConflictError: the item is in a container and the owner would change (move it
+                with remove_item_from_container or transfer_item instead).
+            CapacityError: the item is in a container and the new quantity or prototype
+                would put the container over its weight limit.
+        """
+        options = item_options(data, kwargs)
         return await self._items.upsert(item_instance_id, prototype_id, **options)
 
     @_read

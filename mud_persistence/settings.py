@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID
+from mud_persistence.models.limits import LOWEST_DP
 from mud_persistence.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 APP_LABEL = "models"
@@ -83,7 +84,12 @@ class PersistenceSettings(BaseSettings):
     default_room_id: str = Field(
         default=DEFAULT_ROOM_ID, min_length=1, description="Where players in unknown rooms go."
     )
-    dp_floor: int = Field(default=0, le=0, description="Lowest current_dp damage can reach.")
+    dp_floor: int = Field(
+        default=-10,
+        ge=LOWEST_DP,
+        le=0,
+        description="Lowest current_dp damage can reach (-10: mortally wounded down to dead).",
+    )
     xp_per_level: int | None = Field(
         default=None,
         ge=1,

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
+from mud_persistence.models import Player
 from mud_persistence.testing import create_database, drop_database, empty_tables
 
 pytest_plugins = ["mud_persistence.testing", "pytester"]
@@ -79,6 +80,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("MUD_PERSISTENCE_") or name == "DATABASE_URL":
             monkeypatch.delenv(name)
     yield
+
+
+async def stored_player(layer: AsyncPersistenceLayer, player: Player) -> Player:
+    """``player`` as the database holds it now, read again through ``layer``."""
+    found = await layer.get_player_by_id(player.player_id)
+    assert found is not None, f"{player} is not in the database"
+    return found
 
 
 def settings_for(url: str, **overrides: object) -> PersistenceSettings:

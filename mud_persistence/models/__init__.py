@@ -13,7 +13,8 @@ from mud_persistence.models.container import (
 )
 from mud_persistence.models.effect import PlayerEffect
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
-from mud_persistence.models.player import DEFAULT_ROOM_ID, STAT_COLUMNS, Player, Position
+from mud_persistence.models.player import DEFAULT_ROOM_ID, Player
+from mud_persistence.models.player_stats import STAT_COLUMNS, Position
 from mud_persistence.models.profession import Profession
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -11,6 +11,8 @@ from tortoise.fields.db_defaults import Now
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from mud_persistence.models.limits import INT4_MAX
+
 if TYPE_CHECKING:
     from mud_persistence.models.item import ItemInstance
     from mud_persistence.models.player import Player
@@ -28,7 +30,7 @@ class LockState(StrEnum):
     SEALED = "sealed"
 
 
-DEFAULT_CAPACITY = {SourceType.ENVIRONMENT: 8, SourceType.EQUIPMENT: 10, SourceType.CORPSE: 20}
+DEFAULT_CAPACITY = 20  # the old layer's default for every source
 MAX_CAPACITY = 20
 
 
@@ -75,8 +77,13 @@ class Container(Model):
             ),
             CheckConstraint(check="weight_limit > 0", name="ck_containers_weight_limit"),
             CheckConstraint(
+                check=f"weight_limit <= {INT4_MAX}", name="ck_containers_weight_limit_max"
+            ),
+            CheckConstraint(
+                # a corpse may lie nowhere (the old contract): only chests and gear are placed
                 check="(source_type = 'equipment' AND entity_id IS NOT NULL)"
-                " OR (source_type <> 'equipment' AND room_id IS NOT NULL)",
+                " OR (source_type = 'environment' AND room_id IS NOT NULL)"
+                " OR source_type = 'corpse'",
                 name="ck_containers_location",
             ),
         )

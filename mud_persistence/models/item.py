@@ -10,8 +10,13 @@ from tortoise.fields.db_defaults import Now
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from mud_persistence.models.limits import INT4_MAX
+
 if TYPE_CHECKING:
     from mud_persistence.models.container import Container, ContainerContent
+
+
+MAX_WEIGHT = 1_000_000  # a prototype's weight, in the game's own unit
 
 
 class OwnerType(StrEnum):
@@ -43,8 +48,14 @@ class ItemPrototype(Model):
     class Meta:
         table = "item_prototypes"
         constraints = (
-            CheckConstraint(check="weight >= 0", name="ck_item_prototypes_weight"),
+            CheckConstraint(
+                check=f"weight BETWEEN 0 AND {MAX_WEIGHT}", name="ck_item_prototypes_weight"
+            ),
             CheckConstraint(check="base_value >= 0", name="ck_item_prototypes_base_value"),
+            # SQLite has no 32-bit columns; this makes it refuse what PostgreSQL refuses
+            CheckConstraint(
+                check=f"base_value <= {INT4_MAX}", name="ck_item_prototypes_base_value_max"
+            ),
         )
 
     def __str__(self) -> str:
@@ -86,6 +97,7 @@ class ItemInstance(Model):
             CheckConstraint(
                 check="condition BETWEEN 0 AND 100", name="ck_item_instances_condition"
             ),
+            CheckConstraint(check=f"quantity <= {INT4_MAX}", name="ck_item_instances_quantity_max"),
         )
 
     def __str__(self) -> str:

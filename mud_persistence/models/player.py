@@ -5,15 +5,26 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Mapping
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
+from tortoise.fields.base import DatabaseDefault
 from tortoise.fields.db_defaults import Now
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
 from mud_persistence.errors import ValidationError
+from mud_persistence.models.limits import COUNTER_MAX, INT4_MAX, LOWEST_DP, MAX_EXPERIENCE
+from mud_persistence.models.player_methods import PlayerGameMethods
+from mud_persistence.models.player_stats import (
+    STAT_COLUMNS,
+    STAT_KEYS,
+    PlayerStats,
+    Position,
+    checked_stats,
+    derived_max_dp,
+)
 
 if TYPE_CHECKING:
     from mud_persistence.models.container import Container
@@ -23,73 +34,26 @@ if TYPE_CHECKING:
 DEFAULT_ROOM_ID = "earth_arkhamcity_sanitarium_room_foyer_001"
 
 
-class Position(StrEnum):
-    STANDING = "standing"
-    SITTING = "sitting"
-    LYING = "lying"
+class StrUUIDField(fields.Field[str]):
+    """A UUID column whose Python value is its canonical string, as the old model's ids were.
 
+    Game code keys dicts and sets by player ids and compares them with strings; a uuid.UUID there
+    fails silently (``"..." in room_players`` is just False). Filters accept a UUID or a string.
+    """
 
-# column -> (database default, lowest allowed, highest allowed or None)
-STAT_COLUMNS: dict[str, tuple[int, int, int | None]] = {
-    **{
-        name: (50, 1, 999)
-        for name in (
-            "strength",
-            "dexterity",
-            "constitution",
-            "size",
-            "intelligence",
-            "power",
-            "education",
-            "charisma",
-            "luck",
-            "wisdom",
-        )
-    },
-    "magic_points": (10, 0, None),
-    "lucidity": (100, -100, 100),
-    **{
-        name: (0, 0, 100)
-        for name in (
-            "occult",
-            "occult_knowledge",
-            "corruption",
-            "fear",
-            "cult_affiliation",
-            "cold_resistance",
-        )
-    },
-}
+    field_type = str
+    SQL_TYPE = "CHAR(36)"
 
+    class _db_postgres:
+        SQL_TYPE = "UUID"
 
-# Every stat set_stats accepts -> (lowest, highest); current_dp is clamped by the health code.
-STAT_RANGES: dict[str, tuple[int | None, int | None]] = {
-    **{column: (low, high) for column, (_, low, high) in STAT_COLUMNS.items()},
-    "current_dp": (None, None),
-    "max_dp": (1, None),
-}
-# Columns game code may change on a loaded Player and write back with save_player.
-SAVED_FIELDS = (
-    "name",
-    "current_room_id",
-    "respawn_room_id",
-    "profession_id",
-    "experience_points",
-    "level",
-    *STAT_RANGES,
-    "position",
-    "inventory",
-    "equipped",
-    "status_effects",
-    "is_admin",
-    "tutorial_instance_id",
-    "last_active",
-)
+    def to_python_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
-
-def derived_max_dp(constitution: int, size: int) -> int:
-    """The max DP of a player whose max_dp column is null."""
-    return max(20, (constitution + size) // 5)
+    def to_db_value(self, value: Any, instance: Any) -> str | None:
+        return self.to_python_value(value)
 
 
 def _range_check(table: str, column: str, low: int, high: int | None) -> CheckConstraint:
@@ -97,16 +61,38 @@ def _range_check(table: str, column: str, low: int, high: int | None) -> CheckCo
     return CheckConstraint(check=condition, name=f"ck_{table}_{column}")
 
 
-class Player(Model):
-    player_id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user_id = fields.UUIDField(db_index=True)
+# Spelled without GREATEST, which SQLite lacks: the two backends share these CHECK rules.
+EFFECTIVE_MAX_DP_SQL = (
+    "COALESCE(max_dp, CASE WHEN (constitution + size) / 5 > 20 "
+    "THEN (constitution + size) / 5 ELSE 20 END)"
+)
+# Columns save_player leaves alone: the identity, the creation time, and the soft-delete pair
+# (changed only by soft_delete_player). Every other column, including one a later migration
+# adds, is written when it changed.
+NOT_SAVED = frozenset({"player_id", "created_at", "is_deleted", "deleted_at"})
+
+
+def _new_player_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Player(PlayerGameMethods, Model):
+    """One character. ``player_id`` and ``user_id`` are strings, as in the old model; typed code
+    reads ``player_uuid`` and ``user_uuid``.
+
+    Build a new one as game code always did, ``Player(player_id=..., user_id=..., name=...,
+    stats={...}, ...)``, and ``save_player`` inserts it; unspecified columns take their defaults.
+    """
+
+    player_id = StrUUIDField(primary_key=True, default=_new_player_id)
+    user_id = StrUUIDField(db_index=True)
     name = fields.CharField(max_length=50)
     current_room_id = fields.CharField(max_length=255, db_default=DEFAULT_ROOM_ID)
     respawn_room_id = fields.CharField(max_length=255, null=True)
     profession: fields.ForeignKeyNullableRelation[Profession] = fields.ForeignKeyField(
         "models.Profession", related_name="players", null=True, on_delete=fields.SET_NULL
     )
-    experience_points = fields.IntField(db_default=0)
+    experience_points = fields.BigIntField(db_default=0)
     level = fields.IntField(db_default=1)
 
     strength = fields.IntField(db_default=50)
@@ -122,7 +108,10 @@ class Player(Model):
     current_dp = fields.IntField(db_default=20)
     max_dp = fields.IntField(null=True)
     magic_points = fields.IntField(db_default=10)
+    max_magic_points = fields.IntField(null=True)
     lucidity = fields.IntField(db_default=100)
+    max_lucidity = fields.IntField(null=True)
+    mp_fractional = fields.FloatField(null=True)
     occult = fields.IntField(db_default=0)
     occult_knowledge = fields.IntField(db_default=0)
     corruption = fields.IntField(db_default=0)
@@ -149,7 +138,10 @@ class Player(Model):
         table = "players"
         constraints = (
             CheckConstraint(check="name <> ''", name="ck_players_name_not_empty"),
-            CheckConstraint(check="experience_points >= 0", name="ck_players_experience_points"),
+            CheckConstraint(
+                check=f"experience_points BETWEEN 0 AND {MAX_EXPERIENCE}",
+                name="ck_players_experience_points",
+            ),
             CheckConstraint(check="level >= 1", name="ck_players_level"),
             CheckConstraint(check="max_dp >= 1", name="ck_players_max_dp"),
             CheckConstraint(
@@ -160,10 +152,90 @@ class Player(Model):
                 _range_check("players", col, low, high)
                 for col, (_, low, high) in STAT_COLUMNS.items()
             ),
+            # 32-bit columns stay where a step of MAX_STEP cannot overflow them (both backends).
+            CheckConstraint(
+                check=f"level <= {INT4_MAX} AND max_dp <= {COUNTER_MAX}",
+                name="ck_players_int_ranges",
+            ),
+            CheckConstraint(
+                check=f"max_magic_points BETWEEN 0 AND {COUNTER_MAX}",
+                name="ck_players_max_magic_points",
+            ),
+            CheckConstraint(
+                check=f"max_lucidity BETWEEN 0 AND {COUNTER_MAX}",
+                name="ck_players_max_lucidity",
+            ),
+            CheckConstraint(
+                check="mp_fractional >= 0 AND mp_fractional < 1", name="ck_players_mp_fractional"
+            ),
+            # The floor is configurable (dp_floor), so the database holds the lowest one allowed.
+            CheckConstraint(
+                check=f"current_dp BETWEEN {LOWEST_DP} AND {EFFECTIVE_MAX_DP_SQL}",
+                name="ck_players_current_dp",
+            ),
         )
+
+    def __init__(self, *, stats: Mapping[str, Any] | None = None, **columns: Any) -> None:
+        # Tortoise adds the foreign-key id fields (profession_id) when it is initialised, and
+        # game code may build players before the layer's first call does that.
+        early = {
+            f"{fk}_id": columns.pop(f"{fk}_id", None)
+            for fk in self._meta.fk_fields
+            if f"{fk}_id" not in self._meta.fields_map
+        }
+        unknown = columns.keys() - self._meta.fields_map.keys()
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ValidationError(f"Player has no column {name!r}", field=name, value=columns[name])
+        for name in ("created_at", "last_active", "deleted_at"):
+            if isinstance(moment := columns.get(name), datetime) and moment.tzinfo is None:
+                columns[name] = moment.replace(tzinfo=UTC)  # the game passes naive UTC times
+        super().__init__(**columns)
+        for name, value in early.items():
+            setattr(self, name, value)
+        self._fill_defaults_in_python()
+        if stats is not None:
+            self.set_stats(stats)
+
+    def _fill_defaults_in_python(self) -> None:
+        """Give a new player real values where Tortoise leaves database-default placeholders,
+        so its methods work before it is saved and the insert writes every column."""
+        for name in self._meta.fields_db_projection:
+            field = self._meta.fields_map[name]
+            if not isinstance(getattr(self, name, None), DatabaseDefault):
+                continue
+            default = field.db_default
+            if isinstance(default, Now):
+                value: Any = datetime.now(UTC)
+            else:
+                value = field.to_python_value(copy.deepcopy(default))
+            setattr(self, name, value)
 
     def __str__(self) -> str:
         return f"Player({self.name}, {self.player_id})"
+
+    def __repr__(self) -> str:
+        return f"<Player(player_id={self.player_id}, name={self.name}, level={self.level})>"
+
+    @property
+    def player_uuid(self) -> uuid.UUID:
+        """``player_id`` as a uuid.UUID, for typed code."""
+        return uuid.UUID(self.player_id)
+
+    @property
+    def user_uuid(self) -> uuid.UUID:
+        """``user_id`` as a uuid.UUID, for typed code."""
+        return uuid.UUID(self.user_id)
+
+    @classmethod
+    def saved_fields(cls) -> tuple[str, ...]:
+        """The columns save_player writes when they changed: all but NOT_SAVED."""
+        meta = cls._meta
+        return tuple(
+            name
+            for name in meta.fields_db_projection
+            if name not in NOT_SAVED and name not in meta.fk_fields
+        )
 
     @classmethod
     def _init_from_db(cls, **kwargs: Any) -> Player:
@@ -172,10 +244,17 @@ class Player(Model):
             player.mark_saved()
         return player
 
-    def mark_saved(self, fields: tuple[str, ...] = SAVED_FIELDS) -> None:
-        """Record ``fields`` as matching the database, the base changed_fields() compares to."""
+    @property
+    def is_new(self) -> bool:
+        """Whether this object was built in Python and never read from or written to the
+        database; save_player inserts such a player."""
+        return "_saved_values" not in self.__dict__
+
+    def mark_saved(self, fields: tuple[str, ...] | None = None) -> None:
+        """Record ``fields`` (all saved columns by default) as matching the database, the base
+        changed_fields() compares to."""
         saved = self.__dict__.setdefault("_saved_values", {})
-        for name in fields:
+        for name in self.saved_fields() if fields is None else fields:
             value = getattr(self, name)
             # JSON columns are edited in place, so keep a copy; other values are immutable.
             saved[name] = copy.deepcopy(value) if isinstance(value, list | dict) else value
@@ -185,16 +264,17 @@ class Player(Model):
         return self.__dict__.get("_saved_values", {}).get(field)
 
     def changed_fields(self) -> dict[str, Any]:
-        """Fields changed on this object since it was loaded or saved, with their new values."""
-        saved = self.__dict__.get("_saved_values")
-        if saved is None:
-            raise ValidationError(
-                f"{self} was never loaded from the database; load it through the persistence "
-                "layer before saving it",
-                field="player",
-            )
-        current = {name: getattr(self, name) for name in SAVED_FIELDS}
-        return {name: value for name, value in current.items() if value != saved[name]}
+        """Columns changed on this object since it was loaded or saved, with their new values;
+        every saved column for a new player."""
+        current = {name: getattr(self, name) for name in self.saved_fields()}
+        if self.is_new:
+            return current
+        saved = self.__dict__["_saved_values"]
+        return {
+            name: value
+            for name, value in current.items()
+            if name not in saved or value != saved[name]
+        }
 
     @property
     def effective_max_dp(self) -> int:
@@ -203,37 +283,34 @@ class Player(Model):
             return self.max_dp
         return derived_max_dp(self.constitution, self.size)
 
-    def get_stats(self) -> dict[str, int]:
-        """The stat columns as one dict, the old JSON shape; max_dp derived when null."""
-        stats = {name: getattr(self, name) for name in STAT_COLUMNS}
-        stats["current_dp"] = self.current_dp
-        stats["max_dp"] = self.effective_max_dp
-        return stats
+    def get_stats(self) -> PlayerStats:
+        """The stats as the old dict: every stat, ``position``, ``max_dp`` (derived when null)
+        and the optional stats that are set (``max_magic_points``, ``max_lucidity``,
+        ``_mp_fractional``). Changes made to the dict are made to the player."""
+        return PlayerStats(self)
+
+    @property
+    def stats(self) -> PlayerStats:
+        """The old model's stats attribute: the same as get_stats()."""
+        return self.get_stats()
+
+    @stats.setter
+    def stats(self, stats: Mapping[str, Any]) -> None:
+        self.set_stats(stats)
 
     def set_stats(self, stats: Mapping[str, Any]) -> None:
         """Check every stat in ``stats`` and assign them all, or raise and assign none.
 
+        Accepts what get_stats() returns, the old optional keys (``max_magic_points``,
+        ``max_lucidity``, ``_mp_fractional``; None clears them), and ``position``. A ``max_dp``
+        equal to the derived value of a player whose max_dp is null leaves it null, so it keeps
+        following constitution and size.
+
         Raises:
-            ValidationError: an unknown stat name, a non-integer, or a value out of range.
+            ValidationError: an unknown stat name, a bad type, or a value out of range.
         """
-        checked = {name: check_stat(name, value) for name, value in stats.items()}
+        checked = checked_stats(stats)
+        if self.max_dp is None and checked.get("max_dp") == self.effective_max_dp:
+            del checked["max_dp"]
         for name, value in checked.items():
-            setattr(self, name, value)
-
-
-def check_stat(name: str, value: Any) -> int | None:
-    """``value`` if it is a valid value of stat column ``name``; ValidationError otherwise."""
-    if name not in STAT_RANGES:
-        known = ", ".join(STAT_RANGES)
-        raise ValidationError(f"unknown stat {name!r}; known: {known}", field=name, value=value)
-    if name == "max_dp" and value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError(
-            f"stat {name} must be an integer, got {value!r}", field=name, value=value
-        )
-    low, high = STAT_RANGES[name]
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"{low}..{high}"
-        raise ValidationError(f"stat {name} must be {bounds}, got {value}", field=name, value=value)
-    return value
+            setattr(self, STAT_KEYS[name], value)

@@ -1,14 +1,15 @@
 """Containers and their contents: each change is one transaction that locks the containers'
-rows in a fixed order (by id) before touching any item, so opposite transfers cannot deadlock."""
+rows before touching any item, in the global order of repositories/locking.py, so opposite
+transfers (or a transfer and a player's deletion) cannot deadlock."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import (
@@ -22,21 +23,26 @@ from mud_persistence.models import (
     Container,
     ContainerContent,
     ItemInstance,
+    ItemPrototype,
     OwnerType,
 )
 from mud_persistence.repositories.container_views import with_items
 from mud_persistence.repositories.contents import (
+    check_placements_weight,
     check_positions,
-    check_weight,
     free_slot,
-    prototypes_of,
+    known_prototypes,
+    placements,
     put_items,
     replace_items,
+    usable_entries,
 )
+from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
     ContainerData,
+    ContainerItemInput,
     ContainerItemsInput,
     ContainerUpdate,
 )
@@ -71,16 +77,18 @@ class ContainerRepository:
 
     async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
         now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await with_items(Container.filter(decay_at__lte=now).order_by("decay_at"))
+        return await with_items(Container.filter(decay_at__lt=now).order_by("decay_at"))
 
     # Whole-container changes -----------------------------------------------------------------
 
-    async def create(self, fields: dict[str, Any]) -> ContainerData:
+    async def create(self, fields: dict[str, Any], *, lenient: bool = False) -> ContainerData:
+        """Create a container and its items. ``lenient``: invalid item entries are skipped with
+        a warning instead of refusing the whole container (the old layer's behaviour)."""
+        if lenient:
+            fields = {**fields, "items": usable_entries(fields.get("items", []))}
         data = validate(ContainerCreateParams, fields, what="container")
-        assert data.capacity_slots is not None  # filled in by the schema
-        prototypes = await prototypes_of(data.items)
-        check_weight(data.items, prototypes, data.weight_limit)
-        check_positions(data.items, data.capacity_slots)
+        items, prototypes = await known_prototypes(data.items, lenient=lenient)
+        check_positions(items, data.capacity_slots)
         now = datetime.now(UTC)
         try:
             async with in_transaction():
@@ -90,7 +98,9 @@ class ContainerRepository:
                     updated_at=now,
                     **data.model_dump(exclude={"items"}),
                 )
-                await put_items(container, data.items, prototypes)
+                placed = await placements(items, prototypes, lenient=lenient)
+                check_placements_weight(placed, data.weight_limit, "the container")
+                await put_items(container, placed)
                 return await self._read(container.container_id)
         except IntegrityError as exc:
             raise refusal(exc) from exc
@@ -98,25 +108,35 @@ class ContainerRepository:
     async def update(
         self,
         container_id: uuid.UUID | str,
-        items: list[dict[str, Any]] | None,
+        items: list[Any] | None,
         lock_state: str | None,
         metadata: dict[str, Any] | None,
-    ) -> ContainerData:
+        *,
+        lenient: bool = False,
+    ) -> ContainerData | None:
+        """Change the container; None if it does not exist. ``lenient`` as for create."""
         changes = validate(
             ContainerUpdate, {"lock_state": lock_state, "metadata": metadata}, what="container"
         ).model_dump(exclude_none=True)
-        new_items = None
+        new_items: list[ContainerItemInput] | None = None
+        prototypes: dict[str, ItemPrototype] = {}
         if items is not None:
-            new_items = validate(ContainerItemsInput, {"items": items}, what="item").items
-        prototypes = await prototypes_of(new_items or [])
+            entries = usable_entries(items) if lenient else items
+            new_items = validate(ContainerItemsInput, {"items": entries}, what="item").items
+            new_items, prototypes = await known_prototypes(new_items, lenient=lenient)
         container_id = as_uuid(container_id, field="container_id")
         try:
             async with in_transaction():
-                container = await lock_containers([container_id])
+                found = await lock_containers([container_id], missing_ok=True)
+                if not found:
+                    return None
                 if new_items is not None:
-                    check_positions(new_items, container[0].capacity_slots)
-                    check_weight(new_items, prototypes, container[0].weight_limit)
-                    await replace_items(container[0], new_items, prototypes)
+                    check_positions(new_items, found[0].capacity_slots)
+                    placed = await placements(new_items, prototypes, lenient=lenient)
+                    check_placements_weight(
+                        placed, found[0].weight_limit, f"container {container_id}"
+                    )
+                    await replace_items(found[0], placed)
                 await Container.filter(container_id=container_id).update(
                     **changes, updated_at=datetime.now(UTC)
                 )
@@ -148,13 +168,7 @@ class ContainerRepository:
             check_amount(position, field="position")
         async with in_transaction():
             (container,) = await lock_containers([container_id])
-            item = (
-                await ItemInstance.filter(item_instance_id=item_instance_id)
-                .select_for_update()
-                .only("item_instance_id")
-                .first()
-            )
-            if item is None:
+            if not await lock_items([item_instance_id]):
                 raise NotFoundError("ItemInstance", item_instance_id)
             holder = await ContainerContent.filter(item_instance_id=item_instance_id).first()
             if holder is not None:
@@ -216,12 +230,11 @@ class ContainerRepository:
             )
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
-            position = await free_slot(locked[target], [item_instance_id], None)
-            moved = await ContainerContent.filter(
-                container_id=source, item_instance_id=item_instance_id
-            ).update(container_id=target, position=position)
-            if not moved:
+            held = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
+            if not await held.exists():  # before the target's capacity: the truer refusal
                 raise await not_in_container(item_instance_id, source)
+            position = await free_slot(locked[target], [item_instance_id], None)
+            await held.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
             result = await self._read(target)
@@ -257,17 +270,15 @@ class ContainerRepository:
 # Helpers below run inside the operation's transaction. -------------------------------------
 
 
-async def lock_containers(container_ids: Iterable[uuid.UUID]) -> list[Container]:
-    """Lock the containers' rows in one statement, always in id order (rows are locked as the
-    sorted scan returns them); NotFoundError if one is missing."""
-    wanted = sorted(set(container_ids))
-    locked = (
-        await Container.filter(container_id__in=wanted).order_by("container_id").select_for_update()
-    )
-    missing = set(wanted) - {container.container_id for container in locked}
-    if missing:
-        raise NotFoundError("Container", min(missing))
-    return locked
+async def delete_worn_items(player_id: uuid.UUID) -> None:
+    """For delete_player, with the player's row locked: lock the containers the deletion changes
+    (those worn are deleted, those owned lose their owner), then delete the items worn, so no
+    concurrent move can slip an item in or out between the read and the delete."""
+    mine = Container.filter(Q(entity_id=player_id) | Q(owner_id=player_id))
+    await lock_containers(await mine.values_list("container_id", flat=True), missing_ok=True)  # type: ignore[arg-type]
+    worn = ContainerContent.filter(container__entity_id=player_id)
+    items: list[str] = await worn.values_list("item_instance_id", flat=True)  # type: ignore[assignment]
+    await ItemInstance.filter(item_instance_id__in=items).delete()
 
 
 async def touch(container_ids: list[uuid.UUID]) -> None:

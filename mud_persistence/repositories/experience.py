@@ -15,8 +15,9 @@ from mud_persistence.events import (
     publish_safely,
 )
 from mud_persistence.models import STAT_COLUMNS, Player
+from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
 from mud_persistence.repositories.counters import refresh, update_counters
-from mud_persistence.repositories.sql import clamp, combine
+from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
 from mud_persistence.settings import PersistenceSettings
@@ -32,7 +33,7 @@ class ExperienceRepository:
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
         check_player(player)
         amount = check_amount(amount, field="amount")
-        award = await self._change_xp(player.player_id, amount, source)
+        award = await self._change_xp(player.player_uuid, amount, source)
         refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
         return award
 
@@ -41,12 +42,12 @@ class ExperienceRepository:
         return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
 
     async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
-        new_xp = combine(F("experience_points"), Connector.add, delta)
+        new_xp = clamp(combine(F("experience_points"), Connector.add, delta), 0, MAX_EXPERIENCE)
         changes = {"experience_points": new_xp}
         if self._settings.xp_per_level is not None:
             # Opt-in: the level follows the new total in the same statement.
             per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
-            changes["level"] = combine(per_level, Connector.add, 1)
+            changes["level"] = Least(combine(per_level, Connector.add, 1), INT4_MAX)
         before, after = await update_counters(player_id, changes, XP_FIELDS)
         award = XPAward(
             player_id=player_id,
@@ -82,7 +83,7 @@ class ExperienceRepository:
         """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
         check_player(player)
         amount = check_amount(amount, field="amount")
-        return await self.change_stat(player, player.player_id, field, direction * amount, source)
+        return await self.change_stat(player, player.player_uuid, field, direction * amount, source)
 
     async def change_stat(
         self, player: Player | None, player_id: uuid.UUID | str, field: str, delta: int, reason: str

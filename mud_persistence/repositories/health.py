@@ -9,7 +9,7 @@ from tortoise.expressions import Connector, F
 
 from mud_persistence.events import EventBus, PlayerDPUpdated, publish_safely
 from mud_persistence.models import Player
-from mud_persistence.models.player import derived_max_dp
+from mud_persistence.models.player_stats import derived_max_dp
 from mud_persistence.repositories.counters import refresh, update_counters
 from mud_persistence.repositories.sql import (
     Greatest,
@@ -37,12 +37,12 @@ class HealthRepository:
         loss: Any = amount
         if damage_type in RESISTED_BY_COLD_RESISTANCE and amount > 0:
             loss = Greatest(1, ResistedAmount(F("cold_resistance"), amount))
-        return await self._change(player, player.player_id, loss, Connector.sub, damage_type)
+        return await self._change(player, player.player_uuid, loss, Connector.sub, damage_type)
 
     async def heal(self, player: Player, amount: int) -> int:
         check_player(player)
         amount = check_amount(amount, field="amount")
-        return await self._change(player, player.player_id, amount, Connector.add, "heal")
+        return await self._change(player, player.player_uuid, amount, Connector.add, "heal")
 
     async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> int:
         delta = check_amount(delta, field="delta", allow_negative=True)

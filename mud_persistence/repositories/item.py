@@ -11,8 +11,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import ConflictError, ValidationError
-from mud_persistence.models import ContainerContent, ItemInstance, ItemPrototype
+from mud_persistence.models import Container, ContainerContent, ItemInstance, ItemPrototype
+from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
+from mud_persistence.repositories.weights import check_load, load_of
 from mud_persistence.schemas.item import ItemInstanceCreate, ItemPrototypeSeed, ItemPrototypeSeeds
 from mud_persistence.schemas.validation import check_text, read_json_file, validate
 from mud_persistence.settings import DATA_DIR
@@ -68,28 +70,23 @@ class ItemRepository:
     async def upsert(
         self, item_instance_id: str, prototype_id: str, **options: Any
     ) -> ItemInstance:
-        """Insert the instance, or overwrite the given columns of the existing one."""
+        """Insert the instance, or overwrite the given columns of the existing one. An item in a
+        container keeps its owner (ConflictError) and the container's weight limit."""
         data = validated(item_instance_id, prototype_id, options)
         given = {k: v for k, v in data.items() if k in options or k == "prototype_id"}
-        given["updated_at"] = datetime.now(UTC)
-        row = ItemInstance.filter(item_instance_id=item_instance_id)
-        moving = given.keys() & {"owner_type", "owner_id"}
-        if moving and await ContainerContent.filter(item_instance_id=item_instance_id).exists():
-            raise ConflictError(
-                f"item {item_instance_id!r} is in a container; move it with "
-                "remove_item_from_container or transfer_item, not by changing its owner"
-            )
-        try:
-            if not await row.update(**given):
-                try:
-                    return await ItemInstance.create(**data)
-                except IntegrityError as exc:
-                    if is_foreign_key_error(exc):
-                        raise
-                    await row.update(**given)  # inserted concurrently: overwrite it
-        except IntegrityError as exc:
-            raise refusal(exc, data) from exc
-        return await row.get()
+        for _ in range(UPSERT_ATTEMPTS):
+            try:
+                async with in_transaction():
+                    return await upsert_locked(data, given)
+            except HolderChanged:
+                continue  # moved in or out of a container meanwhile: look again
+            except IntegrityError as exc:
+                if is_foreign_key_error(exc):
+                    raise refusal(exc, data) from exc
+                continue  # inserted concurrently: overwrite it
+        raise ConflictError(
+            f"item {item_instance_id!r} kept changing while it was being updated; try again"
+        )
 
     async def exists(self, item_instance_id: str) -> bool:
         item_instance_id = check_text(item_instance_id, field="item_instance_id")
@@ -98,6 +95,68 @@ class ItemRepository:
     async def get(self, item_instance_id: str) -> ItemInstance | None:
         item_instance_id = check_text(item_instance_id, field="item_instance_id")
         return await ItemInstance.get_or_none(item_instance_id=item_instance_id)
+
+
+UPSERT_ATTEMPTS = 3
+
+
+class HolderChanged(Exception):
+    """The item entered or left a container between the look and the lock."""
+
+
+async def upsert_locked(data: dict[str, Any], given: dict[str, Any]) -> ItemInstance:
+    """The upsert, inside its transaction: the item's container (if any) is locked before the
+    item, in the global lock order, and the item must still be in it once both are locked."""
+    item_instance_id = data["item_instance_id"]
+    holder = await holder_of(item_instance_id)
+    locked = await lock_containers([holder], missing_ok=True) if holder else []
+    container = locked[0] if locked else None
+    found = await lock_items([item_instance_id])
+    if await holder_of(item_instance_id) != holder or (holder and container is None):
+        raise HolderChanged
+    if not found:
+        return await ItemInstance.create(**data)
+    if container is not None:
+        await check_stays_in(container, found[0], given)
+    changes = {**given, "updated_at": datetime.now(UTC)}
+    await ItemInstance.filter(item_instance_id=item_instance_id).update(**changes)
+    item = found[0]  # locked: the stored row is this one plus the changes
+    for column, value in changes.items():
+        setattr(item, column, value)
+    return item
+
+
+async def holder_of(item_instance_id: str) -> uuid.UUID | None:
+    held = ContainerContent.filter(item_instance_id=item_instance_id)
+    found: list[uuid.UUID] = await held.values_list("container_id", flat=True)  # type: ignore[assignment]
+    return found[0] if found else None
+
+
+async def check_stays_in(container: Container, item: ItemInstance, given: dict[str, Any]) -> None:
+    """Refuse an upsert that would move an item out of its container by its owner columns, or
+    put the container over its weight limit."""
+    if given.keys() & {"owner_type", "owner_id"}:
+        raise ConflictError(
+            f"item {item.item_instance_id!r} is in a container; move it with "
+            "remove_item_from_container or transfer_item, not by changing its owner"
+        )
+    if container.weight_limit is None or not given.keys() & {"quantity", "prototype_id"}:
+        return
+    prototype = await ItemPrototype.get_or_none(prototype_id=given["prototype_id"])
+    if prototype is None:
+        raise ValidationError(
+            f"prototype_id {given['prototype_id']!r} names no item prototype",
+            field="prototype_id",
+            value=given["prototype_id"],
+        )
+    others = (
+        await ItemInstance.filter(container_slot__container_id=container.container_id)
+        .exclude(item_instance_id=item.item_instance_id)
+        .values_list("quantity", "prototype__weight")
+    )
+    quantity = given.get("quantity", item.quantity)
+    load = load_of([*others, (quantity, prototype.weight)])
+    check_load(load, container.weight_limit, f"container {container.container_id}")
 
 
 def validated(item_instance_id: str, prototype_id: str, options: dict[str, Any]) -> dict[str, Any]:

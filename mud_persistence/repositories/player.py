@@ -1,39 +1,34 @@
-"""Player queries, and saves that write only what changed and never undo a concurrent change."""
+"""Player queries; saving is PlayerWriter's (player_save.py)."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Value
 from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import (
-    ConflictError,
-    NotFoundError,
-    PersistenceError,
-    StaleDataError,
     ValidationError,
 )
-from mud_persistence.models import PLAYER_NAME_INDEX, ContainerContent, ItemInstance, Player
-from mud_persistence.models.player import STAT_RANGES, check_stat
-from mud_persistence.repositories.sql import CompiledQuery, is_foreign_key_error
-from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS, PlayerCreate
+from mud_persistence.models import Player
+from mud_persistence.repositories.container import delete_worn_items
+from mud_persistence.repositories.locking import lock_player
+from mud_persistence.repositories.player_save import PlayerWriter
+from mud_persistence.repositories.sql import CompiledQuery
+from mud_persistence.schemas.player import PlayerCreate
 from mud_persistence.schemas.validation import (
     as_uuid,
-    check_player,
     check_text,
     check_time,
     validate,
-    validate_value,
 )
 from mud_persistence.settings import PersistenceSettings
 
-Changes = dict[str, Any]
 BATCH_QUERY_SIZE = 10_000
 
 
@@ -57,36 +52,32 @@ BY_NAME = CompiledQuery(
 class PlayerRepository:
     def __init__(self, settings: PersistenceSettings) -> None:
         self._settings = settings
+        self._writer = PlayerWriter(settings)
 
     async def create(self, **fields: Any) -> Player:
         """Insert a new player. See AsyncPersistenceLayer.create_player."""
         data = validate(PlayerCreate, fields, what="player")
-        # Set in Python rather than by the database default: SQLite's clock has whole seconds,
-        # and "oldest player of an account" needs a strict order.
-        now = datetime.now(UTC)
         player = Player(
-            player_id=uuid.uuid4(),
             user_id=data.user_id,
             name=data.name,
             profession_id=data.profession_id,
             current_room_id=data.current_room_id or self._settings.default_room_id,
             is_admin=data.is_admin,
-            created_at=now,
-            last_active=now,
+            # Set in Python rather than by the database default: SQLite's clock has whole
+            # seconds, and "oldest player of an account" needs a strict order.
+            created_at=datetime.now(UTC),
+            stats=data.stats or {},
         )
-        player.set_stats(data.stats or {})
-        try:
-            await player.save(force_create=True)
-        except IntegrityError as exc:
-            raise refusal(exc, player) from exc
-        player.mark_saved()
+        player.last_active = player.created_at
+        await self._writer.save(player)
         return player
 
     async def get_by_id(self, player_id: uuid.UUID | str) -> Player | None:
         return await BY_ID.first(as_uuid(player_id, field="player_id"))
 
     async def get_by_name(self, name: str) -> Player | None:
-        return await BY_NAME.first(check_text(name, field="name"))
+        # names are stored in NFC form (see schemas.player.visible_name)
+        return await BY_NAME.first(unicodedata.normalize("NFC", check_text(name, field="name")))
 
     async def get_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
         return (
@@ -124,64 +115,17 @@ class PlayerRepository:
         for start in range(0, len(ids), BATCH_QUERY_SIZE):
             chunk = ids[start : start + BATCH_QUERY_SIZE]
             found.update(
-                {player.player_id: player for player in await Player.filter(player_id__in=chunk)}
+                {player.player_uuid: player for player in await Player.filter(player_id__in=chunk)}
             )
         return found
 
     async def save(self, player: Player) -> None:
-        """Write the fields changed on ``player``. See AsyncPersistenceLayer.save_player."""
-        changes = self._checked_changes(player)
-        if changes:
-            await self._write_changes(player, changes)
-            player.mark_saved(tuple(changes))
+        """Insert or update ``player``. See AsyncPersistenceLayer.save_player."""
+        await self._writer.save(player)
 
     async def save_many(self, players: Iterable[Player]) -> None:
         """save() for each player, in one transaction: all or nothing."""
-        # a fixed order, so two batches with the same players cannot deadlock
-        ordered = sorted(players, key=lambda player: player.player_id)
-        pending = [(player, self._checked_changes(player)) for player in ordered]
-        async with in_transaction():
-            for player, changes in pending:
-                if changes:
-                    await self._write_changes(player, changes)
-        for player, changes in pending:
-            player.mark_saved(tuple(changes))
-
-    def _checked_changes(self, player: Player) -> Changes:
-        """The fields changed on ``player``, each validated; ValidationError for the first bad
-        one."""
-        check_player(player)
-        changes = player.changed_fields()
-        for name in changes.keys() & STAT_RANGES.keys():
-            check_stat(name, changes[name])
-        for name in changes.keys() & SAVED_FIELD_ADAPTERS.keys():
-            validate_value(SAVED_FIELD_ADAPTERS[name], changes[name], field=name)
-        if "current_dp" in changes:
-            low, high = self._settings.dp_floor, player.effective_max_dp
-            if not low <= player.current_dp <= high:
-                raise ValidationError(
-                    f"current_dp must be {low}..{high} (dp_floor..max DP), got {player.current_dp}",
-                    field="current_dp",
-                    value=player.current_dp,
-                )
-        return changes
-
-    async def _write_changes(self, player: Player, changes: Changes) -> None:
-        expected = {name: player.saved_value(name) for name in changes}
-        try:
-            updated = await Player.filter(
-                player_id=player.player_id, is_deleted=False, **expected
-            ).update(**changes)
-        except IntegrityError as exc:
-            raise refusal(exc, player) from exc
-        if updated:
-            return
-        if not await Player.filter(player_id=player.player_id, is_deleted=False).exists():
-            raise NotFoundError("Player", player.player_id)
-        raise StaleDataError(
-            f"{player} changed in the database since it was loaded "
-            f"({', '.join(changes)}); nothing was written: reload it and apply the change again"
-        )
+        await self._writer.save_many(players)
 
     async def soft_delete(self, player_id: uuid.UUID | str) -> bool:
         """Mark the player deleted; True whenever the row exists (the old contract)."""
@@ -193,10 +137,10 @@ class PlayerRepository:
     async def delete(self, player_id: uuid.UUID | str) -> bool:
         """Delete the player, its equipment containers and the items in them (no orphans)."""
         player_id = as_uuid(player_id, field="player_id")
-        async with in_transaction():
-            worn = ContainerContent.filter(container__entity_id=player_id)
-            items: list[str] = await worn.values_list("item_instance_id", flat=True)  # type: ignore[assignment]
-            await ItemInstance.filter(item_instance_id__in=items).delete()
+        async with in_transaction():  # locks in the global order of repositories/locking.py
+            if await lock_player(player_id) is None:
+                return False
+            await delete_worn_items(player_id)
             return await Player.filter(player_id=player_id).delete() > 0
 
     async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:
@@ -213,19 +157,3 @@ class PlayerRepository:
             player.current_room_id = room_id
             player.mark_saved(("current_room_id",))
         return moved > 0
-
-
-def refusal(exc: IntegrityError, player: Player) -> PersistenceError:
-    """The layer's error for a constraint the database enforced on ``player``."""
-    text = str(exc)
-    if PLAYER_NAME_INDEX in text:
-        return ConflictError(
-            f"the name {player.name!r} is taken by an active player (names ignore letter case)"
-        )
-    if is_foreign_key_error(exc):
-        return ValidationError(
-            f"profession_id {player.profession_id!r} names no profession",  # type: ignore[attr-defined]
-            field="profession_id",
-            value=player.profession_id,  # type: ignore[attr-defined]
-        )
-    return ValidationError(f"the database refused {player}: {text}")

@@ -13,7 +13,7 @@ from mud_persistence.schemas.validation import check_amount, read_json_file, val
 from mud_persistence.settings import DATA_DIR
 
 BUNDLED_PROFESSIONS = DATA_DIR / "professions.json"
-SEEDED_FIELDS = tuple(name for name in ProfessionSeed.model_fields if name != "name")
+SEEDED_FIELDS = tuple(name for name in ProfessionSeed.model_fields if name not in ("id", "name"))
 
 
 class ProfessionRepository:
@@ -27,7 +27,9 @@ class ProfessionRepository:
         return await Profession.get_or_none(id=check_amount(profession_id, field="profession_id"))
 
     async def seed(self, source: Path | list[dict[str, Any]] | None = None) -> int:
-        """Insert or update professions by name, in one transaction; return how many.
+        """Insert or update professions, in one transaction; return how many. A profession
+        with an ``id`` is matched by id (the bundled ones have ids: 0 is Tramp, the profession
+        new characters get by default), one without by name.
 
         Args:
             source: a JSON file holding a list of professions, or the list itself;
@@ -39,7 +41,24 @@ class ProfessionRepository:
         seeds = validate(ProfessionSeeds, {"professions": source}, what="profession").professions
         async with in_transaction():
             for seed in seeds:
-                await Profession.update_or_create(
-                    name=seed.name, defaults=seed.model_dump(include=set(SEEDED_FIELDS))
-                )
+                values = seed.model_dump(include=set(SEEDED_FIELDS))
+                if seed.id is None:
+                    await Profession.update_or_create(name=seed.name, defaults=values)
+                else:
+                    await Profession.update_or_create(
+                        id=seed.id, defaults={**values, "name": seed.name}
+                    )
+            if any(seed.id is not None for seed in seeds):
+                await _continue_ids_after_the_highest()
         return len(seeds)
+
+
+async def _continue_ids_after_the_highest() -> None:
+    """Let PostgreSQL's id sequence skip the ids seeded explicitly, so that a profession added
+    later without an id gets a free one (SQLite does this by itself)."""
+    connection = Profession._meta.db
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query(
+            "SELECT setval(pg_get_serial_sequence('professions', 'id'),"
+            " GREATEST((SELECT MAX(id) FROM professions), 1))"
+        )

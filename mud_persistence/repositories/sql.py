@@ -13,6 +13,8 @@ from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from mud_persistence.models.player_stats import derived_max_dp
+
 
 class _Greatest(PypikaFunction):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -100,10 +102,20 @@ def combine(left: Any, connector: Connector, right: Any) -> CombinedExpression:
     )
 
 
-def effective_max_dp() -> Any:
-    """max_dp, or max(20, (constitution + size) // 5) when it is null; SQL integer division."""
-    derived = combine(combine(F("constitution"), Connector.add, F("size")), Connector.div, 5)
-    return Coalesce(F("max_dp"), Greatest(20, derived))
+def effective_max_dp(**new_values: Any) -> Any:
+    """max_dp, or max(20, (constitution + size) // 5) when it is null, in SQL (integer
+    division); from the row's columns, or from ``new_values`` of max_dp, constitution, size."""
+    max_dp = new_values.get("max_dp", F("max_dp"))
+    constitution = new_values.get("constitution", F("constitution"))
+    size = new_values.get("size", F("size"))
+    if isinstance(constitution, int) and isinstance(size, int):
+        derived: Any = derived_max_dp(constitution, size)
+    else:
+        total = combine(constitution, Connector.add, size)
+        derived = Greatest(20, combine(total, Connector.div, 5))
+    if max_dp is None or isinstance(max_dp, int):
+        return Value(derived if max_dp is None else max_dp)
+    return Coalesce(max_dp, derived)
 
 
 M = TypeVar("M", bound=Model)

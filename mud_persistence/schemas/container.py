@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from mud_persistence.models import DEFAULT_CAPACITY, MAX_CAPACITY, LockState, SourceType
+from mud_persistence.models.limits import INT4_MAX
 from mud_persistence.schemas.item import ItemInstanceId, PrototypeId
 from mud_persistence.schemas.validation import JsonObject, Text, check_time
 
@@ -34,7 +35,7 @@ class ContainerItemInput(BaseModel):
     item_instance_id: ItemInstanceId | None = None
     item_id: PrototypeId = Field(validation_alias=AliasChoices("item_id", "prototype_id"))
     item_name: Text | None = None
-    quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     position: Annotated[int, Field(ge=0, lt=MAX_CAPACITY, strict=True)] | None = None
     metadata: JsonObject = Field(default_factory=dict)
@@ -57,17 +58,20 @@ def check_item_list(items: list[ContainerItemInput]) -> list[ContainerItemInput]
 
 
 class ContainerCreateParams(BaseModel):
-    """Everything create_container accepts. ``items_json``/``metadata_json`` are the old names."""
+    """Everything create_container accepts besides its ``source_type`` argument.
+
+    ``items_json``/``metadata_json`` are accepted as the old names of ``items``/``metadata``.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    source_type: SourceType
+    source_type: SourceType | None = None
     room_id: Annotated[Text, StringConstraints(min_length=1, max_length=255)] | None = None
     entity_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
     lock_state: LockState = LockState.UNLOCKED
-    capacity_slots: Annotated[int, Field(ge=1, le=MAX_CAPACITY, strict=True)] | None = None
-    weight_limit: Annotated[int, Field(gt=0, strict=True)] | None = None
+    capacity_slots: Annotated[int, Field(ge=1, le=MAX_CAPACITY, strict=True)] = DEFAULT_CAPACITY
+    weight_limit: Annotated[int, Field(gt=0, le=INT4_MAX, strict=True)] | None = None
     decay_at: datetime | None = None
     allowed_roles: list[str] = Field(default_factory=list)
     metadata: JsonObject = Field(
@@ -92,13 +96,8 @@ class ContainerCreateParams(BaseModel):
     def _location_and_capacity(self) -> Self:
         if self.source_type == SourceType.EQUIPMENT and self.entity_id is None:
             raise ValueError("an equipment container needs entity_id (the player wearing it)")
-        if self.source_type != SourceType.EQUIPMENT and self.room_id is None:
-            article = "an" if self.source_type == SourceType.ENVIRONMENT else "a"
-            raise ValueError(
-                f"{article} {self.source_type.value} container needs room_id (the room it is in)"
-            )
-        if self.capacity_slots is None:
-            self.capacity_slots = DEFAULT_CAPACITY[self.source_type]
+        if self.source_type == SourceType.ENVIRONMENT and self.room_id is None:
+            raise ValueError("an environment container needs room_id (the room it is in)")
         if len(self.items) > self.capacity_slots:
             raise ValueError(f"{len(self.items)} items do not fit in {self.capacity_slots} slots")
         return self
@@ -155,10 +154,3 @@ class ContainerData(BaseModel):
     created_at: datetime
     updated_at: datetime
     items: list[ContainerItem]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The old layer's dict: string ids, ISO times, ``items_json`` and ``metadata_json``."""
-        data = self.model_dump(mode="json", exclude={"items", "metadata"})
-        data["items_json"] = [item.model_dump(mode="json") for item in self.items]
-        data["metadata_json"] = self.model_dump(mode="json")["metadata"]
-        return data

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mud_persistence.models import OwnerType
+from mud_persistence.models.item import MAX_WEIGHT
+from mud_persistence.models.limits import INT4_MAX
 from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
 ItemInstanceId = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -23,8 +25,8 @@ class ItemPrototypeSeed(BaseModel):
     item_type: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
     short_description: Text = ""
     long_description: Text = ""
-    weight: Annotated[float, Field(ge=0)] = 0.0
-    base_value: Annotated[int, Field(ge=0)] = 0
+    weight: Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)] = 0.0
+    base_value: Annotated[int, Field(ge=0, le=INT4_MAX)] = 0
     durability: Annotated[int, Field(ge=0)] | None = None
     flags: JsonList = Field(default_factory=list)
     wear_slots: list[str] = Field(default_factory=list)
@@ -47,7 +49,7 @@ class ItemInstanceOptions(BaseModel):
     owner_type: OwnerType = OwnerType.ROOM
     owner_id: Annotated[Text, StringConstraints(max_length=255)] | None = None
     location_context: Annotated[Text, StringConstraints(max_length=255)] | None = None
-    quantity: Annotated[int, Field(ge=1, strict=True)] = 1
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)] = 1
     condition: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     flags_override: JsonList = Field(default_factory=list)
     binding_state: Annotated[Text, StringConstraints(max_length=50)] | None = None
@@ -56,6 +58,18 @@ class ItemInstanceOptions(BaseModel):
     metadata: JsonObject = Field(default_factory=dict)
     origin_source: Annotated[Text, StringConstraints(max_length=255)] | None = None
     origin_metadata: JsonObject = Field(default_factory=dict)
+
+    @field_validator("owner_type")
+    @classmethod
+    def _not_into_a_container(cls, owner_type: OwnerType) -> OwnerType:
+        # An item owned by a container must also have its slot there, or it is an orphan that
+        # no container lists; only the container methods place items.
+        if owner_type == OwnerType.CONTAINER:
+            raise ValueError(
+                "items are put into containers with add_item_to_container or "
+                "create_container(items=...), not by owner_type 'container'"
+            )
+        return owner_type
 
 
 class ItemInstanceCreate(ItemInstanceOptions):

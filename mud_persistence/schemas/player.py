@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -14,13 +16,31 @@ from pydantic import (
     TypeAdapter,
 )
 
-from mud_persistence.models import Position
+from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
 from mud_persistence.schemas.validation import JsonList, JsonObject, Text
 
 MAX_INVENTORY_STACKS = 20
 SLOT_NAME = r"^[a-z_][a-z0-9_]*$"
 
-PlayerName = Annotated[Text, StringConstraints(min_length=1, max_length=50, pattern=r"\S")]
+
+def visible_name(name: str) -> str:
+    """``name`` in Unicode NFC form, if it shows at least one character.
+
+    Names are compared after NFC normalisation, so "Zoë" typed with a combining diaeresis and
+    with a precomposed one are the same name; a name of only spaces and invisible characters
+    (zero-width spaces, joiners, direction marks) is refused.
+    """
+    name = unicodedata.normalize("NFC", name)
+    if all(unicodedata.category(char)[0] in "ZC" for char in name):
+        raise ValueError("a name needs at least one visible character")
+    return name
+
+
+PlayerName = Annotated[
+    Text, StringConstraints(min_length=1, max_length=50), AfterValidator(visible_name)
+]
+UuidText = Annotated[uuid.UUID, AfterValidator(str)]  # a UUID, kept as its canonical string
+ProfessionId = Annotated[int, Field(ge=0, le=INT4_MAX, strict=True)]
 RoomId = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
 
 
@@ -32,7 +52,7 @@ class InventoryStack(BaseModel):
     item_id: Annotated[Text, StringConstraints(min_length=1)]
     item_name: Annotated[Text, StringConstraints(min_length=1)]
     slot_type: Annotated[Text, StringConstraints(min_length=1)]
-    quantity: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX)]
     metadata: JsonObject | None = None
     inner_container: JsonObject | None = None
 
@@ -50,10 +70,10 @@ SAVED_FIELD_TYPES: dict[str, Any] = {
     "name": PlayerName,
     "current_room_id": RoomId,
     "respawn_room_id": RoomId | None,
-    "profession_id": Annotated[int, Field(ge=1)] | None,
-    "experience_points": Annotated[int, Field(ge=0, strict=True)],
-    "level": Annotated[int, Field(ge=1, strict=True)],
-    "position": Position,
+    "user_id": UuidText,
+    "profession_id": ProfessionId | None,
+    "experience_points": Annotated[int, Field(ge=0, le=MAX_EXPERIENCE, strict=True)],
+    "level": Annotated[int, Field(ge=1, le=INT4_MAX, strict=True)],
     "inventory": Inventory,
     "equipped": Equipped,
     "status_effects": JsonList,
@@ -71,7 +91,7 @@ class PlayerCreate(BaseModel):
 
     name: PlayerName
     user_id: uuid.UUID
-    profession_id: Annotated[int, Field(ge=1)] | None = None
+    profession_id: ProfessionId | None = None
     current_room_id: RoomId | None = None
     stats: dict[str, Any] | None = None  # checked by Player.set_stats
     is_admin: Annotated[bool, Field(strict=True)] = False

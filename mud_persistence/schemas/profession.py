@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mud_persistence.models.limits import INT4_MAX
 from mud_persistence.schemas.validation import Text
 
 
@@ -14,6 +15,7 @@ class ProfessionSeed(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    id: Annotated[int, Field(ge=0, le=INT4_MAX, strict=True)] | None = None
     name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
     description: Text = ""
     flavor_text: Text = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -13,6 +14,7 @@ from pydantic import AfterValidator, JsonValue
 
 from mud_persistence.errors import ValidationError, ValidationTypeError
 from mud_persistence.models import Player
+from mud_persistence.models.limits import MAX_STEP
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
@@ -156,7 +158,7 @@ def check_delta(value: Any, *, field: str) -> int:
     return check_amount(value, field=field, allow_negative=True)
 
 
-MAX_AMOUNT = 1_000_000_000  # counters are 32-bit columns; larger steps are certainly mistakes
+MAX_AMOUNT = MAX_STEP  # larger steps are certainly mistakes (see models.limits)
 
 
 def check_time(value: Any, *, field: str) -> datetime | None:
@@ -170,16 +172,42 @@ def check_time(value: Any, *, field: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def check_text(value: Any, *, field: str) -> str:
-    """``value`` if it is text that can be stored and looked up; ValidationError otherwise."""
+def check_text(value: Any, *, field: str, max_length: int | None = None) -> str:
+    """``value`` if it is text that can be stored and looked up (and at most ``max_length``
+    characters); ValidationError otherwise."""
     if not isinstance(value, str):
         raise ValidationError(
             f"{field} must be a string, got {_shorten(value)}", field=field, value=value
         )
     try:
-        return without_nul(value)
+        without_nul(value)
     except ValueError as exc:
         raise ValidationError(f"{field} {exc}", field=field, value=value) from None
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(
+            f"{field} must be at most {max_length} characters, got {len(value)}: {_shorten(value)}",
+            field=field,
+            value=value,
+        )
+    return value
+
+
+# The longest text an argument of that name can hold: the length of the column it names.
+TEXT_ARGUMENT_LIMITS = {
+    "item_instance_id": 64,
+    "prototype_id": 120,
+    "room_id": 255,
+    "to_owner_id": 255,
+    "owner_id": 255,
+}
+
+
+def check_text_arguments(arguments: Iterable[tuple[str, Any]]) -> None:
+    """Every text among ``(name, value)`` arguments checked by check_text, with the limit of
+    its name: the one path every text argument of the facade takes."""
+    for name, value in arguments:
+        if isinstance(value, str):
+            check_text(value, field=name, max_length=TEXT_ARGUMENT_LIMITS.get(name))
 
 
 def read_json_file(path: Path, *, what: str) -> Any:

@@ -39,7 +39,7 @@ async def player_id(layer: AsyncPersistenceLayer) -> uuid.UUID:
 
 async def test_create_container_with_items_and_read_it_back(layer: AsyncPersistenceLayer) -> None:
     decay = datetime(2031, 5, 1, 12, 0)  # naive: UTC
-    created = await layer.create_container(
+    created = await layer.create_container_data(
         "corpse",
         room_id="crypt",
         decay_at=decay,
@@ -64,33 +64,32 @@ async def test_create_container_with_items_and_read_it_back(layer: AsyncPersiste
         1,
     )
     assert knife.item_instance_id != KNIFE and knife.item_instance_id != coins.item_instance_id
-    assert await layer.get_container(created.container_id) == created
-
-    legacy = created.to_dict()
-    assert legacy["container_id"] == str(created.container_id)
-    assert legacy["metadata_json"] == {"corpse_of": "Wilbur"}
-    assert legacy["items_json"][1]["quantity"] == 12
-    assert legacy["decay_at"].startswith("2031-05-01T12:00:00")
+    assert await layer.get_container_data(created.container_id) == created
 
 
 async def test_create_container_accepts_params_and_old_keyword_names(
     layer: AsyncPersistenceLayer,
 ) -> None:
     params = ContainerCreateParams(source_type="environment", room_id="hall", capacity_slots=3)
-    chest = await layer.create_container("environment", params, lock_state="locked")
+    chest = await layer.create_container_data("environment", params, lock_state="locked")
     assert (chest.capacity_slots, chest.lock_state, chest.room_id) == (3, "locked", "hall")
-    legacy = await layer.create_container(
+    legacy = await layer.create_container_data(
         "environment", room_id="hall", items_json=[{"item_id": COIN}], metadata_json={"a": 1}
     )
     assert legacy.metadata == {"a": 1} and len(legacy.items) == 1
 
 
-async def test_default_capacity_depends_on_the_source(layer: AsyncPersistenceLayer) -> None:
+async def test_default_capacity_is_20_for_every_source(layer: AsyncPersistenceLayer) -> None:
     owner = await player_id(layer)
-    env = await layer.create_container("environment", room_id="r")
-    gear = await layer.create_container("equipment", entity_id=owner)
-    corpse = await layer.create_container("corpse", room_id="r")
-    assert (env.capacity_slots, gear.capacity_slots, corpse.capacity_slots) == (8, 10, 20)
+    env = await layer.create_container_data("environment", room_id="r")
+    gear = await layer.create_container_data("equipment", entity_id=owner)
+    corpse = await layer.create_container_data("corpse", room_id="r")
+    assert (env.capacity_slots, gear.capacity_slots, corpse.capacity_slots) == (20, 20, 20)
+
+
+async def test_a_corpse_may_lie_in_no_room(layer: AsyncPersistenceLayer) -> None:
+    corpse = await layer.create_container_data("corpse", items=[{"item_id": KNIFE}])
+    assert corpse.room_id is None and len(corpse.items) == 1
 
 
 @pytest.mark.parametrize(
@@ -120,39 +119,41 @@ async def test_bad_container_input_is_refused_and_nothing_is_written(
     kwargs = dict(kwargs)
     source = kwargs.pop("source_type", "environment")
     with pytest.raises(error):
-        await layer.create_container(source, **kwargs)  # type: ignore[arg-type]
-    assert await layer.get_containers_by_room_id("r") == []
+        await layer.create_container_data(source, **kwargs)  # type: ignore[arg-type]
+    assert await layer.get_container_data_by_room_id("r") == []
 
 
 async def test_lookups_by_room_entity_and_decay(layer: AsyncPersistenceLayer) -> None:
     owner = await player_id(layer)
-    first = await layer.create_container("equipment", entity_id=owner, items=[{"item_id": COIN}])
-    second = await layer.create_container("equipment", entity_id=str(owner))
+    first = await layer.create_container_data(
+        "equipment", entity_id=owner, items=[{"item_id": COIN}]
+    )
+    second = await layer.create_container_data("equipment", entity_id=str(owner))
     now = datetime.now(UTC)
-    stale = await layer.create_container(
+    stale = await layer.create_container_data(
         "corpse", room_id="road", decay_at=now - timedelta(hours=1)
     )
-    await layer.create_container("corpse", room_id="road", decay_at=now + timedelta(hours=1))
+    await layer.create_container_data("corpse", room_id="road", decay_at=now + timedelta(hours=1))
 
-    gear = await layer.get_containers_by_entity_id(owner)
+    gear = await layer.get_container_data_by_entity_id(owner)
     assert [c.container_id for c in gear] == [first.container_id, second.container_id]
     assert len(gear[0].items) == 1
-    assert len(await layer.get_containers_by_room_id("road")) == 2
-    decayed = await layer.get_decayed_containers()
+    assert len(await layer.get_container_data_by_room_id("road")) == 2
+    decayed = await layer.get_decayed_container_data()
     assert [c.container_id for c in decayed] == [stale.container_id]
     naive_past = (now - timedelta(hours=2)).replace(tzinfo=None)
-    assert await layer.get_decayed_containers(naive_past) == []
-    assert await layer.get_container(uuid.uuid4()) is None
+    assert await layer.get_decayed_container_data(naive_past) == []
+    assert await layer.get_container_data(uuid.uuid4()) is None
 
 
 async def test_update_container_replaces_items_lock_and_metadata(
     layer: AsyncPersistenceLayer,
 ) -> None:
-    chest = await layer.create_container(
+    chest = await layer.create_container_data(
         "environment", room_id="r", items=[{"item_id": KNIFE}, {"item_id": COIN}]
     )
     knife, coin = chest.items
-    updated = await layer.update_container(
+    updated = await layer.update_container_data(
         chest.container_id,
         items_json=[
             {"item_id": KNIFE, "item_instance_id": knife.item_instance_id, "condition": 10},
@@ -167,15 +168,18 @@ async def test_update_container_replaces_items_lock_and_metadata(
     assert not await layer.item_instance_exists(coin.item_instance_id)  # dropped: deleted
 
     with pytest.raises(ValidationError):
-        await layer.update_container(chest.container_id, lock_state="ajar")
+        await layer.update_container_data(chest.container_id, lock_state="ajar")
     with pytest.raises(CapacityError):
-        await layer.update_container(chest.container_id, items_json=[{"item_id": COIN}] * 9)
+        await layer.update_container_data(chest.container_id, items_json=[{"item_id": COIN}] * 21)
     with pytest.raises(NotFoundError):
-        await layer.update_container(uuid.uuid4(), lock_state="locked")
+        await layer.update_container_data(uuid.uuid4(), lock_state="locked")
+    assert await layer.update_container(uuid.uuid4(), lock_state="locked") is None
 
 
 async def test_delete_container_leaves_no_orphan_items(layer: AsyncPersistenceLayer) -> None:
-    chest = await layer.create_container("environment", room_id="r", items=[{"item_id": COIN}] * 3)
+    chest = await layer.create_container_data(
+        "environment", room_id="r", items=[{"item_id": COIN}] * 3
+    )
     assert await layer.delete_container(chest.container_id)
     for item in chest.items:
         assert not await layer.item_instance_exists(item.item_instance_id)
@@ -184,8 +188,8 @@ async def test_delete_container_leaves_no_orphan_items(layer: AsyncPersistenceLa
 
 async def test_moving_single_items(layer: AsyncPersistenceLayer) -> None:
     owner = await player_id(layer)
-    chest = await layer.create_container("environment", room_id="hall", capacity_slots=2)
-    pack = await layer.create_container("equipment", entity_id=owner, capacity_slots=1)
+    chest = await layer.create_container_data("environment", room_id="hall", capacity_slots=2)
+    pack = await layer.create_container_data("equipment", entity_id=owner, capacity_slots=1)
     await layer.create_item_instance("knife-1", KNIFE)
     await layer.create_item_instance("coin-1", COIN, quantity=3)
     await layer.create_item_instance("coin-2", COIN)
@@ -240,7 +244,7 @@ async def test_moving_single_items(layer: AsyncPersistenceLayer) -> None:
 
 
 async def test_weight_limits_are_enforced(layer: AsyncPersistenceLayer) -> None:
-    sack = await layer.create_container("environment", room_id="r", weight_limit=4)
+    sack = await layer.create_container_data("environment", room_id="r", weight_limit=4)
     await layer.create_item_instance("coat-1", COAT)  # weighs 3
     await layer.create_item_instance("coat-2", COAT)
     await layer.add_item_to_container(sack.container_id, "coat-1")
@@ -305,8 +309,8 @@ async def test_item_transfers_publish_events_after_commit(pg_url: str) -> None:
     bus = RecordingBus()
     async with AsyncPersistenceLayer(pg_url, event_bus=bus) as layer:
         await layer.seed_item_prototypes()
-        a = await layer.create_container("environment", room_id="r")
-        b = await layer.create_container("environment", room_id="r")
+        a = await layer.create_container_data("environment", room_id="r")
+        b = await layer.create_container_data("environment", room_id="r")
         await layer.create_item_instance("coin-9", COIN)
         await layer.add_item_to_container(a.container_id, "coin-9")
         await layer.transfer_item(

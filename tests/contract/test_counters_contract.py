@@ -30,10 +30,10 @@ async def test_damage_and_heal_clamp_and_update_the_object(
     assert await contract_persistence.heal_player(player, 100) == 30
     assert player.current_dp == 30 and player.changed_fields() == {}
     assert await contract_persistence.damage_player(player, 12) == 18
-    assert await contract_persistence.damage_player(player, 500) == 0
-    assert await contract_persistence.update_player_health(player.player_id, 7, "potion") == 7
-    assert await contract_persistence.update_player_health(str(player.player_id), -9) == 0
-    assert (await stored(contract_persistence, player)).current_dp == 0
+    assert await contract_persistence.damage_player(player, 500) == -10  # the default dp_floor
+    assert await contract_persistence.update_player_health(player.player_id, 7, "potion") == -3
+    assert await contract_persistence.update_player_health(str(player.player_id), -9) == -10
+    assert (await stored(contract_persistence, player)).current_dp == -10
 
 
 @pytest.mark.parametrize(

@@ -42,10 +42,10 @@ MISTAKES: list[tuple[str, Call, type[PersistenceError], str]] = [
         "invalid container: an environment container needs room_id (the room it is in)",
     ),
     (
-        "a corpse with no room",
-        lambda p: p.create_container("corpse"),
+        "worn gear with no wearer",
+        lambda p: p.create_container("equipment"),
         ValidationError,
-        "invalid container: a corpse container needs room_id (the room it is in)",
+        "invalid container: an equipment container needs entity_id (the player wearing it)",
     ),
     (
         "an unknown player id",
@@ -55,7 +55,7 @@ MISTAKES: list[tuple[str, Call, type[PersistenceError], str]] = [
     ),
     (
         "an unknown container id",
-        lambda p: p.update_container(NOBODY, lock_state="locked"),
+        lambda p: p.update_container_data(NOBODY, lock_state="locked"),
         NotFoundError,
         f"container {NOBODY} not found",
     ),

@@ -35,7 +35,7 @@ async def test_create_player_fills_database_defaults(
     player = await contract_persistence.create_player(
         name="Armitage", user_id=str(user_id), stats={"strength": 70, "max_dp": 30}
     )
-    assert player.user_id == user_id
+    assert player.user_id == str(user_id) and player.user_uuid == user_id
     assert player.current_room_id == DEFAULT_ROOM_ID
     assert (player.strength, player.dexterity, player.current_dp, player.max_dp) == (70, 50, 20, 30)
     assert (player.level, player.experience_points, player.inventory) == (1, 0, [])
@@ -164,8 +164,8 @@ async def test_get_players_batch(contract_persistence: AsyncPersistenceLayer) ->
     one = await contract_persistence.create_player(name="One", user_id=uuid.uuid4())
     two = await contract_persistence.create_player(name="Two", user_id=uuid.uuid4())
     batch = await contract_persistence.get_players_batch([one.player_id, str(two.player_id)])
-    assert set(batch) == {one.player_id, two.player_id}
-    assert batch[two.player_id].name == "Two"
+    assert set(batch) == {one.player_uuid, two.player_uuid}  # keyed by UUID, as before
+    assert batch[two.player_uuid].name == "Two"
     assert await contract_persistence.get_players_batch([]) == {}
     assert await contract_persistence.get_players_batch([uuid.uuid4()]) == {}
     with pytest.raises(ValidationError, match="player_ids"):
@@ -270,8 +270,8 @@ async def test_save_players_is_all_or_nothing(
     bad.equipped = {"head": stack("hat")}
     await contract_persistence.save_players([good, bad])
     batch = await contract_persistence.get_players_batch([good.player_id, bad.player_id])
-    assert batch[good.player_id].current_room_id == HALLWAY
-    assert batch[bad.player_id].equipped == {"head": stack("hat")}
+    assert batch[good.player_uuid].current_room_id == HALLWAY
+    assert batch[bad.player_uuid].equipped == {"head": stack("hat")}
 
 
 async def test_update_last_active(contract_persistence: AsyncPersistenceLayer) -> None:

@@ -19,7 +19,7 @@ async def test_the_tick_loop_and_the_players_never_lose_each_others_changes(pg_u
     bus = RecordingBus()
     async with AsyncPersistenceLayer(pg_url, event_bus=bus) as persistence:
         await persistence.seed_item_prototypes()
-        corpse = await persistence.create_container(
+        corpse = await persistence.create_container_data(
             "corpse",
             room_id="earth_arkhamcity_sanitarium_room_foyer_001",
             decay_at=datetime.now(UTC) - timedelta(minutes=1),
@@ -28,13 +28,13 @@ async def test_the_tick_loop_and_the_players_never_lose_each_others_changes(pg_u
         summary = await run_game(persistence, ticks=10, tick_seconds=0.02)
 
         assert summary.ticks == 10 and summary.corpses_swept == 1
-        assert await persistence.get_container(corpse.container_id) is None
+        assert await persistence.get_container_data(corpse.container_id) is None
         assert set(summary.fights) == set(NAMES) and all(summary.fights.values())
         for name, fights in summary.fights.items():
             player = await persistence.get_player_by_name(name)
             assert player is not None
             assert player.experience_points == fights * XP_PER_FIGHT
-            dp_events = [e for e in bus.of(PlayerDPUpdated) if e.player_id == player.player_id]
+            dp_events = [e for e in bus.of(PlayerDPUpdated) if e.player_id == player.player_uuid]
             assert len(dp_events) == fights + summary.ticks  # every hit and every regeneration
             assert player.current_dp == 20 + sum(e.delta for e in dp_events)
         assert len(bus.of(PlayerXPAwarded)) == sum(summary.fights.values())

@@ -86,15 +86,15 @@ async def test_concurrent_damage_and_healing_are_exact_and_clamped(
 
     bus.events.clear()
     await asyncio.gather(*(layer.damage_player(player, 10) for _ in range(100)))
-    assert (await layer.get_player_by_id(player.player_id)).current_dp == 0  # type: ignore[union-attr]
-    assert_dp_events_chain(bus.of(PlayerDPUpdated), 200, 0)
+    assert (await layer.get_player_by_id(player.player_id)).current_dp == -10  # type: ignore[union-attr]
+    assert_dp_events_chain(bus.of(PlayerDPUpdated), 200, -10)
 
     bus.events.clear()
     await asyncio.gather(*(layer.heal_player(player, 50) for _ in range(100)))
     assert (await layer.get_player_by_id(player.player_id)).current_dp == 500  # type: ignore[union-attr]
     events = bus.of(PlayerDPUpdated)
     assert len(events) == 100 and all(e.max_dp == 500 for e in events)
-    assert_dp_events_chain(events, 0, 500)
+    assert_dp_events_chain(events, -10, 500)
 
 
 async def test_damage_stops_at_a_configured_negative_floor(pg_url: str) -> None:

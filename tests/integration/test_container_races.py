@@ -31,12 +31,12 @@ async def world(persistence: AsyncPersistenceLayer) -> AsyncPersistenceLayer:
 
 async def corpse_with(layer: AsyncPersistenceLayer, count: int) -> ContainerData:
     items = [{"item_id": random.choice(ITEM_KINDS)} for _ in range(count)]
-    return await layer.create_container("corpse", room_id="crypt", items=items)
+    return await layer.create_container_data("corpse", room_id="crypt", items=items)
 
 
 async def equipment(layer: AsyncPersistenceLayer, capacity: int) -> ContainerData:
     player = await layer.create_player(name=f"p{uuid.uuid4().hex[:10]}", user_id=uuid.uuid4())
-    return await layer.create_container(
+    return await layer.create_container_data(
         "equipment", entity_id=player.player_id, capacity_slots=capacity
     )
 
@@ -112,13 +112,13 @@ async def test_of_eight_transfers_of_one_item_exactly_one_succeeds(
 async def test_two_hundred_opposite_transfers_neither_deadlock_nor_lose_items(
     world: AsyncPersistenceLayer, raw: asyncpg.Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
-    left = await world.create_container(
+    left = await world.create_container_data(
         "environment",
         room_id="vault",
         capacity_slots=20,
         items=[{"item_id": "misc.coin.silver"}] * 10,
     )
-    right = await world.create_container(
+    right = await world.create_container_data(
         "environment",
         room_id="vault",
         capacity_slots=20,
@@ -154,7 +154,7 @@ async def test_two_hundred_opposite_transfers_neither_deadlock_nor_lose_items(
 async def test_concurrent_adds_fill_exactly_the_free_slots(
     world: AsyncPersistenceLayer, raw: asyncpg.Connection
 ) -> None:
-    box = await world.create_container(
+    box = await world.create_container_data(
         "environment",
         room_id="attic",
         capacity_slots=5,
@@ -171,7 +171,7 @@ async def test_concurrent_adds_fill_exactly_the_free_slots(
 
     assert sum(isinstance(r, ContainerData) for r in results) == 3
     assert sum(isinstance(r, CapacityError) for r in results) == 9
-    stored = await world.get_container(box.container_id)
+    stored = await world.get_container_data(box.container_id)
     assert stored is not None and len(stored.items) == 5
     assert sorted(item.position for item in stored.items) == [0, 1, 2, 3, 4]
 
@@ -182,11 +182,11 @@ async def test_listing_a_room_takes_the_same_queries_for_2_or_25_containers(
     counts = {}
     for room, size in [("small_room", 2), ("big_room", 25)]:
         for _ in range(size):
-            await world.create_container(
+            await world.create_container_data(
                 "environment", room_id=room, items=[{"item_id": "consumable.bandage"}] * 3
             )
         with counting_queries() as queries:
-            listed = await world.get_containers_by_room_id(room)
+            listed = await world.get_container_data_by_room_id(room)
         counts[size] = queries.count
         assert len(listed) == size and all(len(c.items) == 3 for c in listed)
     assert counts[2] == counts[25] == 2
@@ -201,7 +201,7 @@ async def test_a_failure_half_way_through_update_container_changes_nothing(
     valid = [{"item_id": "consumable.bandage"}, {"item_id": "misc.coin.silver", "quantity": 5}]
 
     with pytest.raises(ValidationError, match="no_such_thing"):
-        await world.update_container(
+        await world.update_container_data(
             box.container_id, items_json=[*valid, {"item_id": "no_such_thing"}]
         )
     # refused by the database half-way: this instance already sits in another container
@@ -210,10 +210,10 @@ async def test_a_failure_half_way_through_update_container_changes_nothing(
         "item_instance_id": other.items[0].item_instance_id,
     }
     with pytest.raises(ConflictError):
-        await world.update_container(box.container_id, items_json=[*valid, stolen])
+        await world.update_container_data(box.container_id, items_json=[*valid, stolen])
 
     assert await placements(raw) == before
-    stored = await world.get_container(box.container_id)
+    stored = await world.get_container_data(box.container_id)
     assert stored is not None and [i.item_instance_id for i in stored.items] == [
         i.item_instance_id for i in box.items
     ]

@@ -109,7 +109,6 @@ async def test_item_instance_rules_are_enforced(
         {"capacity_slots": 21},
         {"weight_limit": 0},
         {"source_type": "environment", "room_id": None},
-        {"source_type": "corpse", "room_id": None},
         {"source_type": "equipment"},
     ],
     ids=str,

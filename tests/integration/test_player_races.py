@@ -109,5 +109,5 @@ async def test_save_players_rolls_back_every_player_when_the_database_refuses_on
         await persistence.save_players([first, second])
 
     stored = await persistence.get_players_batch([first.player_id, second.player_id])
-    assert stored[first.player_id].current_room_id == DEFAULT_ROOM_ID
-    assert stored[second.player_id].name == "Second"
+    assert stored[first.player_uuid].current_room_id == DEFAULT_ROOM_ID
+    assert stored[second.player_uuid].name == "Second"

@@ -25,10 +25,10 @@ async def prepare(layer: AsyncPersistenceLayer) -> dict[str, Any]:
     lost = await layer.create_player(
         name="Lost", user_id=uuid.uuid4(), current_room_id="earth_nowhere_room_void_001"
     )
-    chest = await layer.create_container(
+    chest = await layer.create_container_data(
         "environment", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 2
     )
-    pack = await layer.create_container("equipment", entity_id=player.player_id)
+    pack = await layer.create_container_data("equipment", entity_id=player.player_id)
     await layer.create_item_instance("loose-1", "misc.coin.silver")
     return {"player": player, "other": other, "lost": lost, "chest": chest, "pack": pack}
 
@@ -46,7 +46,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     "save_player": (1, lambda p, w: save_room(p, [w["player"]])),
     "save_players": (2, lambda p, w: save_room(p, [w["player"], w["other"]])),
     "soft_delete_player": (1, lambda p, w: p.soft_delete_player(w["other"].player_id)),
-    "delete_player": (3, lambda p, w: p.delete_player(w["other"].player_id)),
+    "delete_player": (5, lambda p, w: p.delete_player(w["other"].player_id)),
     "update_player_last_active": (
         1,
         lambda p, w: p.update_player_last_active(w["other"].player_id),
@@ -67,16 +67,16 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     "get_professions": (1, lambda p, w: p.get_professions()),
     "get_all_professions": (1, lambda p, w: p.get_all_professions()),
     "get_profession_by_id": (1, lambda p, w: p.get_profession_by_id(1)),
-    "get_container": (2, lambda p, w: p.get_container(w["chest"].container_id)),
-    "get_containers_by_room_id": (2, lambda p, w: p.get_containers_by_room_id("hall")),
+    "get_container": (2, lambda p, w: p.get_container_data(w["chest"].container_id)),
+    "get_containers_by_room_id": (2, lambda p, w: p.get_container_data_by_room_id("hall")),
     "get_containers_by_entity_id": (
         2,
-        lambda p, w: p.get_containers_by_entity_id(w["player"].player_id),
+        lambda p, w: p.get_container_data_by_entity_id(w["player"].player_id),
     ),
-    "get_decayed_containers_none_due": (1, lambda p, w: p.get_decayed_containers()),
+    "get_decayed_containers_none_due": (1, lambda p, w: p.get_decayed_container_data()),
     "create_container": (
         7,
-        lambda p, w: p.create_container(
+        lambda p, w: p.create_container_data(
             "corpse", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 3
         ),
     ),
@@ -91,7 +91,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         ),
     ),
     "transfer_item": (
-        7,
+        8,
         lambda p, w: p.transfer_item(
             w["chest"].items[0].item_instance_id,
             from_container_id=w["chest"].container_id,
@@ -100,7 +100,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     ),
     "update_container": (
         11,
-        lambda p, w: p.update_container(
+        lambda p, w: p.update_container_data(
             w["chest"].container_id,
             items_json=[{"item_id": "consumable.bandage"}],
             lock_state="locked",
@@ -113,7 +113,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     ),
     "ensure_item_instance": (1, lambda p, w: p.ensure_item_instance("loose-1", "misc.coin.silver")),
     "upsert_item_instance": (
-        2,
+        4,
         lambda p, w: p.upsert_item_instance("loose-1", "misc.coin.silver", condition=5),
     ),
     "item_instance_exists": (1, lambda p, w: p.item_instance_exists("loose-1")),

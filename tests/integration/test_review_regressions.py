@@ -35,10 +35,10 @@ async def test_deleting_a_container_while_items_arrive_leaves_no_orphans(
     world: AsyncPersistenceLayer, raw: asyncpg.Connection
 ) -> None:
     for _ in range(15):
-        source = await world.create_container(
+        source = await world.create_container_data(
             "environment", room_id="r", items=[{"item_id": "misc.coin.silver"}]
         )
-        target = await world.create_container("environment", room_id="r")
+        target = await world.create_container_data("environment", room_id="r")
         await asyncio.gather(
             world.transfer_item(
                 source.items[0].item_instance_id,
@@ -68,7 +68,7 @@ async def test_a_retried_create_never_creates_the_container_twice(
         return await real_read(self, container_id)
 
     monkeypatch.setattr(ContainerRepository, "_read", read_failing_once)
-    created = await world.create_container("environment", room_id="once")
+    created = await world.create_container_data("environment", room_id="once")
     assert state.failed
     assert await raw.fetchval("SELECT count(*) FROM containers WHERE room_id = 'once'") == 1
     assert created.room_id == "once"
@@ -78,7 +78,7 @@ async def test_deleting_a_player_deletes_the_items_in_their_equipment(
     world: AsyncPersistenceLayer, raw: asyncpg.Connection
 ) -> None:
     player = await world.create_player(name="Doomed", user_id=uuid.uuid4())
-    await world.create_container(
+    await world.create_container_data(
         "equipment", entity_id=player.player_id, items=[{"item_id": "misc.coin.silver"}] * 3
     )
     assert await world.delete_player(player.player_id)
@@ -124,7 +124,7 @@ async def test_concurrent_connects_open_one_pool(pg_url: str, sqlite_url: str) -
 async def test_changing_the_owner_of_an_item_in_a_container_is_refused(
     world: AsyncPersistenceLayer,
 ) -> None:
-    box = await world.create_container(
+    box = await world.create_container_data(
         "environment", room_id="r", items=[{"item_id": "misc.coin.silver"}]
     )
     item = box.items[0].item_instance_id
@@ -136,12 +136,12 @@ async def test_changing_the_owner_of_an_item_in_a_container_is_refused(
 @pytest.mark.parametrize(
     "call",
     [
-        lambda layer: layer.create_container(
+        lambda layer: layer.create_container_data(
             "environment", room_id="r", metadata={"when": datetime.now(UTC)}
         ),
         lambda layer: layer.create_item_instance("x-1", "misc.coin.silver", metadata={1j: 2}),
         lambda layer: layer.update_player_last_active(uuid.uuid4(), "yesterday"),
-        lambda layer: layer.get_decayed_containers("now"),
+        lambda layer: layer.get_decayed_container_data("now"),
         lambda layer: layer.get_profession_by_id("abc"),
         lambda layer: layer.get_players_batch(None),
         lambda layer: layer.save_player(object()),
@@ -161,7 +161,7 @@ async def test_huge_amounts_are_refused_and_large_ones_clamp(world: AsyncPersist
     with pytest.raises(ValidationError, match="delta"):
         await world.update_player_stat_field(player.player_id, "fear", 2**40)
     assert await world.heal_player(player, 10**9) == 20
-    assert await world.damage_player(player, 10**9) == 0
+    assert await world.damage_player(player, 10**9) == -10
     assert await world.update_player_stat_field(player.player_id, "fear", 10**9) == 100
 
 
@@ -169,12 +169,13 @@ async def test_save_player_refuses_current_dp_outside_floor_and_max(
     world: AsyncPersistenceLayer,
 ) -> None:
     player = await world.create_player(name="Bounded", user_id=uuid.uuid4())
-    for value in (5000, -1):
+    for value in (5000, -11):
         player.current_dp = value
         with pytest.raises(ValidationError, match="current_dp"):
             await world.save_player(player)
-    player.current_dp = 7
-    await world.save_player(player)
+    for value in (-10, -1, 0, 20):
+        player.current_dp = value
+        await world.save_player(player)
 
 
 async def test_an_unsaved_unknown_room_is_still_fixed(world: AsyncPersistenceLayer) -> None:
@@ -187,7 +188,7 @@ async def test_an_unsaved_unknown_room_is_still_fixed(world: AsyncPersistenceLay
 async def test_a_position_outside_the_container_is_a_validation_error(
     world: AsyncPersistenceLayer,
 ) -> None:
-    box = await world.create_container("environment", room_id="r", capacity_slots=2)
+    box = await world.create_container_data("environment", room_id="r", capacity_slots=2)
     await world.create_item_instance("coin-x", "misc.coin.silver")
     with pytest.raises(ValidationError, match="position"):
         await world.add_item_to_container(box.container_id, "coin-x", position=50)

@@ -34,6 +34,10 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
         ALTER TABLE "players" DROP COLUMN "nickname";
         ALTER TABLE "players" DROP COLUMN "titles";"""
 '''
+# The next migration after the repository's own, whatever their number.
+NEW_MIGRATION = (
+    f"{len(list((REPO_MIGRATIONS / 'models').glob('*.py')))}_20991231000000_add_player_titles.py"
+)
 SAFE = "NOT NULL DEFAULT '[]'"
 AS_AERICH_WRITES_IT = "NOT NULL"
 
@@ -41,9 +45,7 @@ AS_AERICH_WRITES_IT = "NOT NULL"
 def migrations_with(tmp_path: Path, titles: str) -> Path:
     location = tmp_path / "migrations"
     shutil.copytree(REPO_MIGRATIONS, location)
-    (location / "models" / "1_20261122000000_add_player_titles.py").write_text(
-        MIGRATION.format(titles=titles)
-    )
+    (location / "models" / NEW_MIGRATION).write_text(MIGRATION.format(titles=titles))
     return location
 
 
@@ -65,7 +67,7 @@ async def test_adding_a_json_column_with_a_default_applies_to_a_populated_table(
 
     location = migrations_with(tmp_path, SAFE)
     new = AsyncPersistenceLayer(settings=settings_for(url, migrations_location=location))
-    assert await new.upgrade() == ["1_20261122000000_add_player_titles.py"]
+    assert await new.upgrade() == [NEW_MIGRATION]
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch("SELECT nickname, titles FROM players")
@@ -88,4 +90,4 @@ async def test_the_json_column_aerich_generates_is_refused_and_changes_nothing(
     with pytest.raises(DatabaseError, match="titles"):
         await unsafe.upgrade()
     status = await unsafe.migration_status()
-    assert status.pending == ["1_20261122000000_add_player_titles.py"]
+    assert status.pending == [NEW_MIGRATION]

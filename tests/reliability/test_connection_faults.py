@@ -199,8 +199,8 @@ async def test_fault_4_a_retried_call_sees_all_of_a_generator_argument(
 
     async with layer_on(pg_url) as layer:
         assert {p.name for p in await layer.get_players_in_room("gen_room")} == {"Gen0", "Gen1"}
-    assert set(found) == {player.player_id for player in players}
-    assert len(container.items) == 2
+    assert set(found) == {player.player_uuid for player in players}
+    assert len(container["items_json"]) == 2
 
 
 # Fault 5 ---------------------------------------------------------------------------------------
@@ -311,4 +311,4 @@ async def test_get_players_batch_with_forty_thousand_ids_returns_the_players_amo
         ids[123] = players[0].player_id
         ids[39_999] = players[1].player_id
         found = await layer.get_players_batch(ids)
-    assert set(found) == {player.player_id for player in players}
+    assert set(found) == {player.player_uuid for player in players}

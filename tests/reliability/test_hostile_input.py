@@ -51,13 +51,13 @@ async def test_hostile_json_payloads_are_stored_verbatim(
     persistence: AsyncPersistenceLayer, payload: dict[str, object]
 ) -> None:
     await persistence.seed_item_prototypes()
-    chest = await persistence.create_container(
+    chest = await persistence.create_container_data(
         "environment",
         room_id="r",
         metadata=payload,
         items=[{"item_id": "misc.coin.silver", "metadata": payload}],
     )
-    stored = await persistence.get_container(chest.container_id)
+    stored = await persistence.get_container_data(chest.container_id)
     assert stored is not None and stored.metadata == payload
     assert stored.items[0].metadata == payload
 
@@ -70,10 +70,10 @@ async def test_json_with_nul_characters_is_a_validation_error(
 ) -> None:
     await persistence.seed_item_prototypes()
     with pytest.raises(ValidationError):
-        await persistence.create_container("environment", room_id="r", metadata=payload)
+        await persistence.create_container_data("environment", room_id="r", metadata=payload)
     with pytest.raises(ValidationError):
         await persistence.create_item_instance("nul-1", "misc.coin.silver", metadata=payload)
-    assert await persistence.get_containers_by_room_id("r") == []
+    assert await persistence.get_container_data_by_room_id("r") == []
 
 
 async def test_the_password_never_appears_in_errors_or_logs(

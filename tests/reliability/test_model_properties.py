@@ -36,6 +36,9 @@ def database(mud_persistence_database_url: str) -> Iterator[str]:
     asyncio.run(empty_tables(mud_persistence_database_url))
 
 
+DP_FLOOR = -10  # the default dp_floor
+
+
 @dataclass
 class PlayerModel:
     """The rules, in plain Python."""
@@ -54,10 +57,10 @@ class PlayerModel:
 
     def apply(self, kind: str, amount: int) -> int:
         if kind in ("damage", "cold"):
-            self.dp = max(0, min(self.max_dp, self.dp - self.loss(kind, amount)))
+            self.dp = max(DP_FLOOR, min(self.max_dp, self.dp - self.loss(kind, amount)))
             return self.dp
         if kind == "heal":
-            self.dp = max(0, min(self.max_dp, self.dp + amount))
+            self.dp = max(DP_FLOOR, min(self.max_dp, self.dp + amount))
             return self.dp
         if kind == "xp":
             self.xp += amount
@@ -190,7 +193,7 @@ def test_container_operations_conserve_items_and_respect_capacity(
             await layer.seed_item_prototypes()
             model = WorldModel(capacity={0: 1, 1: 2, 2: 3}, alive={0, 1, 2})
             boxes = {
-                n: (await layer.create_container("environment", room_id="m", capacity_slots=c))
+                n: (await layer.create_container_data("environment", room_id="m", capacity_slots=c))
                 for n, c in model.capacity.items()
             }
             tag = uuid.uuid4().hex[:8]
@@ -201,7 +204,7 @@ def test_container_operations_conserve_items_and_respect_capacity(
             for kind, i, box, dest in ops:
                 await step(layer, model, boxes, items[i], kind, box, dest)
                 for n in model.alive:
-                    stored = await layer.get_container(boxes[n].container_id)
+                    stored = await layer.get_container_data(boxes[n].container_id)
                     assert stored is not None
                     assert sorted(x.item_instance_id for x in stored.items) == model.held(n)
                     assert len(stored.items) <= model.capacity[n]
@@ -256,10 +259,10 @@ async def step(
             if box == dest
             else NotFoundError
             if {box, dest} - model.alive
+            else ConflictError  # not in the source: said before the target's capacity
+            if where != box
             else CapacityError
             if full
-            else ConflictError
-            if where != box
             else None
         )
         if box == dest:

@@ -93,10 +93,7 @@ LEFT_OUT = {"get_user_by_username_case_insensitive"}
 RENAMED = {("__init__", "_db_path"): "database_url"}
 
 # Call shapes another lane of issue 11 is changing; remove an entry when its work lands.
-PENDING = {
-    "update_container": "positional items_json (helper 'containers')",
-    "create_item_instance": "the positional options dict `data` (helper 'containers')",
-}
+PENDING: dict[str, str] = {}
 
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 

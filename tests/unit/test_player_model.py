@@ -56,6 +56,7 @@ def test_changed_fields_sees_in_place_edits_of_json_columns() -> None:
     assert player.changed_fields() == {}
 
 
-def test_a_player_never_loaded_cannot_report_changes() -> None:
-    with pytest.raises(ValidationError, match="never loaded"):
-        Player(name="Fresh").changed_fields()
+def test_a_player_never_loaded_reports_every_saved_column_as_changed() -> None:
+    fresh = Player(name="Fresh", user_id=uuid.uuid4())
+    assert fresh.is_new
+    assert set(fresh.changed_fields()) == set(Player.saved_fields())

@@ -59,6 +59,13 @@ DESIGNED_METHODS = [
     "upsert_item_instance",
     "item_instance_exists",
     "get_item_instance",
+    # typed twins of the old-named container methods, for new code
+    "create_container_data",
+    "get_container_data",
+    "get_container_data_by_room_id",
+    "get_container_data_by_entity_id",
+    "get_decayed_container_data",
+    "update_container_data",
 ]
 
 

@@ -15,7 +15,7 @@ def test_defaults_need_no_environment() -> None:
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.dialect == "sqlite"
     assert (settings.pool_min_size, settings.pool_max_size) == (2, 10)
-    assert settings.dp_floor == 0 and settings.xp_per_level is None
+    assert settings.dp_floor == -10 and settings.xp_per_level is None
     assert (settings.migrations_location / "models").is_dir()
 
 
