@@ -388,11 +388,12 @@ async def test_the_imported_game_plays(
         "i-knife-1",
         "i-satchel-1",
     ]
-    chest = await persistence.get_container(world.LIBRARY_CHEST)
-    assert chest is not None and [item.item_instance_id for item in chest.items] == [
+    chest = await persistence.get_container(world.LIBRARY_CHEST)  # the old dict shape
+    assert chest is not None and [item["item_instance_id"] for item in chest["items_json"]] == [
         "i-coin-1",
         "i-dup-1",
     ]
+    assert chest["metadata_json"] == {"label": "oak chest"}
     found = await persistence.get_player_by_name("ARMITAGE")
     assert found is not None and str(found.player_id) == str(world.ARMITAGE)
 

@@ -86,6 +86,20 @@ def test_odd_stats_are_problems_with_a_repair() -> None:
     ]
 
 
+def test_the_old_optional_stats_arrive_in_their_columns() -> None:
+    stats = {"max_magic_points": 30, "max_lucidity": None, "_mp_fractional": 0.25}
+    row = convert_player(old_player(stats=json.dumps(stats)), context())
+    assert row.problems == []
+    assert (row.values["max_magic_points"], row.values["max_lucidity"]) == (30, None)
+    assert row.values["mp_fractional"] == 0.25
+
+    bad = convert_player(
+        old_player(stats='{"_mp_fractional": 1.5, "max_lucidity": "x"}'), context()
+    )
+    assert (bad.values["mp_fractional"], bad.values["max_lucidity"]) == (None, None)
+    assert repairs(bad) == ["max_lucidity = null (the default)", "mp_fractional = null"]
+
+
 def test_stats_that_are_not_an_object_all_take_defaults() -> None:
     row = convert_player(old_player(stats="[1, 2]"), context())
     assert repairs(row) == ["stats = {}"]

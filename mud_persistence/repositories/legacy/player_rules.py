@@ -12,8 +12,16 @@ from typing import Any
 
 import pydantic
 
+from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID, Position
-from mud_persistence.models.player import STAT_RANGES, Player, derived_max_dp
+from mud_persistence.models.player import Player
+from mud_persistence.models.player_stats import (
+    NULLABLE_STATS,
+    STAT_KEYS,
+    STAT_RANGES,
+    check_stat,
+    derived_max_dp,
+)
 from mud_persistence.repositories.legacy.rules import (
     MISSING,
     ImportContext,
@@ -32,13 +40,13 @@ from mud_persistence.schemas.player import (
     PlayerName,
 )
 
-# Every stat column of the model: a stat the model gains is imported from the JSON key of
-# the same name with no change here.
+# Every key of the old stats dict the model stores (STAT_KEYS, key -> column): a stat the
+# model gains is imported from its key with no change here.
 STAT_DEFAULTS: dict[str, Any] = {
-    name: Player._meta.fields_map[name].db_default
-    if Player._meta.fields_map[name].has_db_default()
+    column: Player._meta.fields_map[column].db_default
+    if Player._meta.fields_map[column].has_db_default()
     else None
-    for name in STAT_RANGES
+    for column in STAT_KEYS.values()
 }
 STACK = pydantic.TypeAdapter(InventoryStack)
 EQUIPPED_STACK = pydantic.TypeAdapter(EquippedStack)
@@ -117,29 +125,43 @@ def _profession(row: Row, profession_id: int | None, context: ImportContext) -> 
 def _stats(row: Row, raw: Any, dp_floor: int) -> dict[str, Any]:
     stats = json_value(row, "stats", raw, dict, {})
     values: dict[str, Any] = {}
-    for name, (low, high) in STAT_RANGES.items():
-        given = stats.get(name, MISSING)
-        if given is MISSING or (given is None and name == "max_dp"):
-            values[name] = STAT_DEFAULTS[name]
-            continue
-        number = whole_number(given)
-        if number is None:
-            row.problem(
-                f"stats.{name} is {shorten(given)}, not a whole number",
-                f"{name} = {STAT_DEFAULTS[name]} (the default)",
-            )
-            number = STAT_DEFAULTS[name]
-        values[name] = number if name == "current_dp" else bounded(row, name, number, low, high)
+    for key, column in STAT_KEYS.items():
+        if key != "position":
+            values[column] = _stat(row, key, column, stats.get(key, MISSING))
     top = values["max_dp"] or derived_max_dp(values["constitution"], values["size"])
     values["current_dp"] = bounded(row, "current_dp", values["current_dp"], dp_floor, top)
     values["position"] = _position(row, stats.get("position", Position.STANDING.value))
-    unknown = {key: stats[key] for key in stats if key not in STAT_RANGES and key != "position"}
+    unknown = {key: stats[key] for key in stats if key not in STAT_KEYS}
     if unknown:
         row.problem(
             f"stats has keys this layer does not store: {shorten(unknown, 120)}",
             f"dropped {', '.join(sorted(unknown))}",
         )
     return values
+
+
+def _stat(row: Row, key: str, column: str, given: Any) -> Any:
+    default = STAT_DEFAULTS[column]
+    shown = "null" if default is None else default
+    if given is MISSING or (given is None and key in NULLABLE_STATS):
+        return default
+    if key not in STAT_RANGES:  # a stat that is not an integer (_mp_fractional)
+        try:
+            return check_stat(key, given)
+        except ValidationError:
+            row.problem(f"stats.{key} is {shorten(given)}, out of range", f"{column} = {shown}")
+            return default
+    number = whole_number(given)
+    if number is None:
+        row.problem(
+            f"stats.{key} is {shorten(given)}, not a whole number",
+            f"{column} = {shown} (the default)",
+        )
+        return default
+    if key == "current_dp":
+        return number  # clamped against the other stats once they are known
+    low, high = STAT_RANGES[key]
+    return bounded(row, column, number, low, high)
 
 
 def _position(row: Row, position: Any) -> str:
