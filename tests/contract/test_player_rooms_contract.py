@@ -102,7 +102,10 @@ async def test_the_player_methods_take_the_old_keyword_names(
     assert (await layer.get_player_by_user_id(user_id=str(user))) is not None
     assert len(await layer.get_active_players_by_user_id(user_id=user)) == 1
     assert len(await layer.get_players_in_room(room_id=player.current_room_id)) == 1
-    assert list(await layer.get_players_batch(player_ids=[player.player_id])) == [player.player_id]
+    # keyed by UUID, as the old layer keyed it
+    assert list(await layer.get_players_batch(player_ids=[player.player_id])) == [
+        player.player_uuid
+    ]
     await layer.update_player_last_active(player_id=player.player_id, last_active=None)
     player.current_room_id = HALLWAY
     await layer.save_players(players=[player])
