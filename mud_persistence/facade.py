@@ -317,16 +317,24 @@ class AsyncPersistenceLayer:
 
     async def _with_valid_room(self, player: Player | None) -> Player | None:
         if player is not None:
-            await self._rooms.ensure_loaded()
+            await self._with_valid_rooms([player])
+        return player
+
+    async def _with_valid_rooms(self, players: list[Player]) -> list[Player]:
+        # Every read of players checks their rooms, as the old repository did: game code that
+        # reads players through a list (character selection, room occupants, the batch) relies
+        # on it too. One UPDATE per player that moves; none when every room is known.
+        await self._rooms.ensure_loaded()
+        for player in players:
             room_id = self._replacement_room(player)
             if room_id is not None:
                 await self._players.move(player, room_id)
-        return player
+        return players
 
     @_read
     async def get_player_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
-        """The account's oldest active player."""
-        return await self._players.get_by_user_id(user_id)
+        """The account's oldest active player; its room fixed as by id."""
+        return await self._with_valid_room(await self._players.get_by_user_id(user_id))
 
     @_read
     async def get_players_by_user_id(
@@ -334,9 +342,11 @@ class AsyncPersistenceLayer:
     ) -> list[Player]:
         """The account's players, soft-deleted ones included (as the old layer), oldest first.
 
-        ``get_active_players_by_user_id`` leaves the deleted ones out.
+        ``get_active_players_by_user_id`` leaves the deleted ones out. Rooms fixed as by id.
         """
-        return await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
+        return await self._with_valid_rooms(
+            await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
+        )
 
     async def get_active_players_by_user_id(self, user_id: uuid.UUID | str) -> list[Player]:
         """The account's players that are not soft-deleted, oldest first."""
@@ -344,20 +354,27 @@ class AsyncPersistenceLayer:
 
     @_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
-        """Every active player (and soft-deleted ones if asked), oldest first."""
-        return await self._players.list_all(include_deleted=include_deleted)
+        """Every active player (and soft-deleted ones if asked), oldest first; rooms fixed as by
+        id."""
+        return await self._with_valid_rooms(
+            await self._players.list_all(include_deleted=include_deleted)
+        )
 
     @_read
     async def get_players_in_room(self, room_id: str) -> list[Player]:
-        """The active players in a room, by name."""
-        return await self._players.in_room(room_id)
+        """The active players in a room, by name. If the world has no such room, they are moved
+        to the default room as by id (and still returned), as the old layer did."""
+        return await self._with_valid_rooms(await self._players.in_room(room_id))
 
     @_read
     async def get_players_batch(
         self, player_ids: Iterable[uuid.UUID | str]
     ) -> dict[uuid.UUID, Player]:
-        """The players with these ids, by id; ids that match nothing are left out."""
-        return await self._players.batch(player_ids)
+        """The players with these ids, by id; ids that match nothing are left out. Rooms fixed
+        as by id."""
+        players = await self._players.batch(player_ids)
+        await self._with_valid_rooms(list(players.values()))
+        return players
 
     @_write
     async def save_player(self, player: Player) -> None:
