@@ -47,6 +47,22 @@ class GameDatabaseError(Exception):
     pass
 
 
+class GameRoom:
+    """The game's Room: built from a dict and the bus, with methods game code calls."""
+
+    def __init__(self, room_data: dict[str, Any], event_bus: Any = None) -> None:
+        self.id = room_data["id"]
+        self.name = room_data["name"]
+        self.event_bus = event_bus
+        self._players: set[str] = set()
+
+    def player_entered(self, player_id: str) -> None:
+        self._players.add(player_id)
+
+    def get_players(self) -> list[str]:
+        return sorted(self._players)
+
+
 @pytest.fixture
 def game_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stand-ins for the modules of the game the snippets import."""
@@ -57,6 +73,8 @@ def game_modules(monkeypatch: pytest.MonkeyPatch) -> None:
         "server.services": {},
         "server.services.player_combat_service": {"PlayerXPAwardEvent": GameXPAward},
         "server.exceptions": {"DatabaseError": GameDatabaseError},
+        "server.models": {},
+        "server.models.room": {"Room": GameRoom},
     }
     for name, attributes in modules.items():
         module = types.ModuleType(name)
@@ -108,3 +126,34 @@ def test_the_error_mapping_keeps_value_errors_and_maps_the_rest(game_modules: No
         asyncio.run(persisted(fails(ValidationError("amount must not be negative"))))
     with pytest.raises(GameDatabaseError, match=r"(?i)player"):
         asyncio.run(persisted(fails(NotFoundError("Player", "p-1"))))
+
+
+def test_the_room_loader_gives_the_game_its_own_room_objects(
+    game_modules: None, clean_env: None, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    bus = GameBus()
+
+    async def read_room_dicts() -> list[dict[str, Any]]:
+        return [{"id": "arkham_square", "name": "Arkham Square", "exits": {}}]
+
+    namespace: dict[str, Any] = {
+        "AsyncPersistenceLayer": AsyncPersistenceLayer,
+        "event_bus": bus,
+        "read_room_dicts": read_room_dicts,
+    }
+    exec(snippet("**Rooms are the game's.**"), namespace)
+    persistence = namespace["persistence"]
+
+    async def use() -> None:
+        await persistence.connect(migrate=True)
+        try:
+            room = persistence.get_room_by_id("arkham_square")
+            assert isinstance(room, GameRoom) and room.event_bus is bus
+            room.player_entered("p-1")
+            assert persistence.get_room_by_id("arkham_square").get_players() == ["p-1"]
+            assert persistence.list_rooms() == [room]
+        finally:
+            await persistence.close()
+
+    asyncio.run(use())
