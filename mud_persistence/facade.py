@@ -696,9 +696,12 @@ class AsyncPersistenceLayer:
         self._rooms.save(rooms)
 
     async def warmup_room_cache(self) -> int:
-        """Reload the rooms from the room loader; return how many are cached.
+        """Load the rooms from the room loader unless loaded already, as the old layer did;
+        return how many are cached.
 
-        A load that fails or finds no room returns 0 and leaves the cache unloaded.
+        A loaded cache is kept as it is (the game's room objects hold who is in them). A load
+        that fails or finds no room returns 0 and leaves the cache unloaded, so the next call
+        tries again.
         """
         return await self._rooms.warmup()
 

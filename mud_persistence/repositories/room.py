@@ -66,9 +66,11 @@ class RoomRepository:
         return self._loaded
 
     async def warmup(self) -> int:
-        """(Re)load every room; return how many are cached (0 when the load failed)."""
-        async with self._lock:
-            return await self._reload()
+        """Load every room unless loaded already; return how many are cached (0 when the load
+        failed). Never reloads a loaded cache: the game warms it again while its room objects
+        hold who is in them, and the old layer loaded once."""
+        await self.ensure_loaded()
+        return len(self._rooms)
 
     async def ensure_loaded(self) -> None:
         if self.is_loaded:

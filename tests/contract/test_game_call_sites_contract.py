@@ -263,3 +263,47 @@ async def test_every_player_read_fixes_an_unknown_room_as_the_old_repository_did
         assert [p.current_room_id for p in mine] == [DEFAULT_ROOM_ID], read_name
         assert mine[0].changed_fields() == {}, read_name  # saved, not pending
         await layer.delete_player(player.player_id)
+
+
+class GameRoom:
+    """The game's Room (server/models/room.py): built from a dict, holds who is in it."""
+
+    def __init__(self, room_data: dict[str, Any]) -> None:
+        self.id = room_data["id"]
+        self.name = room_data["name"]
+        self._npcs: set[str] = set()
+
+    def npc_entered(self, npc_id: str) -> None:
+        self._npcs.add(npc_id)
+
+    def get_npcs(self) -> list[str]:
+        return sorted(self._npcs)
+
+
+async def test_repeated_warmups_keep_the_game_room_objects_and_what_they_hold(
+    sqlite_url: str,
+) -> None:
+    # The game warms the cache at start-up (app/lifespan_startup.py, container/bundles/core.py)
+    # and again in services/npc_startup_service.py after NPCs have entered rooms; the old layer
+    # loaded once, so the rooms kept their occupants. The cache must not be reloaded under it.
+    loads: list[int] = []
+
+    def world() -> list[GameRoom]:
+        loads.append(1)
+        return [GameRoom({"id": "arena", "name": "Arena"})]
+
+    layer = AsyncPersistenceLayer(sqlite_url, room_loader=world)
+    try:
+        await layer.warmup_room_cache()
+        arena = layer.get_room_by_id("arena")
+        arena.npc_entered("ghoul-1")
+        layer.save_room(GameRoom({"id": "pit", "name": "Pit"}))
+
+        await layer.warmup_room_cache()  # the arena pass of npc_startup_service
+
+        assert layer.get_room_by_id("arena") is arena
+        assert layer.get_room_by_id("arena").get_npcs() == ["ghoul-1"]
+        assert layer.get_room_by_id("pit") is not None
+        assert len(loads) == 1
+    finally:
+        await layer.close()
