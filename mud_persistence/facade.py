@@ -681,6 +681,19 @@ class AsyncPersistenceLayer:
         """Every cached room."""
         return self._rooms.all()
 
+    # The game reads these two private attributes of the old layer at every start (its
+    # InstanceManager shares the room cache; start-up checks the cache size and load state),
+    # so they stay, read-only.
+    @property
+    def _room_cache(self) -> dict[str, Room | Any]:
+        """The live room cache, room id -> room (the same dict for the layer's lifetime)."""
+        return self._rooms.cache
+
+    @property
+    def _room_cache_loaded(self) -> bool:
+        """Whether the room loader has filled the cache."""
+        return self._rooms.is_loaded
+
     def set_instance_manager(self, instance_manager: Any) -> None:
         """Have room lookups ask ``instance_manager.get_room_by_id(room_id)`` first for
         instanced room ids; None stops it."""

@@ -307,3 +307,21 @@ async def test_repeated_warmups_keep_the_game_room_objects_and_what_they_hold(
         assert len(loads) == 1
     finally:
         await layer.close()
+
+
+async def test_the_room_cache_attributes_the_game_reads_at_start_up(sqlite_url: str) -> None:
+    # container/bundles/game.py hands `_room_cache` to the game's InstanceManager as the shared
+    # room cache; app/lifespan_startup.py and services/npc_startup_service.py check
+    # len(_room_cache) and `_room_cache_loaded` after warming. Private names, but the game
+    # reads them at every start.
+    layer = AsyncPersistenceLayer(
+        sqlite_url, room_loader=lambda: [GameRoom({"id": "arena", "name": "Arena"})]
+    )
+    try:
+        shared = layer._room_cache  # the game may take it before the cache is loaded
+        assert len(shared) == 0 and layer._room_cache_loaded is False
+        await layer.warmup_room_cache()
+        assert len(layer._room_cache) == 1 and layer._room_cache_loaded is True
+        assert shared is layer._room_cache and shared["arena"] is layer.get_room_by_id("arena")
+    finally:
+        await layer.close()
