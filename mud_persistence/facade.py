@@ -346,9 +346,9 @@ class AsyncPersistenceLayer:
         return player
 
     async def _with_valid_rooms(self, players: list[Player]) -> list[Player]:
-        # Every read of players checks their rooms, as the old repository did: game code that
-        # reads players through a list (character selection, room occupants, the batch) relies
-        # on it too. One UPDATE per player that moves; none when every room is known.
+        # The reads on the primary check the players' rooms, as the old repository did: game
+        # code that reads players by user (character selection) or in a batch relies on it too.
+        # One UPDATE per player that moves; none when every room is known.
         await self._rooms.ensure_loaded()
         for player in players:
             room_id = self._replacement_room(player)
@@ -379,17 +379,17 @@ class AsyncPersistenceLayer:
 
     @_stale_ok_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
-        """Every active player (and soft-deleted ones if asked), oldest first; rooms fixed as by
-        id."""
-        return await self._with_valid_rooms(
-            await self._players.list_all(include_deleted=include_deleted)
-        )
+        """Every active player (and soft-deleted ones if asked), oldest first.
+
+        Unlike the reads by id, user and batch, it moves no player out of an unknown room: it
+        may be answered by a read replica, which cannot write (docs/migrating.md).
+        """
+        return await self._players.list_all(include_deleted=include_deleted)
 
     @_stale_ok_read
     async def get_players_in_room(self, room_id: str) -> list[Player]:
-        """The active players in a room, by name. If the world has no such room, they are moved
-        to the default room as by id (and still returned), as the old layer did."""
-        return await self._with_valid_rooms(await self._players.in_room(room_id))
+        """The active players in a room, by name. Moves no player (see ``list_players``)."""
+        return await self._players.in_room(room_id)
 
     @_read
     async def get_players_batch(

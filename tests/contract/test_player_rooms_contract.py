@@ -1,6 +1,6 @@
 """The old layer's room checks on players: validate_and_fix_player_room changes the object only;
-every read of players (by id, by name, the lists and the batch) fixes an unknown room on load and
-saves the fix (tests/contract/test_game_call_sites_contract.py checks the list reads)."""
+the reads by id, name, user and batch fix an unknown room on load and save the fix
+(tests/contract/test_game_call_sites_contract.py checks the reads by user and batch)."""
 
 from __future__ import annotations
 

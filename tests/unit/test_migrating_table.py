@@ -53,7 +53,7 @@ VERBS = (
     "transfer_",
     "validate_",
     "set_",
-    "item_",
+    "item_instance_exists",
 )
 
 
