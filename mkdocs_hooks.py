@@ -47,13 +47,34 @@ def readme() -> str:
     return RELATIVE_LINK.sub(relink, (ROOT / "README.md").read_text(encoding="utf-8"))
 
 
+def public_members() -> dict[str, Any]:
+    """The facade's public members, in the order the source defines them: part by part (the
+    facade is composed of one mixin per concern, in the order its bases list them), each part
+    in its own order."""
+    members: dict[str, Any] = {}
+    for part in AsyncPersistenceLayer.__mro__:
+        for name, member in vars(part).items():
+            if not name.startswith("_"):
+                members.setdefault(name, member)
+    return members
+
+
 def public_methods() -> list[tuple[str, Any]]:
     """The facade's public methods, in the order the source defines them."""
     return [
-        (name, member)
-        for name, member in vars(AsyncPersistenceLayer).items()
-        if not name.startswith("_") and inspect.isfunction(member)
+        (name, member) for name, member in public_members().items() if inspect.isfunction(member)
     ]
+
+
+def facade_members() -> str:
+    """The reference page's member list (a YAML list for mkdocstrings), in source order: sorted
+    by line, the methods of the facade's parts would interleave, one module with the next."""
+    shown = [
+        name
+        for name, member in public_members().items()
+        if inspect.isfunction(member) or isinstance(member, property)
+    ]
+    return "[" + ", ".join(shown) + "]"
 
 
 def mentioned(names: list[str], text: str) -> list[str]:
@@ -112,6 +133,7 @@ def settings_table() -> str:
 GENERATORS = {
     "readme": readme,
     "methods-table": methods_table,
+    "facade-members": facade_members,
     "settings-table": settings_table,
 }
 

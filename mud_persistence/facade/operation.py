@@ -1,0 +1,93 @@
+"""The wrapper every database method of the layer runs in: context, lazy open, retries,
+replicas and text checks; and LayerClosedError, which it raises after close()."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from mud_persistence.errors import DatabaseError
+from mud_persistence.retry import run_with_retry
+from mud_persistence.schemas.validation import check_text_arguments
+
+if TYPE_CHECKING:
+    from mud_persistence.facade import AsyncPersistenceLayer
+
+Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operation], Operation]:
+    """Run the method in this layer's Tortoise context, whichever task calls it, opening the
+    layer on first use and retrying transient failures (any, for reads; only those that sent
+    nothing, for writes). Every text argument is checked first (check_text_arguments), so none
+    reaches the database unchecked.
+
+    With read replicas configured, a ``stale_ok`` read may run on a replica that has this
+    layer's writes, and each write records where the primary's WAL stands afterwards.
+    """
+
+    def decorate(method: Operation) -> Operation:
+        name = method.__name__
+        parameters = list(inspect.signature(method).parameters)[1:]
+
+        @functools.wraps(method)
+        async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
+            # a retry must see the same input: a generator is consumed by the first attempt
+            args = tuple(_materialised(value) for value in args)
+            kwargs = {key: _materialised(value) for key, value in kwargs.items()}
+            check_text_arguments(
+                itertools.chain(zip(parameters, args, strict=False), kwargs.items())
+            )
+            await layer._open_on_first_use(name)
+
+            def call() -> Coroutine[Any, Any, Any]:
+                return method(layer, *args, **kwargs)
+
+            async def on_primary() -> Any:
+                async def attempt() -> Any:
+                    if layer._closed:
+                        raise layer._closed_error(name)
+                    with layer._database.bound(name):
+                        return await call()
+
+                try:
+                    return await run_with_retry(
+                        attempt, layer.settings, name=name, idempotent=idempotent
+                    )
+                except DatabaseError as exc:
+                    # a call in flight when close() ran fails on whatever close() tore down
+                    if layer._closed and not isinstance(exc, LayerClosedError):
+                        raise layer._closed_error(name) from exc
+                    raise
+
+            if stale_ok and not layer._closed:
+                return await layer._replicas.read(call, on_primary)
+            if idempotent:
+                return await on_primary()
+            try:
+                return await on_primary()
+            finally:
+                await layer._replicas.note_write()
+
+        return cast(Operation, wrapper)
+
+    return decorate
+
+
+class LayerClosedError(DatabaseError):
+    """The layer was closed; connect() opens it again."""
+
+
+def _materialised(value: Any) -> Any:
+    """A one-pass iterator as a list; anything else unchanged."""
+    return list(value) if isinstance(value, Iterator) else value
+
+
+_read = _operation(idempotent=True)
+_write = _operation(idempotent=False)
+# Reads a replica may answer a little late: listings, room occupancy, professions
+# (docs/scaling.md lists them for operators).
+_stale_ok_read = _operation(idempotent=True, stale_ok=True)
