@@ -31,6 +31,19 @@ def test_the_reference_says_which_methods_are_sync_and_which_async() -> None:
     assert "**sync** (no `await`)" in table["get_room_by_id"]
 
 
+def test_the_reference_page_lists_every_public_member_part_by_part() -> None:
+    listed = mkdocs_hooks.facade_members().strip("[]").split(", ")
+    public = [n for n in dir(AsyncPersistenceLayer) if not n.startswith("_")]
+    assert sorted(listed) == sorted(public)
+    # the parts in the order of the facade's bases, each part in its own source order
+    assert listed[:5] == ["event_bus", "connect", "close", "upgrade", "migration_status"]
+    firsts = ["create_player", "damage_player", "add_player_effect", "get_room_by_id"]
+    firsts += ["get_professions", "create_container", "create_item_instance", "import_legacy"]
+    assert [listed.index(n) for n in firsts] == sorted(listed.index(n) for n in firsts)
+    assert listed.index("gain_experience") > listed.index("update_player_health")
+    assert listed[-1] == "import_legacy"
+
+
 def test_the_reference_names_the_errors_and_events_of_each_method() -> None:
     table = rows(mkdocs_hooks.methods_table())
     assert "`PlayerDPUpdated`" in table["damage_player"]
