@@ -150,9 +150,12 @@ class PlayerRepository:
         await Player.filter(player_id=player_id, is_deleted=False).update(last_active=moment)
 
     async def move(self, player: Player, room_id: str) -> bool:
-        """Move ``player`` to ``room_id`` unless the database has it elsewhere already."""
+        """Move ``player`` to ``room_id`` unless the database has it elsewhere already, or it
+        is soft-deleted (counters and saves refuse a deleted player; a read must not write it)."""
         moved = await Player.filter(
-            player_id=player.player_id, current_room_id=player.saved_value("current_room_id")
+            player_id=player.player_id,
+            current_room_id=player.saved_value("current_room_id"),
+            is_deleted=False,
         ).update(current_room_id=room_id)
         if moved:
             player.current_room_id = room_id
