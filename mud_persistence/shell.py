@@ -130,7 +130,8 @@ def dbshell_command(settings: PersistenceSettings) -> tuple[list[str], dict[str,
     if url.dialect == "sqlite":
         if url.path == ":memory:":
             raise PersistenceError("an in-memory SQLite database exists only inside its program")
-        if not Path(url.path).exists():  # sqlite3 would create an empty file at a mistyped path
+        # sqlite3 would create an empty file at a mistyped path
+        if not Path(str(url.path)).exists():
             raise PersistenceError(
                 f"the SQLite file {url.path} does not exist; create it with "
                 f"`mud-persistence upgrade --db {settings.database_url}`"
