@@ -19,6 +19,7 @@ from mud_persistence.settings import PersistenceSettings
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "mud_persistence"
 PLACEHOLDER = re.compile(r"<!-- generated: (?P<name>[\w-]+) -->")
+README_LINK = re.compile(r"\]\((?P<up>(?:\.\./)+)README\.md(?P<anchor>#[^)]*)?\)")
 RELATIVE_LINK = re.compile(r"\[(?P<label>[^\]]+)\]\((?P<target>(?!https?://|#)[^)]+)\)")
 
 ERROR_NAMES = sorted(
@@ -90,10 +91,11 @@ def shown_default(field: Any) -> str:
     if default is None:
         return "unset"
     if isinstance(default, Path):
-        # paths inside the package or checkout are shown relative to it, not to this machine
-        for base in (PACKAGE, ROOT):
-            if default.is_relative_to(base):
-                return f"`{default.relative_to(base.parent).as_posix()}`"
+        # paths inside the package or the checkout are shown as such, never as on this machine
+        if default.is_relative_to(PACKAGE):
+            return f"`{default.relative_to(PACKAGE.parent).as_posix()}` (in the package)"
+        if default.is_relative_to(ROOT):
+            return f"`{default.relative_to(ROOT).as_posix()}/` (in the checkout)"
     return f"`{default}`"
 
 
@@ -115,7 +117,11 @@ GENERATORS = {
 
 
 def fill(markdown: str) -> str:
-    """``markdown`` with every placeholder replaced by what it names."""
+    """``markdown`` with every placeholder replaced by what it names, and links from a page in
+    docs/ to the repository's README.md pointed at the site's home page, which shows it."""
+    markdown = README_LINK.sub(
+        lambda match: f"]({match.group('up')[3:]}index.md{match.group('anchor') or ''})", markdown
+    )
     return PLACEHOLDER.sub(lambda match: GENERATORS[match.group("name")](), markdown)
 
 

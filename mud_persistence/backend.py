@@ -12,7 +12,12 @@ from urllib.parse import urlencode
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
-from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
+from tortoise.backends.base.client import (
+    PoolConnectionWrapper,
+    TransactionContext,
+    TransactionContextPooled,
+)
+from tortoise.backends.base_postgres.client import translate_exceptions
 from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
@@ -131,12 +136,78 @@ class SafeTransactionContext(TransactionContextPooled):
         await super().__aexit__(exc_type, exc_val, exc_tb)
 
 
+class _LocalTimeoutTransaction(TransactionWrapper):
+    """A transaction that sets the statement timeout for itself, for PgBouncer's
+    transaction mode (a session-level setting would land on whichever server connection
+    PgBouncer picked, or be refused at startup)."""
+
+    def __init__(self, connection: AsyncpgDBClient, set_timeout: str) -> None:
+        super().__init__(connection)
+        self._set_timeout = set_timeout
+
+    @translate_exceptions
+    async def begin(self) -> None:
+        await super().begin()
+        await self._connection.execute(self._set_timeout)
+
+
+class _StatementInTransaction:
+    """A pooled connection whose statement runs in its own transaction that opens with the
+    statement timeout: BEGIN and SET LOCAL go in one round trip, COMMIT in another."""
+
+    def __init__(self, client: TimedAsyncpgClient, begin: str) -> None:
+        self._pooled: PoolConnectionWrapper[asyncpg.Connection] = PoolConnectionWrapper(
+            client, client._pool_init_lock
+        )
+        self._begin = begin
+        self._connection: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        connection = await self._pooled.__aenter__()
+        try:
+            await connection.execute(self._begin)
+        except BaseException as exc:
+            await self._pooled.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._connection = connection
+        return connection
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        connection = self._connection
+        try:
+            if connection is not None and not connection.is_closed():
+                await connection.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            await self._pooled.__aexit__(exc_type, exc, traceback)
+
+
 # asyncpg's own clean-up of a connection handed back to the pool: not the game's SQL
 ASYNCPG_RESET = "SELECT pg_advisory_unlock_all()"
 
 
 class TimedAsyncpgClient(AsyncpgDBClient):
     _closed = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # set by settings.tortoise_config for pool_mode="transaction"; None otherwise
+        timeout = self.extra.pop("transaction_statement_timeout", None)
+        self._set_timeout = (
+            f"SET LOCAL statement_timeout = {int(timeout * 1000)}" if timeout else None
+        )
+
+    def acquire_connection(self) -> Any:
+        if self._set_timeout is None:
+            return super().acquire_connection()
+        return _StatementInTransaction(self, f"BEGIN; {self._set_timeout}")
+
+    @translate_exceptions
+    async def execute_many(self, query: str, values: list[Any]) -> None:
+        if self._set_timeout is None:
+            await super().execute_many(query, values)
+            return
+        async with self.acquire_connection() as connection:  # already a transaction
+            await connection.executemany(query, values)
 
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         # asyncpg.create_pool's own defaults, which Pool itself does not have
@@ -169,7 +240,12 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         await super()._close()
 
     def _in_transaction(self) -> TransactionContext:
-        return SafeTransactionContext(TransactionWrapper(self), self._pool_init_lock)
+        wrapper = (
+            TransactionWrapper(self)
+            if self._set_timeout is None
+            else _LocalTimeoutTransaction(self, self._set_timeout)
+        )
+        return SafeTransactionContext(wrapper, self._pool_init_lock)
 
     async def _echo_statements(self, connection: asyncpg.Connection) -> None:
         password = self.password if isinstance(self.password, str) else None
@@ -198,8 +274,8 @@ async def describe_servers(url: DatabaseURL, default_connect_timeout: float) -> 
     know which server is down and which is up but a standby.
     """
     seconds = url.connect_timeout(default_connect_timeout)
-    answers = [f"{a}: {await _describe_server(url, a, seconds)}" for a in url.addresses]
-    return "; ".join(answers)
+    answers = await asyncio.gather(*(_describe_server(url, a, seconds) for a in url.addresses))
+    return "; ".join(f"{a}: {answer}" for a, answer in zip(url.addresses, answers, strict=True))
 
 
 async def _describe_server(url: DatabaseURL, address: Address, seconds: float) -> str:

@@ -11,11 +11,18 @@ class PersistenceError(Exception):
 
 
 class DatabaseError(PersistenceError):
-    """The database or the driver failed: unreachable, timed out, or refused the statement."""
+    """The database or the driver failed: unreachable, timed out, or refused the statement.
 
-    def __init__(self, message: str, *, operation: str | None = None) -> None:
+    ``outcome_unknown`` is True when a write lost its connection after it was sent: it may or
+    may not have committed, so repeating it safely needs an idempotency key.
+    """
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(message)
         self.operation = operation
+        self.outcome_unknown = outcome_unknown
 
 
 class ValidationError(PersistenceError, ValueError):

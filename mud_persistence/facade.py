@@ -24,6 +24,7 @@ from mud_persistence.old_shapes import (
     item_entries,
     item_options,
 )
+from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.effect import PlayerEffectRepository
 from mud_persistence.repositories.experience import ExperienceRepository
@@ -45,11 +46,15 @@ from mud_persistence.settings import PersistenceSettings, load_settings
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
-def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
+def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, opening the
     layer on first use and retrying transient failures (any, for reads; only those that sent
     nothing, for writes). Every text argument is checked first (check_text_arguments), so none
-    reaches the database unchecked."""
+    reaches the database unchecked.
+
+    With read replicas configured, a ``stale_ok`` read may run on a replica that has this
+    layer's writes, and each write records where the primary's WAL stands afterwards.
+    """
 
     def decorate(method: Operation) -> Operation:
         name = method.__name__
@@ -65,21 +70,34 @@ def _operation(*, idempotent: bool) -> Callable[[Operation], Operation]:
             )
             await layer._open_on_first_use(name)
 
-            async def attempt() -> Any:
-                if layer._closed:
-                    raise layer._closed_error(name)
-                with layer._database.bound(name):
-                    return await method(layer, *args, **kwargs)
+            def call() -> Coroutine[Any, Any, Any]:
+                return method(layer, *args, **kwargs)
 
+            async def on_primary() -> Any:
+                async def attempt() -> Any:
+                    if layer._closed:
+                        raise layer._closed_error(name)
+                    with layer._database.bound(name):
+                        return await call()
+
+                try:
+                    return await run_with_retry(
+                        attempt, layer.settings, name=name, idempotent=idempotent
+                    )
+                except DatabaseError as exc:
+                    # a call in flight when close() ran fails on whatever close() tore down
+                    if layer._closed and not isinstance(exc, LayerClosedError):
+                        raise layer._closed_error(name) from exc
+                    raise
+
+            if stale_ok and not layer._closed:
+                return await layer._replicas.read(call, on_primary)
+            if idempotent:
+                return await on_primary()
             try:
-                return await run_with_retry(
-                    attempt, layer.settings, name=name, idempotent=idempotent
-                )
-            except DatabaseError as exc:
-                # a call in flight when close() ran fails on whatever close() tore down first
-                if layer._closed and not isinstance(exc, LayerClosedError):
-                    raise layer._closed_error(name) from exc
-                raise
+                return await on_primary()
+            finally:
+                await layer._replicas.note_write()
 
         return cast(Operation, wrapper)
 
@@ -97,6 +115,9 @@ def _materialised(value: Any) -> Any:
 
 _read = _operation(idempotent=True)
 _write = _operation(idempotent=False)
+# Reads a replica may answer a little late: listings, room occupancy, professions
+# (docs/scaling.md lists them for operators).
+_stale_ok_read = _operation(idempotent=True, stale_ok=True)
 
 
 class AsyncPersistenceLayer:
@@ -138,6 +159,7 @@ class AsyncPersistenceLayer:
         self.settings = settings = settings or load_settings()
         self._event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
+        self._replicas = ReplicaRouter(settings, self._database)
         self._connecting = asyncio.Lock()
         self._closed = False
         self._schema = SchemaManager(settings)
@@ -217,13 +239,14 @@ class AsyncPersistenceLayer:
         await self._schema.upgrade()
 
     async def close(self) -> None:
-        """Close the connection pool. Safe to call twice.
+        """Close the connection pools (the primary's and any replica's). Safe to call twice.
 
         Calls in flight finish or fail with DatabaseError; no connection stays open once this
         returns. Later calls raise DatabaseError until ``connect()`` opens the layer again.
         """
         self._closed = True
         async with self._connecting:  # a first call that is opening the pool right now
+            await self._replicas.close()
             await self._database.close()
 
     async def __aenter__(self) -> Self:
@@ -342,12 +365,12 @@ class AsyncPersistenceLayer:
         """The account's players that are not soft-deleted, oldest first."""
         return await self.get_players_by_user_id(user_id, include_deleted=False)
 
-    @_read
+    @_stale_ok_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
         """Every active player (and soft-deleted ones if asked), oldest first."""
         return await self._players.list_all(include_deleted=include_deleted)
 
-    @_read
+    @_stale_ok_read
     async def get_players_in_room(self, room_id: str) -> list[Player]:
         """The active players in a room, by name."""
         return await self._players.in_room(room_id)
@@ -669,17 +692,17 @@ class AsyncPersistenceLayer:
 
     # Professions -----------------------------------------------------------------------------
 
-    @_read
+    @_stale_ok_read
     async def get_professions(self) -> list[Profession]:
         """The professions a new character can pick, by id."""
         return await self._professions.get_available()
 
-    @_read
+    @_stale_ok_read
     async def get_all_professions(self) -> list[Profession]:
         """Every profession, available or not, by id."""
         return await self._professions.get_all()
 
-    @_read
+    @_stale_ok_read
     async def get_profession_by_id(self, profession_id: int) -> Profession | None:
         """The profession with this id, available or not, or None."""
         return await self._professions.get_by_id(profession_id)

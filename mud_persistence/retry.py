@@ -13,7 +13,7 @@ from typing import TypeVar
 import asyncpg
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
-from mud_persistence.backend import BeginFailedError, ConnectTimeoutError
+from mud_persistence.backend import BeginFailedError, ConnectTimeoutError, PoolExhaustedError
 from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.settings import PersistenceSettings
 
@@ -28,6 +28,8 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     DBConnectionError,
     ConnectTimeoutError,
     BeginFailedError,
+    # several hosts and none is (yet) the primary, e.g. while a standby is being promoted
+    asyncpg.TargetServerAttributeNotMatched,
 )
 # The server rolled the whole transaction back: retrying the unit of work is safe.
 ROLLED_BACK: tuple[type[BaseException], ...] = (
@@ -69,6 +71,19 @@ def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     return idempotent and isinstance(exc, MAYBE_SENT)
 
 
+UNKNOWN_OUTCOME = (
+    "; the connection was lost after the write was sent, so it may or may not have been "
+    "applied (outcome unknown: check before repeating it)"
+)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a write that failed with ``exc`` may nevertheless have committed."""
+    if isinstance(exc, PoolExhaustedError):
+        return False  # never got a connection
+    return not is_retryable(exc, idempotent=False) and isinstance(exc, MAYBE_SENT)
+
+
 def describe(exc: BaseException, settings: PersistenceSettings) -> str:
     if type(exc) is TimeoutError:  # asyncpg's command_timeout; it carries no message
         return f"the server did not answer within {settings.command_timeout:g} s (command_timeout)"
@@ -100,10 +115,13 @@ async def run_with_retry(
         except DRIVER_ERRORS as exc:
             last_try = attempt + 1 == settings.retry_attempts
             if last_try or not is_retryable(exc, idempotent=idempotent):
+                unknown = not idempotent and outcome_unknown(exc)
                 raise DatabaseError(
                     f"{name} failed on the {settings.describe_database()}: "
-                    f"{settings.scrub(describe(exc, settings))}",
+                    f"{settings.scrub(describe(exc, settings))}"
+                    + (UNKNOWN_OUTCOME if unknown else ""),
                     operation=name,
+                    outcome_unknown=unknown,
                 ) from exc
             delay = backoff_delay(attempt, settings)
             logger.warning("%s: transient %s, retry in %.3fs", name, type(exc).__name__, delay)

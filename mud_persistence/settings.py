@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mud_persistence.errors import ValidationError
 from mud_persistence.models import DEFAULT_ROOM_ID
@@ -103,6 +103,21 @@ class PersistenceSettings(BaseSettings):
         default=DATA_DIR / "rooms",
         description="Folder of room JSON files the default room loader reads.",
     )
+    pool_mode: Literal["session", "transaction"] = Field(
+        default="session",
+        description=(
+            "How the server side pools connections: `session` (a direct connection, or "
+            "PgBouncer in session mode) or `transaction` (PgBouncer in transaction mode: no "
+            "named prepared statements, statement timeout set per transaction)."
+        ),
+    )
+    replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Read replicas for staleness-tolerant reads (listings, professions); from the "
+            "environment, one URL or several separated by whitespace."
+        ),
+    )
     echo: bool = Field(
         default=False,
         description="Log every SQL statement with its duration to the logger "
@@ -119,6 +134,24 @@ class PersistenceSettings(BaseSettings):
         url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
         return url
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: object) -> object:
+        # a URL may itself hold commas (several hosts), so the environment separates by spaces
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_urls_are_postgres(cls, urls: list[str]) -> list[str]:
+        for index, url in enumerate(urls, start=1):
+            try:
+                parsed = parse_database_url(url)
+            except DatabaseURLError as exc:
+                raise ValueError(f"replica {index}: {exc}") from None
+            if parsed.dialect != "postgres":
+                raise ValueError(f"replica {index} is not a PostgreSQL URL")
+        return urls
 
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> PersistenceSettings:
@@ -216,7 +249,13 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         credentials["release_timeout"] = settings.cancel_timeout
         if settings.command_timeout:
             credentials["command_timeout"] = settings.command_timeout
-        if settings.statement_timeout:
+        if settings.pool_mode == "transaction":
+            # PgBouncer hands each transaction to any server connection: a named prepared
+            # statement may not exist there, and it refuses session-level startup settings.
+            # The backend sets the statement timeout inside each transaction instead.
+            credentials["statement_cache_size"] = 0
+            credentials["transaction_statement_timeout"] = settings.statement_timeout
+        elif settings.statement_timeout:
             milliseconds = str(int(settings.statement_timeout * 1000))
             credentials["server_settings"] = {"statement_timeout": milliseconds}
         connection = {"engine": "mud_persistence.backend", "credentials": credentials}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -14,6 +15,13 @@ import pytest
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.models import Player
 from mud_persistence.testing import create_database, drop_database, empty_tables
+from tests.cluster.servers import (
+    PgBouncer,
+    StreamingCluster,
+    missing_programs,
+    run_coroutine,
+    started,
+)
 
 pytest_plugins = ["mud_persistence.testing", "pytester"]
 
@@ -59,18 +67,40 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mud.sqlite3'}"
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(scope="session")
+def pgbouncer_database() -> Iterator[tuple[str, str]]:
+    """A migrated database on a private PostgreSQL behind PgBouncer in transaction mode:
+    (URL through PgBouncer, direct URL)."""
+    reason = missing_programs()
+    if reason:
+        pytest.skip(reason)
+    with (
+        started(StreamingCluster(with_standby=False)) as server,
+        started(PgBouncer(server.primary.port)) as bouncer,
+    ):
+        direct = run_coroutine(server.create_database())
+        yield bouncer.url_for(urlsplit(direct).path.lstrip("/")), direct
+
+
+@pytest.fixture(params=["postgres", "sqlite", pytest.param("pgbouncer", marks=pytest.mark.cluster)])
 async def contract_persistence(
-    request: pytest.FixtureRequest, pg_url: str, sqlite_url: str
+    request: pytest.FixtureRequest, pg_url: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[AsyncPersistenceLayer]:
-    """The facade on each backend in turn, migrated and empty."""
-    url = pg_url if request.param == "postgres" else sqlite_url
-    layer = AsyncPersistenceLayer(url)
+    """The facade on each backend in turn, migrated and empty; ``pgbouncer`` is PostgreSQL
+    through PgBouncer in transaction mode, with ``pool_mode="transaction"``."""
+    if request.param == "pgbouncer":
+        url, direct = request.getfixturevalue("pgbouncer_database")
+        # as a deployment behind PgBouncer would: layers built from the environment know too
+        monkeypatch.setenv("MUD_PERSISTENCE_POOL_MODE", "transaction")
+        layer = AsyncPersistenceLayer(settings=settings_for(url, pool_mode="transaction"))
+    else:
+        url = direct = pg_url if request.param == "postgres" else sqlite_url
+        layer = AsyncPersistenceLayer(url)
     await layer.connect(migrate=True)
     yield layer
     await layer.close()
-    if request.param == "postgres":
-        await empty_tables(pg_url)
+    if request.param != "sqlite":
+        await empty_tables(direct)
 
 
 @pytest.fixture

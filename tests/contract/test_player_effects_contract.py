@@ -268,3 +268,32 @@ async def test_the_tick_sweep_has_its_index(contract_persistence: AsyncPersisten
         sql = "SELECT indexname AS name FROM pg_indexes"
     names = {row["name"] for row in await run_sql(layer, sql)}
     assert EFFECT_EXPIRY_INDEX in names
+
+
+async def test_every_effect_method_takes_keywords_only(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    player = await new_player(layer)
+    effect_id = await layer.add_player_effect(
+        player_id=player.player_id,
+        effect_type="warded",
+        category="ward",
+        duration=3,
+        applied_at_tick=7,
+        options=None,
+    )
+    assert await layer.has_player_effect(
+        player_id=player.player_id, effect_type="warded", current_tick=8
+    )
+    assert (
+        await layer.get_player_effect_remaining_ticks(
+            player_id=player.player_id, effect_type="warded", current_tick=8
+        )
+        == 2
+    )
+    (effect,) = await layer.get_active_player_effects(player_id=player.player_id, current_tick=8)
+    assert effect.id == effect_id and effect.remaining_ticks(8) == 2
+    assert await layer.expire_player_effects_for_tick(current_tick=10) == [
+        (str(player.player_id), "warded")
+    ]

@@ -89,3 +89,26 @@ async def test_the_tutorial_bedroom_without_a_tutorial_instance_is_fixed(
     loaded = await layer.get_player_by_name(name="Leftover")
     assert loaded is not None and loaded.current_room_id == DEFAULT_ROOM_ID
     assert await stored_room(layer, leftover.player_id) == DEFAULT_ROOM_ID
+
+
+async def test_the_player_methods_take_the_old_keyword_names(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    user = uuid.uuid4()
+    player = await layer.create_player(name="Keyword", user_id=user)
+    assert (await layer.get_player_by_id(player_id=player.player_id)) is not None
+    assert (await layer.get_player_by_name(name="keyword")) is not None
+    assert (await layer.get_player_by_user_id(user_id=str(user))) is not None
+    assert len(await layer.get_active_players_by_user_id(user_id=user)) == 1
+    assert len(await layer.get_players_in_room(room_id=player.current_room_id)) == 1
+    # keyed by UUID, as the old layer keyed it
+    assert list(await layer.get_players_batch(player_ids=[player.player_id])) == [
+        player.player_uuid
+    ]
+    await layer.update_player_last_active(player_id=player.player_id, last_active=None)
+    player.current_room_id = HALLWAY
+    await layer.save_players(players=[player])
+    await layer.save_player(player=player)
+    assert await layer.soft_delete_player(player_id=player.player_id)
+    assert await layer.delete_player(player_id=player.player_id)

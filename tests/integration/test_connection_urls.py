@@ -1,5 +1,5 @@
-"""URL options reach the server: several hosts, application_name, connect_timeout (the shared
-PostgreSQL; tests/cluster/test_connection_urls.py covers TLS and standbys on private servers)."""
+"""URL options reach the server: several hosts, application_name, connect_timeout, on the shared
+PostgreSQL (tests/cluster/test_url_tls_and_standbys.py: TLS and standbys on private servers)."""
 
 from __future__ import annotations
 

@@ -46,6 +46,8 @@ def test_the_settings_table_has_every_setting_with_its_variable() -> None:
         assert f"`MUD_PERSISTENCE_{name.upper()}`" in table
     assert "`DATABASE_URL`" in table
     assert "/work/" not in table and "site-packages" not in table  # no paths of this machine
+    assert "`mud_persistence/data/rooms` (in the package)" in table
+    assert "`migrations/` (in the checkout)" in table
 
 
 def test_the_home_page_links_only_to_pages_the_site_has() -> None:
@@ -63,3 +65,10 @@ def test_the_readme_configuration_table_lists_every_setting() -> None:
         if f"`MUD_PERSISTENCE_{name.upper()}`" not in readme
     ]
     assert missing == [], "add these settings to the README's Configuration table"
+
+
+def test_links_from_the_guides_to_the_readme_point_at_the_home_page() -> None:
+    assert mkdocs_hooks.fill("see [the README](../README.md#migrations).") == (
+        "see [the README](index.md#migrations)."
+    )
+    assert mkdocs_hooks.fill("[x](../../README.md)") == "[x](../index.md)"

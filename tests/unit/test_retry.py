@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from tortoise.exceptions import OperationalError, TransactionManagementError
 
-from mud_persistence.backend import BeginFailedError
+from mud_persistence.backend import BeginFailedError, PoolExhaustedError
 from mud_persistence.errors import DatabaseError, NotFoundError
 from mud_persistence.retry import backoff_delay, run_with_retry
 from mud_persistence.settings import PersistenceSettings
@@ -44,6 +44,30 @@ async def test_a_write_is_not_retried_when_it_may_have_run() -> None:
     with pytest.raises(DatabaseError, match="write failed") as caught:
         await run_with_retry(operation, SETTINGS, name="write", idempotent=False)  # type: ignore[arg-type]
     assert len(calls) == 1 and caught.value.operation == "write"
+    assert caught.value.outcome_unknown is True
+    assert "may or may not have been applied" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "idempotent"),
+    [
+        (asyncpg.ConnectionDoesNotExistError("gone"), True),  # a read changes nothing
+        (asyncpg.QueryCanceledError("statement timeout"), False),  # rolled back
+        (asyncpg.UniqueViolationError("duplicate"), False),
+        (PoolExhaustedError("all busy"), False),  # never got a connection
+        (ConnectionRefusedError("refused"), False),  # never reached a server
+        (asyncpg.TargetServerAttributeNotMatched("no primary"), False),
+    ],
+    ids=lambda value: type(value).__name__,
+)
+async def test_the_outcome_is_known_when_nothing_can_have_committed(
+    error: BaseException, idempotent: bool
+) -> None:
+    _, operation = failing(*[error] * SETTINGS.retry_attempts)
+    with pytest.raises(DatabaseError) as caught:
+        await run_with_retry(operation, SETTINGS, name="op", idempotent=idempotent)  # type: ignore[arg-type]
+    assert caught.value.outcome_unknown is False
+    assert "may or may not" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

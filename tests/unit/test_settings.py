@@ -45,3 +45,45 @@ def test_descriptions_and_scrubbing_never_show_the_password() -> None:
     description = settings.describe_database()
     assert description == "PostgreSQL database 'world' on db.example:6432"
     assert settings.scrub("login failed: hunter2") == "login failed: ***"
+
+
+def test_pool_mode_defaults_to_session_with_a_startup_statement_timeout() -> None:
+    settings = PersistenceSettings(database_url="postgres://game@db:5432/world")
+    assert settings.pool_mode == "session"
+    credentials = tortoise_config(settings)["connections"]["postgres"]["credentials"]
+    assert credentials["server_settings"] == {"statement_timeout": "30000"}
+    assert "statement_cache_size" not in credentials
+
+
+def test_transaction_pool_mode_drops_prepared_statements_and_startup_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUD_PERSISTENCE_POOL_MODE", "transaction")
+    settings = PersistenceSettings(database_url="postgres://game@db:6432/world")
+    assert settings.pool_mode == "transaction"
+    credentials = tortoise_config(settings)["connections"]["postgres"]["credentials"]
+    assert credentials["statement_cache_size"] == 0
+    assert "server_settings" not in credentials
+    assert credentials["transaction_statement_timeout"] == 30.0
+
+
+def test_an_unknown_pool_mode_is_refused() -> None:
+    with pytest.raises(PydanticValidationError, match="pool_mode"):
+        PersistenceSettings(pool_mode="statement")  # type: ignore[arg-type]
+
+
+def test_replica_urls_are_separated_by_whitespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "MUD_PERSISTENCE_REPLICA_URLS",
+        "postgres://game@r1:5432,r2:5432/world  postgresql://game@r3/world\n",
+    )
+    assert PersistenceSettings().replica_urls == [
+        "postgres://game@r1:5432,r2:5432/world",
+        "postgresql://game@r3/world",
+    ]
+
+
+def test_replica_urls_default_to_none_and_must_be_postgres() -> None:
+    assert PersistenceSettings().replica_urls == []
+    with pytest.raises(PydanticValidationError, match="replica 2 is not a PostgreSQL URL"):
+        PersistenceSettings(replica_urls=["postgres://r1/world", "sqlite://x"])

@@ -1,0 +1,80 @@
+"""The layer through PgBouncer in transaction mode (``pool_mode="transaction"``).
+
+The contract suite runs through PgBouncer too (the ``pgbouncer`` parameter of
+``contract_persistence`` in tests/conftest.py); these tests cover what it cannot see: the
+statement timeout, and many tasks sharing few server connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
+from mud_persistence.errors import DatabaseError
+from tests.cluster.servers import PgBouncer, StreamingCluster
+
+
+@pytest.fixture
+async def bounced_layer(
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
+) -> AsyncIterator[AsyncPersistenceLayer]:
+    direct = await shared_cluster.create_database()
+    url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
+    settings = PersistenceSettings(
+        database_url=url, pool_mode="transaction", statement_timeout=0.5, pool_max_size=10
+    )
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        yield layer
+
+
+async def test_statement_timeout_is_enforced_through_pgbouncer(
+    bounced_layer: AsyncPersistenceLayer,
+) -> None:
+    with bounced_layer._database.bound():
+        client = connections.get(bounced_layer.settings.connection_name)
+        _, rows = await client.execute_query("SHOW statement_timeout")
+        assert rows[0]["statement_timeout"] == "500ms"
+        with pytest.raises(Exception, match="statement timeout"):
+            await client.execute_query("SELECT pg_sleep(3)")
+        async with in_transaction(bounced_layer.settings.connection_name) as transaction:
+            _, rows = await transaction.execute_query("SHOW statement_timeout")
+            assert rows[0]["statement_timeout"] == "500ms"
+        with pytest.raises(Exception, match="statement timeout"):
+            async with in_transaction(bounced_layer.settings.connection_name) as transaction:
+                await transaction.execute_query("SELECT pg_sleep(3)")
+
+
+async def test_the_timeout_is_not_a_startup_parameter(
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
+) -> None:
+    """What pool_mode="transaction" avoids: PgBouncer refuses the session-mode startup."""
+    direct = await shared_cluster.create_database()
+    url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
+    with pytest.raises(DatabaseError, match="statement_timeout"):
+        await AsyncPersistenceLayer(settings=PersistenceSettings(database_url=url)).connect()
+
+
+async def test_many_tasks_share_pgbouncer_without_prepared_statement_errors(
+    bounced_layer: AsyncPersistenceLayer,
+) -> None:
+    players = [
+        await bounced_layer.create_player(name=f"Bounce{i}", user_id=uuid.uuid4())
+        for i in range(20)
+    ]
+
+    async def play(index: int) -> None:
+        player = players[index]
+        for _ in range(40):
+            await bounced_layer.gain_experience(player, 1)
+            assert await bounced_layer.get_player_by_id(player.player_id) is not None
+            await bounced_layer.get_players_in_room(player.current_room_id)
+
+    await asyncio.gather(*(play(i) for i in range(20)))
+    totals = [p.experience_points for p in await bounced_layer.list_players()]
+    assert totals == [40] * 20
