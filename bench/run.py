@@ -1,6 +1,8 @@
-"""Run every contender on the same operations in interleaved rounds; report ops/s and ratios.
+"""Run every contender on the same operations in interleaved rounds; report ops/s, the facade's
+ratio to each contender (raw best, the fair limit, first), p50/p99 latency, and the scale cases.
 
-Usage: python -m bench.run [--rounds 5] [--duration 0.5] [--server-url URL]
+Usage: python -m bench.run [--rounds 5] [--duration 0.5] [--scale-repeats 5] [--server-url URL]
+       [--write-docs]
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ OPERATIONS = [
     "get_player_by_name",
     "damage_player",
     "gain_experience",
+    "heal_player",
+    "update_player_stat_field",
     "save_player",
     "get_containers_by_room_id",
     "transfer_item",
@@ -39,6 +43,8 @@ RAW_BEST_TARGETS = {
     "get_player_by_name": 0.85,
     "damage_player": 0.85,
     "gain_experience": 0.85,
+    "heal_player": 0.85,
+    "update_player_stat_field": 0.85,
     "save_player": 0.85,
     "get_containers_by_room_id": 0.80,
     "transfer_item": 0.90,

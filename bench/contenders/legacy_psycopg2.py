@@ -12,7 +12,7 @@ import psycopg2
 import psycopg2.extras
 
 from bench.contenders import sql
-from mud_persistence.models.limits import MAX_EXPERIENCE
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
 from mud_persistence.settings import PersistenceSettings
 
 psycopg2.extras.register_uuid()
@@ -62,6 +62,12 @@ class LegacyPsycopg2Contender:
 
     async def gain_experience(self, player_id: uuid.UUID) -> Any:
         return await self._call("GAIN_XP", player_id, 1, MAX_EXPERIENCE)
+
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        return await self._call("HEAL", player_id, DP_FLOOR, 1)
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        return await self._call("MAGIC_POINTS", player_id, 1, COUNTER_MAX)
 
     async def save_player(self, player_id: uuid.UUID, old_room: str, new_room: str) -> None:
         updated = await self._call("SAVE_ROOM", new_room, player_id, old_room, fetch="count")

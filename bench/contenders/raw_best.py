@@ -25,7 +25,7 @@ import asyncpg
 
 from mud_persistence.errors import CapacityError, ConflictError, NotFoundError
 from mud_persistence.models import LockState, SourceType
-from mud_persistence.models.limits import MAX_EXPERIENCE
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
 from mud_persistence.schemas.container import DEFAULT_SLOT_TYPE, ContainerData, ContainerItem
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.settings import PersistenceSettings
@@ -47,6 +47,16 @@ UPDATE players p SET current_dp = GREATEST($2::int, LEAST(p.current_dp - $3::int
     {EFFECTIVE_MAX_DP}))
 FROM old WHERE p.player_id = old.player_id
 RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp
+"""
+HEAL = DAMAGE.replace("p.current_dp - $3::int", "p.current_dp + $3::int")
+# update_player_stat_field(player, "magic_points", delta), clamped to 0..$3 as the facade does.
+MAGIC_POINTS = """
+WITH old AS (
+    SELECT player_id, magic_points FROM players WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
+)
+UPDATE players p SET magic_points = GREATEST(0, LEAST(p.magic_points + $2::int, $3::int))
+FROM old WHERE p.player_id = old.player_id
+RETURNING old.magic_points AS old_value, p.magic_points AS new_value
 """
 # The level is the game's: the facade leaves it alone unless settings.xp_per_level is set.
 GAIN_XP = """
@@ -278,6 +288,20 @@ class RawBestContender:
         if row is None:
             raise NotFoundError("Player", player_id)
         return int(row["new_dp"])
+
+    async def heal_player(self, player_id: uuid.UUID | str, amount: int = 1) -> int:
+        player_id = uuid.UUID(str(player_id))
+        row = await self._pool.fetchrow(HEAL, player_id, DP_FLOOR, amount)
+        if row is None:
+            raise NotFoundError("Player", player_id)
+        return int(row["new_dp"])
+
+    async def update_player_stat_field(self, player_id: uuid.UUID | str, delta: int = 1) -> int:
+        player_id = uuid.UUID(str(player_id))
+        row = await self._pool.fetchrow(MAGIC_POINTS, player_id, delta, COUNTER_MAX)
+        if row is None:
+            raise NotFoundError("Player", player_id)
+        return int(row["new_value"])
 
     async def gain_experience(
         self, player_id: uuid.UUID | str, amount: int = 1, source: str = "unknown"

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
-from mud_persistence.models.limits import MAX_EXPERIENCE
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
 from mud_persistence.settings import PersistenceSettings
 
 DP_FLOOR = PersistenceSettings().dp_floor  # as the facade: damage stops at -10 by default
@@ -153,6 +153,36 @@ class SqlAlchemyContender:
                     current_dp=func.greatest(DP_FLOOR, func.least(_max_dp(), Player.current_dp - 1))
                 )
                 .returning(Player.current_dp)
+            )
+            return old, new
+
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        async with self.session() as session, session.begin():
+            old = await session.scalar(
+                select(Player.current_dp).where(Player.player_id == player_id).with_for_update()
+            )
+            new = await session.scalar(
+                update(Player)
+                .where(Player.player_id == player_id)
+                .values(
+                    current_dp=func.greatest(DP_FLOOR, func.least(_max_dp(), Player.current_dp + 1))
+                )
+                .returning(Player.current_dp)
+            )
+            return old, new
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        async with self.session() as session, session.begin():
+            old = await session.scalar(
+                select(Player.magic_points).where(Player.player_id == player_id).with_for_update()
+            )
+            new = await session.scalar(
+                update(Player)
+                .where(Player.player_id == player_id)
+                .values(
+                    magic_points=func.greatest(0, func.least(Player.magic_points + 1, COUNTER_MAX))
+                )
+                .returning(Player.magic_points)
             )
             return old, new
 

@@ -68,13 +68,13 @@ def player_values(found: Any) -> tuple[Any, ...]:
     return tuple(value(found, name) for name in PLAYER_VALUES)
 
 
-def new_dp(result: Any) -> int:
-    """The new DP from a damage result: an int, an (old, new) pair, or a row."""
+def new_value(result: Any, column: str) -> int:
+    """The new value of a counter change: an int, an (old, new) pair, or a row's ``column``."""
     if isinstance(result, int):
         return result
     if isinstance(result, tuple):
         return int(result[1])
-    return int(value(result, "new_dp"))
+    return int(value(result, column))
 
 
 def listing(result: Any) -> list[tuple[str, list[str]]]:
@@ -117,7 +117,14 @@ async def test_counters_change_as_the_facades_do(
 ) -> None:
     player_id = world.player_ids[0]
     after_facade = await facade.damage_player(player_id)
-    assert new_dp(await contender.damage_player(player_id)) == after_facade - 1
+    assert new_value(await contender.damage_player(player_id), "new_dp") == after_facade - 1
+    after_facade = await facade.heal_player(player_id)  # one below the max DP: room for one
+    assert new_value(await contender.heal_player(player_id), "new_dp") == after_facade + 1
+    after_facade = await facade.update_player_stat_field(player_id)
+    assert (
+        new_value(await contender.update_player_stat_field(player_id), "new_value")
+        == after_facade + 1
+    )
 
     award = await facade.gain_experience(player_id)
     result = await contender.gain_experience(player_id)
