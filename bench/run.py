@@ -22,7 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.scale import BYTES_PER_PLAYER_TARGET, SCALE_PLAYERS, TIME_TARGET
+from bench.scale import BYTES_PER_PLAYER_TARGET, SCALE_PLAYERS, TIME_TARGET, run_scale
 from bench.world import ROOM, World, create_world, drop_world
 
 CONTENDERS = ("facade", "raw_best", "raw_asyncpg", "sqlalchemy", "legacy_psycopg2")
@@ -135,8 +135,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await contender.stop()
         contenders = []
         if args.scale_repeats:
-            from bench.scale import run_scale
-
             scale = await run_scale(world.url, args.pool, args.scale_repeats)
     finally:
         for contender in contenders:
