@@ -389,7 +389,7 @@ def write_report(report: dict[str, Any], args: argparse.Namespace) -> None:
     args.json.write_text(json.dumps(report, indent=2, default=str))
     chart(report, args.chart)
     m = report["machine"]
-    command = "make bench" if vars(args).get("default_settings") else f"`{args.command}`"
+    command = "`make bench`" if args.default_settings else f"`{args.command}`"
     args.report.write_text(
         f"""# Performance
 
@@ -414,8 +414,9 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
   `tests/integration/test_bench_equivalence.py` checks that it returns what the facade
   returns, operation by operation.
 - **raw asyncpg** (`raw_asyncpg.py`): the earlier limit, kept for comparison: the same
-  statements for the counters, but it returns driver records, pays the pool's reset query,
-  and transfers in seven round trips.
+  statements for the counters, but it returns driver records (JSON undecoded, no container
+  for a transfer), pays the pool's reset query, and transfers in eight round trips (BEGIN,
+  six statements, COMMIT).
 - **SQLAlchemy** (`sqlalchemy_orm.py`): the SQLAlchemy 2 async ORM written as its
   documentation suggests, mapping every player column; reads run without a transaction
   (autocommit), a counter change locks the row and then updates it with RETURNING, and the
@@ -423,8 +424,9 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
 - **legacy** (`legacy_psycopg2.py`): psycopg2 in `asyncio.to_thread` with a new connection
   per call and one query per container (the layer we replace).
 
-Every contender returns the old and new values of a counter, checks the stale value on
-`save_player`, and locks both containers in id order on `transfer_item`.
+Every contender reads the old and new values of a counter in one unit of work, clamps it as
+the facade does, checks the stale value on `save_player`, and locks both containers in id
+order on `transfer_item`.
 
 Targets (issue 16): facade / raw-best >= 0.85 for the player reads, counters and
 `save_player`, >= 0.80 for the room listing (20 containers, 100 items), >= 0.90 for
