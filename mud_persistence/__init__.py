@@ -16,6 +16,7 @@ from mud_persistence.models import ItemInstance, Player, Profession
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerCreateParams, ContainerData, ContainerItem
 from mud_persistence.schemas.effect import PlayerEffectData
+from mud_persistence.schemas.legacy import ImportReport, ProblemRow
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import Room
 from mud_persistence.settings import PersistenceSettings
@@ -28,6 +29,7 @@ __all__ = [
     "ContainerData",
     "ContainerItem",
     "DatabaseError",
+    "ImportReport",
     "ItemInstance",
     "MigrationStatus",
     "NotFoundError",
@@ -35,6 +37,7 @@ __all__ = [
     "PersistenceSettings",
     "Player",
     "PlayerEffectData",
+    "ProblemRow",
     "Profession",
     "Room",
     "SchemaError",

@@ -1,4 +1,5 @@
-"""The mud-persistence command line: demo, upgrade, status, seed, shell, dbshell and bench."""
+"""The mud-persistence command line: demo, upgrade, status, seed, shell, dbshell,
+import-legacy and bench."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console
 
 from mud_persistence.demo import run_demo
 from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
+from mud_persistence.import_view import ProgressBars, show_report
+from mud_persistence.schemas.legacy import ON_CONFLICT_MODES
 from mud_persistence.settings import load_settings
 from mud_persistence.shell import run_dbshell, run_shell
 
@@ -63,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--professions", type=Path, metavar="FILE", help="a JSON list of professions")
     seed.add_argument("--prototypes", type=Path, metavar="FILE", help="a JSON list of prototypes")
+    add_import_legacy_parser(commands, database)
     commands.add_parser(
         "shell",
         parents=[database],
@@ -123,6 +130,97 @@ async def demo(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
     return EXIT_OK if await run_demo(layer.settings.database_url) else EXIT_FAILED
 
 
+# import-legacy -----------------------------------------------------------------------------
+
+
+def add_import_legacy_parser(commands: Any, database: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "import-legacy",
+        parents=[database],
+        help="import a game from the old layer's PostgreSQL schema",
+        description="Migrate the target database (--db), then copy professions, item "
+        "prototypes and instances, players, containers and player effects from a database of "
+        "the old layer (the MythosMUD SQLAlchemy schema). Safe to run again, and again after a "
+        "crash: rows are upserted by key, in batches. Shows a progress bar per table, then a "
+        "summary; exits 1 if it stopped on problem rows or the verification failed.",
+    )
+    command.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SOURCE_URL",
+        help="the old game's database: postgres://user:password@host:port/name",
+    )
+    command.add_argument(
+        "--schema",
+        default="public",
+        metavar="NAME",
+        help="the old layer's schema in that database, e.g. mythos_dev (default: public)",
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="read and check everything, write nothing"
+    )
+    command.add_argument(
+        "--on-conflict",
+        choices=ON_CONFLICT_MODES,
+        default="stop",
+        help="problem rows (a stat out of range, a duplicate name, an item in two "
+        "containers, ...): stop writes nothing (default), skip leaves them out, fix repairs "
+        "them; each is listed",
+    )
+    command.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="rows per transaction (default 1000)",
+    )
+    command.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write the whole report as JSON"
+    )
+
+
+async def import_legacy(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:
+    if layer.settings.dialect != "postgres":  # refused before migrating a new SQLite file
+        print(
+            "mud-persistence import-legacy: the target must be PostgreSQL: "
+            "pass --db postgres://user:password@host:port/name or set DATABASE_URL",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    await layer.connect(migrate=True)
+    try:
+        with ProgressBars(Console(stderr=True)) as progress:
+            report = await layer.import_legacy(
+                args.source,
+                schema=args.schema,
+                dry_run=args.dry_run,
+                on_conflict=args.on_conflict,
+                batch_size=args.batch_size,
+                progress=progress,
+            )
+    finally:
+        await layer.close()
+    show_report(report, Console(width=160))
+    if args.report is not None:
+        try:
+            args.report.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        except OSError as exc:
+            print(f"mud-persistence import-legacy: cannot write the report: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if report.outcome == "stopped":
+        refused = sum(problem.action == "stopped" for problem in report.problems)
+        print(
+            f"mud-persistence import-legacy: stopped on {refused} problem(s); nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if report.outcome == "imported" and not report.verified:
+        print("mud-persistence import-legacy: verification failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def bench(arguments: list[str]) -> int:
     try:
         found = importlib.util.find_spec("bench.run")
@@ -144,7 +242,13 @@ def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 
 # Commands that own the terminal, run outside asyncio.run.
 INTERACTIVE = {"shell": run_shell, "dbshell": run_dbshell}
-COMMANDS = {"upgrade": upgrade, "status": status, "seed": seed, "demo": demo}
+COMMANDS = {
+    "upgrade": upgrade,
+    "status": status,
+    "seed": seed,
+    "demo": demo,
+    "import-legacy": import_legacy,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

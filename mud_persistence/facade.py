@@ -30,6 +30,7 @@ from mud_persistence.repositories.effect import PlayerEffectRepository
 from mud_persistence.repositories.experience import ExperienceRepository
 from mud_persistence.repositories.health import HealthRepository
 from mud_persistence.repositories.item import ItemRepository
+from mud_persistence.repositories.legacy.importer import LegacyImporter, require_postgres_target
 from mud_persistence.repositories.player import PlayerRepository
 from mud_persistence.repositories.profession import ProfessionRepository
 from mud_persistence.repositories.room import JsonWorldLoader, RoomLoader, RoomRepository
@@ -38,6 +39,7 @@ from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas import MigrationStatus
 from mud_persistence.schemas.container import ContainerData
 from mud_persistence.schemas.effect import PlayerEffectData
+from mud_persistence.schemas.legacy import ImportProgress, ImportReport, OnConflict
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.room import Room
 from mud_persistence.schemas.validation import check_delta, check_text_arguments
@@ -991,3 +993,53 @@ class AsyncPersistenceLayer:
     async def seed_item_prototypes(self, source: Path | list[dict[str, Any]] | None = None) -> int:
         """Insert or update item prototypes by id (the bundled ones by default); return how many."""
         return await self._items.seed_prototypes(source)
+
+    # Import from the old layer -------------------------------------------------------------
+
+    @_write
+    async def import_legacy(
+        self,
+        source_url: str,
+        *,
+        schema: str = "public",
+        dry_run: bool = False,
+        on_conflict: OnConflict = "stop",
+        batch_size: int = 1000,
+        progress: ImportProgress | None = None,
+    ) -> ImportReport:
+        """Copy a game's data from the old layer's PostgreSQL schema into this database.
+
+        Professions, item prototypes and instances, players (stats spread into columns,
+        player_inventories merged as the old layer loaded it), containers with their contents,
+        and player effects. Rows are upserted by key in batches of ``batch_size``, each batch
+        one transaction: running it again, or again after a crash, gives the same result.
+
+        Args:
+            source_url: ``postgres://user:password@host:port/database`` of the old game.
+            schema: the old layer's schema in that database (``mythos_dev``, ...).
+            dry_run: read and check everything, write nothing.
+            on_conflict: what to do with problem rows (a stat out of range, a duplicate
+                name, one item in two containers, ...): ``stop`` writes nothing, ``skip``
+                leaves them out, ``fix`` repairs them (see docs/migrating.md); every one is
+                listed in the report.
+            progress: told how far each table is (the CLI draws progress bars).
+
+        Returns:
+            ImportReport: per-table counts, problem rows, and the verification (row counts and
+            a checksum of the key columns on both sides).
+
+        Raises:
+            ValidationError: a bad argument, or a target that is not PostgreSQL.
+            SchemaError: the source schema lacks the old tables.
+            DatabaseError: the source or the target failed.
+        """
+        require_postgres_target(self.settings)
+        importer = LegacyImporter(self.settings.connection_name, self.settings.dp_floor)
+        return await importer.run(
+            source_url,
+            schema=schema,
+            dry_run=dry_run,
+            on_conflict=on_conflict,
+            batch_size=batch_size,
+            progress=progress,
+        )

@@ -121,3 +121,7 @@ async def stored_player(layer: AsyncPersistenceLayer, player: Player) -> Player:
 
 def settings_for(url: str, **overrides: object) -> PersistenceSettings:
     return PersistenceSettings(database_url=url, **overrides)  # type: ignore[arg-type]
+
+
+# import_legacy's old-schema game, for the facade and the CLI tests
+from tests.integration.legacy_world import old_game  # noqa: E402, F401
