@@ -80,18 +80,25 @@ CONTAINER_COLUMNS = (
     " c.capacity_slots, c.weight_limit, c.decay_at, c.allowed_roles, c.metadata,"
     " c.container_item_instance_id, c.created_at"
 )
-# The room's containers joined with their items, one row per item: one statement. (Measured
-# against aggregating each container's items with json_agg in the database: the join was 10%
-# faster on 20 containers x 5 items.)
+# One old items_json entry, rendered by the database.
+OLD_ITEM = """json_build_object(
+    'item_instance_id', i.item_instance_id, 'item_id', NULLIF(pr.prototype_id, ''),
+    'item_name', COALESCE(NULLIF(i.custom_name, ''), NULLIF(pr.name, ''), 'Unknown Item'),
+    'quantity', i.quantity,
+    'condition', CASE WHEN COALESCE(i.condition, 0) = 0 THEN 'pristine'
+                      ELSE i.condition::text END,
+    'position', cc.position, 'metadata', i.metadata, 'slot_type', 'backpack')"""
+# The room's containers, each with its items aggregated by the database: one statement. A flat
+# join built into dicts in Python was measured too: about as fast on 20 containers x 5 items,
+# 1.5 times slower on 500 x 20 (225 against 150 ms).
 ROOM_LISTING = f"""
-SELECT {CONTAINER_COLUMNS}, c.updated_at, cc.position, i.item_instance_id, pr.prototype_id,
-    COALESCE(NULLIF(i.custom_name, ''), NULLIF(pr.name, ''), 'Unknown Item') AS item_name,
-    i.quantity, i.condition, i.metadata AS item_metadata
-FROM containers c
-LEFT JOIN container_contents cc ON cc.container_id = c.container_id
-LEFT JOIN item_instances i ON i.item_instance_id = cc.item_instance_id
-LEFT JOIN item_prototypes pr ON pr.prototype_id = i.prototype_id
-WHERE c.room_id = $1 ORDER BY c.created_at, c.container_id, cc.position
+SELECT {CONTAINER_COLUMNS}, c.updated_at,
+    COALESCE((SELECT json_agg({OLD_ITEM} ORDER BY cc.position)
+              FROM container_contents cc
+              JOIN item_instances i ON i.item_instance_id = cc.item_instance_id
+              JOIN item_prototypes pr ON pr.prototype_id = i.prototype_id
+              WHERE cc.container_id = c.container_id), '[]'::json) AS items
+FROM containers c WHERE c.room_id = $1 ORDER BY c.created_at
 """
 # transfer_item in one statement: lock both containers in id order, check that the item is in
 # the source, find the lowest free slot of the target and check its slots and weight limit,
@@ -175,29 +182,6 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
-def old_listing(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
-    """The joined rows as the facade's old container dicts, each with its items_json."""
-    containers: dict[uuid.UUID, dict[str, Any]] = {}
-    for row in rows:
-        container = containers.get(row["container_id"])
-        if container is None:
-            container = containers[row["container_id"]] = old_container(row)
-        if row["item_instance_id"] is not None:
-            container["items_json"].append(
-                {
-                    "item_instance_id": row["item_instance_id"],
-                    "item_id": row["prototype_id"] or None,
-                    "item_name": row["item_name"],
-                    "quantity": row["quantity"],
-                    "condition": str(row["condition"]) if row["condition"] else "pristine",
-                    "position": row["position"],
-                    "metadata": row["item_metadata"],
-                    "slot_type": "backpack",
-                }
-            )
-    return list(containers.values())
-
-
 def old_container(row: asyncpg.Record) -> dict[str, Any]:
     """The old layer's container dict, as the facade's get_containers_by_room_id returns it."""
     return {
@@ -213,7 +197,7 @@ def old_container(row: asyncpg.Record) -> dict[str, Any]:
         "allowed_roles": row["allowed_roles"],
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
-        "items_json": [],
+        "items_json": row["items"],
         "metadata_json": row["metadata"],
     }
 
@@ -327,7 +311,7 @@ class RawBestContender:
             raise ConflictError(f"player {player_id} changed since it was loaded")
 
     async def get_containers_by_room_id(self, room_id: str) -> list[dict[str, Any]]:
-        return old_listing(await self._pool.fetch(ROOM_LISTING, room_id))
+        return [old_container(row) for row in await self._pool.fetch(ROOM_LISTING, room_id)]
 
     async def transfer_item(
         self, item_id: str, source: uuid.UUID | str, target: uuid.UUID | str
