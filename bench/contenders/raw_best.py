@@ -107,7 +107,9 @@ FROM containers c WHERE c.room_id = $1 ORDER BY c.created_at
 # items before the move plus the moved one. A concurrent insert into the same target that
 # committed after that snapshot can make the chosen slot collide with the unique
 # (container_id, position) index: nothing is written then, and transfer_item runs the statement
-# again (the facade, locking first and reading after, never sees that case).
+# again (the facade, locking first and reading after, never sees that case). The weight check
+# reads that snapshot too, so an item added concurrently to a weight-limited target can go
+# unseen: there the facade is stricter (the bench's containers have no weight limit).
 TRANSFER = f"""
 WITH locked AS (
     SELECT container_id, capacity_slots, weight_limit FROM containers
