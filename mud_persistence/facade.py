@@ -342,16 +342,24 @@ class AsyncPersistenceLayer:
 
     async def _with_valid_room(self, player: Player | None) -> Player | None:
         if player is not None:
-            await self._rooms.ensure_loaded()
+            await self._with_valid_rooms([player])
+        return player
+
+    async def _with_valid_rooms(self, players: list[Player]) -> list[Player]:
+        # The reads on the primary check the players' rooms, as the old repository did: game
+        # code that reads players by user (character selection) or in a batch relies on it too.
+        # One UPDATE per player that moves; none when every room is known.
+        await self._rooms.ensure_loaded()
+        for player in players:
             room_id = self._replacement_room(player)
             if room_id is not None:
                 await self._players.move(player, room_id)
-        return player
+        return players
 
     @_read
     async def get_player_by_user_id(self, user_id: uuid.UUID | str) -> Player | None:
-        """The account's oldest active player."""
-        return await self._players.get_by_user_id(user_id)
+        """The account's oldest active player; its room fixed as by id."""
+        return await self._with_valid_room(await self._players.get_by_user_id(user_id))
 
     @_read
     async def get_players_by_user_id(
@@ -359,9 +367,11 @@ class AsyncPersistenceLayer:
     ) -> list[Player]:
         """The account's players, soft-deleted ones included (as the old layer), oldest first.
 
-        ``get_active_players_by_user_id`` leaves the deleted ones out.
+        ``get_active_players_by_user_id`` leaves the deleted ones out. Rooms fixed as by id.
         """
-        return await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
+        return await self._with_valid_rooms(
+            await self._players.list_by_user_id(user_id, include_deleted=include_deleted)
+        )
 
     async def get_active_players_by_user_id(self, user_id: uuid.UUID | str) -> list[Player]:
         """The account's players that are not soft-deleted, oldest first."""
@@ -369,20 +379,27 @@ class AsyncPersistenceLayer:
 
     @_stale_ok_read
     async def list_players(self, *, include_deleted: bool = False) -> list[Player]:
-        """Every active player (and soft-deleted ones if asked), oldest first."""
+        """Every active player (and soft-deleted ones if asked), oldest first.
+
+        Unlike the reads by id, user and batch, it moves no player out of an unknown room: it
+        may be answered by a read replica, which cannot write (docs/migrating.md).
+        """
         return await self._players.list_all(include_deleted=include_deleted)
 
     @_stale_ok_read
     async def get_players_in_room(self, room_id: str) -> list[Player]:
-        """The active players in a room, by name."""
+        """The active players in a room, by name. Moves no player (see ``list_players``)."""
         return await self._players.in_room(room_id)
 
     @_read
     async def get_players_batch(
         self, player_ids: Iterable[uuid.UUID | str]
     ) -> dict[uuid.UUID, Player]:
-        """The players with these ids, by id; ids that match nothing are left out."""
-        return await self._players.batch(player_ids)
+        """The players with these ids, by id; ids that match nothing are left out. Rooms fixed
+        as by id."""
+        players = await self._players.batch(player_ids)
+        await self._with_valid_rooms(list(players.values()))
+        return players
 
     @_write
     async def save_player(self, player: Player) -> None:
@@ -666,6 +683,19 @@ class AsyncPersistenceLayer:
         """Every cached room."""
         return self._rooms.all()
 
+    # The game reads these two private attributes of the old layer at every start (its
+    # InstanceManager shares the room cache; start-up checks the cache size and load state),
+    # so they stay, read-only.
+    @property
+    def _room_cache(self) -> dict[str, Room | Any]:
+        """The live room cache, room id -> room (the same dict for the layer's lifetime)."""
+        return self._rooms.cache
+
+    @property
+    def _room_cache_loaded(self) -> bool:
+        """Whether the room loader has filled the cache."""
+        return self._rooms.is_loaded
+
     def set_instance_manager(self, instance_manager: Any) -> None:
         """Have room lookups ask ``instance_manager.get_room_by_id(room_id)`` first for
         instanced room ids; None stops it."""
@@ -681,9 +711,12 @@ class AsyncPersistenceLayer:
         self._rooms.save(rooms)
 
     async def warmup_room_cache(self) -> int:
-        """Reload the rooms from the room loader; return how many are cached.
+        """Load the rooms from the room loader unless loaded already, as the old layer did;
+        return how many are cached.
 
-        A load that fails or finds no room returns 0 and leaves the cache unloaded.
+        A loaded cache is kept as it is (the game's room objects hold who is in them). A load
+        that fails or finds no room returns 0 and leaves the cache unloaded, so the next call
+        tries again.
         """
         return await self._rooms.warmup()
 

@@ -65,10 +65,18 @@ class RoomRepository:
     def is_loaded(self) -> bool:
         return self._loaded
 
+    @property
+    def cache(self) -> dict[str, Any]:
+        """The live cache, room id -> room: the same dict for the repository's lifetime, so a
+        holder (the game's InstanceManager) sees every load and save."""
+        return self._rooms
+
     async def warmup(self) -> int:
-        """(Re)load every room; return how many are cached (0 when the load failed)."""
-        async with self._lock:
-            return await self._reload()
+        """Load every room unless loaded already; return how many are cached (0 when the load
+        failed). Never reloads a loaded cache: the game warms it again while its room objects
+        hold who is in them, and the old layer loaded once."""
+        await self.ensure_loaded()
+        return len(self._rooms)
 
     async def ensure_loaded(self) -> None:
         if self.is_loaded:
@@ -85,7 +93,8 @@ class RoomRepository:
             return 0
         if not rooms:
             logger.warning("the room loader returned no rooms; the room cache stays empty")
-        self._rooms = rooms
+        self._rooms.clear()  # in place: the game may hold this dict (see ``cache``)
+        self._rooms.update(rooms)
         self._loaded = bool(rooms)
         return len(self._rooms)
 
@@ -110,8 +119,8 @@ class RoomRepository:
         return list(self._rooms.values())
 
     def save(self, rooms: Iterable[Any]) -> None:
-        """Put rooms into the cache, replacing any with the same id (the cache only; a later
-        warm-up replaces the whole cache with what the loader returns)."""
+        """Put rooms into the cache, replacing any with the same id (the cache only; a first
+        load that comes later replaces the whole cache with what the loader returns)."""
         self._rooms.update(by_id(rooms))
 
     def replacement_room(

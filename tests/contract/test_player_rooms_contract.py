@@ -1,5 +1,6 @@
 """The old layer's room checks on players: validate_and_fix_player_room changes the object only;
-get_player_by_id and get_player_by_name fix an unknown room on load and save the fix."""
+the reads by id, name, user and batch fix an unknown room on load and save the fix
+(tests/contract/test_game_call_sites_contract.py checks the reads by user and batch)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ VOID = "earth_nowhere_room_void_001"
 HALLWAY = "earth_arkhamcity_sanitarium_room_hallway_001"
 
 
-async def stored_room(layer: AsyncPersistenceLayer, player_id: uuid.UUID) -> str:
-    players = await layer.get_players_batch([player_id])  # a read that fixes nothing
-    return players[uuid.UUID(str(player_id))].current_room_id
+async def stored_room(layer: AsyncPersistenceLayer, player_id: uuid.UUID | str) -> str:
+    # Every read fixes rooms, except with an empty room cache: read through a layer that has
+    # no rooms, on the same database.
+    async with AsyncPersistenceLayer(layer.settings.database_url, room_loader=list) as reader:
+        player = await reader.get_player_by_id(player_id)
+    assert player is not None
+    return player.current_room_id
 
 
 async def test_validate_and_fix_changes_the_object_only(

@@ -240,3 +240,22 @@ def test_every_other_table_fills_every_column_of_its_model() -> None:
     assert set(container.values) == columns(Container)
     assert set(effect.values) == columns(PlayerEffect)
     assert all(not row.problems for row in (profession, prototype, instance, container, effect))
+
+
+def old_container(**changes: Any) -> dict[str, Any]:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    return {
+        "container_instance_id": uuid.UUID(int=3), "source_type": "environment",
+        "owner_id": None, "room_id": "r", "entity_id": None, "lock_state": "unlocked",
+        "capacity_slots": 8, "weight_limit": None, "decay_at": None, "allowed_roles": None,
+        "metadata_json": None, "container_item_instance_id": None, "created_at": now,
+        "updated_at": now,
+    } | changes  # fmt: skip
+
+
+def test_a_corpse_in_no_room_is_kept_as_the_containers_table_allows() -> None:
+    assert not convert_container(
+        old_container(source_type="corpse", room_id=None), context()
+    ).problems
+    chest = convert_container(old_container(source_type="environment", room_id=None), context())
+    assert chest.problems

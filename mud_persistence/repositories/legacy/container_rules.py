@@ -35,8 +35,8 @@ def convert_container(record: Any, context: ImportContext) -> Row:
     # the rule of the containers table's ck_containers_location constraint
     if source_type == "equipment" and entity is None:
         row.problem("an equipment container needs an entity_id (the player wearing it)")
-    if source_type in ("environment", "corpse") and record["room_id"] is None:
-        row.problem(f"an {source_type} container needs a room_id")
+    if source_type == "environment" and record["room_id"] is None:
+        row.problem("an environment container needs a room_id")
     weight_limit = record["weight_limit"]
     if weight_limit is not None and weight_limit <= 0:
         row.problem(f"weight_limit is {weight_limit}, not above 0", "weight_limit = null")
