@@ -18,7 +18,7 @@ from mud_persistence.demo import run_demo
 from mud_persistence.errors import PersistenceError
 from mud_persistence.facade import AsyncPersistenceLayer
 from mud_persistence.import_view import ProgressBars, show_report
-from mud_persistence.schemas.legacy import ON_CONFLICT_MODES
+from mud_persistence.schemas.legacy import MAX_BATCH_SIZE, ON_CONFLICT_MODES
 from mud_persistence.settings import load_settings
 from mud_persistence.shell import run_dbshell, run_shell
 
@@ -170,7 +170,7 @@ def add_import_legacy_parser(commands: Any, database: argparse.ArgumentParser) -
     )
     command.add_argument(
         "--batch-size",
-        type=int,
+        type=batch_size,
         default=1000,
         metavar="N",
         help="rows per transaction (default 1000)",
@@ -178,6 +178,17 @@ def add_import_legacy_parser(commands: Any, database: argparse.ArgumentParser) -
     command.add_argument(
         "--report", type=Path, metavar="FILE", help="also write the whole report as JSON"
     )
+
+
+def batch_size(text: str) -> int:
+    """--batch-size out of range is a bad command line (exit 2), as a word there is."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"must be 1..{MAX_BATCH_SIZE}, got {size}")
+    return size
 
 
 async def import_legacy(layer: AsyncPersistenceLayer, args: argparse.Namespace) -> int:

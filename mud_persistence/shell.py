@@ -16,6 +16,7 @@ import subprocess
 import threading
 import types
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import mud_persistence
@@ -122,12 +123,19 @@ def dbshell_command(settings: PersistenceSettings) -> tuple[list[str], dict[str,
     """The client's command line and environment for the configured database.
 
     Raises:
-        PersistenceError: the client is not installed, or the database is in memory.
+        PersistenceError: the client is not installed, or the database is in memory or is a
+            SQLite file that does not exist.
     """
     url = settings.parsed_database_url
     if url.dialect == "sqlite":
         if url.path == ":memory:":
             raise PersistenceError("an in-memory SQLite database exists only inside its program")
+        # sqlite3 would create an empty file at a mistyped path
+        if not Path(str(url.path)).exists():
+            raise PersistenceError(
+                f"the SQLite file {url.path} does not exist; create it with "
+                f"`mud-persistence upgrade --db {settings.database_url}`"
+            )
         return [client("sqlite3", "sqlite3"), str(url.path)], dict(os.environ)
     environment = dict(os.environ)
     if url.addresses:

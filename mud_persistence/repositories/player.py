@@ -146,12 +146,16 @@ class PlayerRepository:
     async def touch(self, player_id: uuid.UUID | str, last_active: datetime | None) -> None:
         player_id = as_uuid(player_id, field="player_id")
         moment = check_time(last_active, field="last_active") or datetime.now(UTC)
-        await Player.filter(player_id=player_id).update(last_active=moment)  # unknown: no-op
+        # unknown or deleted: a no-op, as counters and saves refuse a deleted player
+        await Player.filter(player_id=player_id, is_deleted=False).update(last_active=moment)
 
     async def move(self, player: Player, room_id: str) -> bool:
-        """Move ``player`` to ``room_id`` unless the database has it elsewhere already."""
+        """Move ``player`` to ``room_id`` unless the database has it elsewhere already, or it
+        is soft-deleted (counters and saves refuse a deleted player; a read must not write it)."""
         moved = await Player.filter(
-            player_id=player.player_id, current_room_id=player.saved_value("current_room_id")
+            player_id=player.player_id,
+            current_room_id=player.saved_value("current_room_id"),
+            is_deleted=False,
         ).update(current_room_id=room_id)
         if moved:
             player.current_room_id = room_id

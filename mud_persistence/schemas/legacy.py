@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 OnConflict = Literal["stop", "skip", "fix"]
 ON_CONFLICT_MODES: tuple[OnConflict, ...] = ("stop", "skip", "fix")
+MAX_BATCH_SIZE = 100_000  # rows per transaction
 
 # What happened to a row with a problem: the import stopped on it (nothing was written), left
 # it out, or wrote it repaired. "noted" rows were written as the old layer read them; the note

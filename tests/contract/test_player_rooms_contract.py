@@ -117,3 +117,22 @@ async def test_the_player_methods_take_the_old_keyword_names(
     await layer.save_player(player=player)
     assert await layer.soft_delete_player(player_id=player.player_id)
     assert await layer.delete_player(player_id=player.player_id)
+
+
+async def test_reads_leave_a_deleted_players_room_alone(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    # issue 13, "also looked at": counters and save_player refuse a deleted player, so a read
+    # that returns one (by id, by user with deleted ones, in a batch) must not write to it
+    layer = contract_persistence
+    user = uuid.uuid4()
+    ghost = await layer.create_player(name="Ghost", user_id=user, current_room_id=VOID)
+    assert await layer.soft_delete_player(ghost.player_id)
+
+    loaded = await layer.get_player_by_id(ghost.player_id)
+    assert loaded is not None and loaded.current_room_id == VOID
+    assert [p.current_room_id for p in await layer.get_players_by_user_id(user)] == [VOID]
+    assert [
+        p.current_room_id for p in (await layer.get_players_batch([ghost.player_id])).values()
+    ] == [VOID]
+    assert await stored_room(layer, ghost.player_id) == VOID

@@ -239,6 +239,22 @@ async def test_saving_a_deleted_player_is_not_found(
     assert not await contract_persistence.soft_delete_player(player.player_id)
 
 
+async def test_update_player_last_active_leaves_a_deleted_player_alone(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    # issue 13, "also looked at": counters and save_player refuse a deleted player, so a
+    # connection event must not make a deleted character look active either
+    player = await contract_persistence.create_player(name="Gone", user_id=uuid.uuid4())
+    await contract_persistence.soft_delete_player(player.player_id)
+    before = await contract_persistence.get_player_by_id(player.player_id)
+    assert before is not None
+    await contract_persistence.update_player_last_active(
+        player.player_id, datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    after = await contract_persistence.get_player_by_id(player.player_id)
+    assert after is not None and after.last_active == before.last_active
+
+
 async def test_stale_copy_of_a_changed_field_is_refused(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:

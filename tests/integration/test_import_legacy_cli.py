@@ -122,6 +122,8 @@ def test_a_sqlite_target_is_refused_before_anything_is_created(
         ["import-legacy"],
         ["import-legacy", "--from", "postgres://x/y", "--on-conflict", "merge"],
         ["import-legacy", "--from", "postgres://x/y", "--batch-size", "many"],
+        ["import-legacy", "--from", "postgres://x/y", "--batch-size", "0"],
+        ["import-legacy", "--from", "postgres://x/y", "--batch-size", "100001"],
     ],
 )
 def test_a_bad_command_line_exits_2(argv: list[str]) -> None:

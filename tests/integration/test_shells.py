@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def test_shell_on_postgres_reads_the_configured_database(pg_url: str, tmp_path: 
 
 def test_dbshell_opens_sqlite3_on_the_file(tmp_path: Path) -> None:
     database = tmp_path / "world.sqlite3"
+    sqlite3.connect(database).close()  # an existing file: dbshell never creates one
     child = spawn("dbshell", "--db", f"sqlite:///{database}", cwd=tmp_path)
     child.expect_exact("sqlite>")
     child.sendline("create table t (x); insert into t values (42); select x * 2 from t;")
@@ -110,3 +112,16 @@ def test_dbshell_refuses_an_in_memory_database(capsys: pytest.CaptureFixture[str
 
     assert main(["dbshell", "--db", "sqlite:///:memory:"]) == 1
     assert "in-memory SQLite database" in capsys.readouterr().err
+
+
+def test_dbshell_on_a_sqlite_file_that_does_not_exist_does_not_create_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # as `status`: a mistyped path must not leave an empty database file behind
+    from mud_persistence.cli import main
+
+    missing = tmp_path / "typo.sqlite3"
+    assert main(["dbshell", "--db", f"sqlite:///{missing}"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "upgrade" in err and err.count("\n") == 1
+    assert not missing.exists()

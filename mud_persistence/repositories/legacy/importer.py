@@ -26,6 +26,7 @@ from mud_persistence.repositories.legacy.rules import (
 from mud_persistence.repositories.legacy.source import LegacySource
 from mud_persistence.repositories.legacy.target import TargetTables
 from mud_persistence.schemas.legacy import (
+    MAX_BATCH_SIZE,
     ON_CONFLICT_MODES,
     ImportProgress,
     ImportReport,
@@ -258,9 +259,9 @@ def _check_options(on_conflict: OnConflict, batch_size: int) -> None:
             field="on_conflict",
             value=on_conflict,
         )
-    if not 1 <= batch_size <= 100_000:
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValidationError(
-            f"batch_size must be 1..100000, got {batch_size!r}",
+            f"batch_size must be 1..{MAX_BATCH_SIZE}, got {batch_size!r}",
             field="batch_size",
             value=batch_size,
         )
