@@ -12,7 +12,11 @@ import asyncpg
 from mud_persistence import AsyncPersistenceLayer
 
 ROOM = "bench_room_listing"
-ROOMS = ("bench_room_a", "bench_room_b")
+# Rooms of the bundled world: the facade moves a player found in an unknown room.
+ROOMS = (
+    "earth_arkhamcity_sanitarium_room_foyer_001",
+    "earth_arkhamcity_sanitarium_room_hallway_001",
+)
 CONTAINERS_IN_ROOM = 20
 ITEMS_PER_CONTAINER = 5
 

@@ -44,6 +44,12 @@ class FacadeContender:
     async def gain_experience(self, player_id: uuid.UUID) -> Any:
         return await self.layer.gain_experience(await self._player(player_id), 1)
 
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        return await self.layer.heal_player(await self._player(player_id), 1)
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        return await self.layer.update_player_stat_field(player_id, "magic_points", 1)
+
     async def save_player(self, player_id: uuid.UUID, old_room: str, new_room: str) -> None:
         player = await self._player(player_id)
         if player.saved_value("current_room_id") != old_room:  # another contender moved it

@@ -12,9 +12,11 @@ import psycopg2
 import psycopg2.extras
 
 from bench.contenders import sql
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
+from mud_persistence.settings import PersistenceSettings
 
 psycopg2.extras.register_uuid()
-DP_FLOOR, XP_PER_LEVEL = 0, 100
+DP_FLOOR = PersistenceSettings().dp_floor  # as the facade: damage stops at -10 by default
 Q = {name: sql.for_psycopg2(text) for name, text in vars(sql).items() if name.isupper()}
 
 
@@ -59,7 +61,13 @@ class LegacyPsycopg2Contender:
         return await self._call("DAMAGE", player_id, DP_FLOOR, 1)
 
     async def gain_experience(self, player_id: uuid.UUID) -> Any:
-        return await self._call("GAIN_XP", player_id, 1, 1, XP_PER_LEVEL)
+        return await self._call("GAIN_XP", player_id, 1, MAX_EXPERIENCE)
+
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        return await self._call("HEAL", player_id, DP_FLOOR, 1)
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        return await self._call("MAGIC_POINTS", player_id, 1, COUNTER_MAX)
 
     async def save_player(self, player_id: uuid.UUID, old_room: str, new_room: str) -> None:
         updated = await self._call("SAVE_ROOM", new_room, player_id, old_room, fetch="count")
@@ -68,11 +76,11 @@ class LegacyPsycopg2Contender:
     async def get_containers_by_room_id(self, room_id: str) -> Any:
         def work(cur: Any) -> Any:
             cur.execute(Q["ROOM_CONTAINERS"], (room_id,))
-            containers = cur.fetchall()
-            for container in containers:  # the old layer's N+1
+            listing = []
+            for container in cur.fetchall():  # the old layer's N+1
                 cur.execute(Q["CONTAINER_ITEMS"], (container["container_id"],))
-                cur.fetchall()
-            return containers
+                listing.append((container, cur.fetchall()))
+            return listing
 
         return await asyncio.to_thread(self._run, work)
 

@@ -8,8 +8,10 @@ from typing import Any
 import asyncpg
 
 from bench.contenders import sql
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
+from mud_persistence.settings import PersistenceSettings
 
-DP_FLOOR, XP_PER_LEVEL = 0, 100
+DP_FLOOR = PersistenceSettings().dp_floor  # as the facade: damage stops at -10 by default
 
 
 class RawAsyncpgContender:
@@ -38,7 +40,13 @@ class RawAsyncpgContender:
         return await self.pool.fetchrow(sql.DAMAGE, player_id, DP_FLOOR, 1)  # type: ignore[union-attr]
 
     async def gain_experience(self, player_id: uuid.UUID) -> Any:
-        return await self.pool.fetchrow(sql.GAIN_XP, player_id, 1, 1, XP_PER_LEVEL)  # type: ignore[union-attr]
+        return await self.pool.fetchrow(sql.GAIN_XP, player_id, 1, MAX_EXPERIENCE)  # type: ignore[union-attr]
+
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        return await self.pool.fetchrow(sql.HEAL, player_id, DP_FLOOR, 1)  # type: ignore[union-attr]
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        return await self.pool.fetchrow(sql.MAGIC_POINTS, player_id, 1, COUNTER_MAX)  # type: ignore[union-attr]
 
     async def save_player(self, player_id: uuid.UUID, old_room: str, new_room: str) -> None:
         status = await self.pool.execute(sql.SAVE_ROOM, new_room, player_id, old_room)  # type: ignore[union-attr]

@@ -18,13 +18,24 @@ FROM old WHERE p.player_id = old.player_id
 RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp,
     COALESCE(p.max_dp, GREATEST(20, (p.constitution + p.size) / 5)) AS max_dp
 """
+HEAL = DAMAGE.replace("p.current_dp - $3::int", "p.current_dp + $3::int")
+# update_player_stat_field(player, "magic_points", delta), clamped to 0..$3 as the facade does.
+MAGIC_POINTS = """
+WITH old AS (
+    SELECT player_id, magic_points FROM players WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
+)
+UPDATE players p SET magic_points = GREATEST(0, LEAST(p.magic_points + $2::int, $3::int))
+FROM old WHERE p.player_id = old.player_id
+RETURNING old.magic_points AS old_value, p.magic_points AS new_value
+"""
+# The level is the game's: the facade leaves it alone (unless settings.xp_per_level is set).
 GAIN_XP = """
 WITH old AS (
     SELECT player_id, experience_points, level FROM players
     WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
 )
-UPDATE players p SET experience_points = p.experience_points + $2::int,
-    level = (p.experience_points + $3::int) / $4::int + 1
+UPDATE players p SET experience_points = GREATEST(0, LEAST(p.experience_points + $2::bigint,
+    $3::bigint))
 FROM old WHERE p.player_id = old.player_id
 RETURNING old.experience_points AS old_xp, old.level AS old_level,
     p.experience_points AS new_xp, p.level AS new_level

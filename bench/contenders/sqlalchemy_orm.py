@@ -12,7 +12,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
-DP_FLOOR, XP_PER_LEVEL = 0, 100
+from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
+from mud_persistence.settings import PersistenceSettings
+
+DP_FLOOR = PersistenceSettings().dp_floor  # as the facade: damage stops at -10 by default
 
 
 class Base(DeclarativeBase):
@@ -20,18 +23,50 @@ class Base(DeclarativeBase):
 
 
 class Player(Base):
+    """Every column of the players table, as the facade loads them all."""
+
     __tablename__ = "players"
     player_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID]
     name: Mapped[str]
     current_room_id: Mapped[str]
-    is_deleted: Mapped[bool]
+    respawn_room_id: Mapped[str | None]
+    profession_id: Mapped[int | None]
     experience_points: Mapped[int]
     level: Mapped[int]
-    current_dp: Mapped[int]
-    max_dp: Mapped[int | None]
+    strength: Mapped[int]
+    dexterity: Mapped[int]
     constitution: Mapped[int]
     size: Mapped[int]
+    intelligence: Mapped[int]
+    power: Mapped[int]
+    education: Mapped[int]
+    charisma: Mapped[int]
+    luck: Mapped[int]
+    wisdom: Mapped[int]
+    current_dp: Mapped[int]
+    max_dp: Mapped[int | None]
+    magic_points: Mapped[int]
+    max_magic_points: Mapped[int | None]
+    lucidity: Mapped[int]
+    max_lucidity: Mapped[int | None]
+    mp_fractional: Mapped[float | None]
+    occult: Mapped[int]
+    occult_knowledge: Mapped[int]
+    corruption: Mapped[int]
+    fear: Mapped[int]
+    cult_affiliation: Mapped[int]
+    cold_resistance: Mapped[int]
+    position: Mapped[str]
     inventory: Mapped[Any] = mapped_column(JSONB)
+    equipped: Mapped[Any] = mapped_column(JSONB)
+    status_effects: Mapped[Any] = mapped_column(JSONB)
+    is_admin: Mapped[bool]
+    is_deleted: Mapped[bool]
+    deleted_at: Mapped[datetime | None]
+    tutorial_instance_id: Mapped[str | None]
+    created_at: Mapped[datetime]
+    last_active: Mapped[datetime]
 
 
 class Prototype(Base):
@@ -83,6 +118,11 @@ class SqlAlchemyContender:
             max_overflow=0,
         )
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no transaction: on an autocommit connection the driver sends no BEGIN
+        # and COMMIT around them (the facade's reads send none either).
+        self.read_session = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     async def start(self) -> None:
         return None
@@ -91,11 +131,11 @@ class SqlAlchemyContender:
         await self.engine.dispose()
 
     async def get_player_by_id(self, player_id: uuid.UUID) -> Any:
-        async with self.session() as session:
+        async with self.read_session() as session:
             return await session.get(Player, player_id)
 
     async def get_player_by_name(self, name: str) -> Any:
-        async with self.session() as session:
+        async with self.read_session() as session:
             query = select(Player).where(
                 func.lower(Player.name) == func.lower(name), Player.is_deleted.is_(False)
             )
@@ -116,6 +156,36 @@ class SqlAlchemyContender:
             )
             return old, new
 
+    async def heal_player(self, player_id: uuid.UUID) -> Any:
+        async with self.session() as session, session.begin():
+            old = await session.scalar(
+                select(Player.current_dp).where(Player.player_id == player_id).with_for_update()
+            )
+            new = await session.scalar(
+                update(Player)
+                .where(Player.player_id == player_id)
+                .values(
+                    current_dp=func.greatest(DP_FLOOR, func.least(_max_dp(), Player.current_dp + 1))
+                )
+                .returning(Player.current_dp)
+            )
+            return old, new
+
+    async def update_player_stat_field(self, player_id: uuid.UUID) -> Any:
+        async with self.session() as session, session.begin():
+            old = await session.scalar(
+                select(Player.magic_points).where(Player.player_id == player_id).with_for_update()
+            )
+            new = await session.scalar(
+                update(Player)
+                .where(Player.player_id == player_id)
+                .values(
+                    magic_points=func.greatest(0, func.least(Player.magic_points + 1, COUNTER_MAX))
+                )
+                .returning(Player.magic_points)
+            )
+            return old, new
+
     async def gain_experience(self, player_id: uuid.UUID) -> Any:
         async with self.session() as session, session.begin():
             old = (
@@ -130,8 +200,9 @@ class SqlAlchemyContender:
                     update(Player)
                     .where(Player.player_id == player_id)
                     .values(
-                        experience_points=Player.experience_points + 1,
-                        level=(Player.experience_points + 1) // XP_PER_LEVEL + 1,
+                        experience_points=func.greatest(
+                            0, func.least(Player.experience_points + 1, MAX_EXPERIENCE)
+                        )
                     )
                     .returning(Player.experience_points, Player.level)
                 )
@@ -148,7 +219,7 @@ class SqlAlchemyContender:
             assert result.rowcount == 1  # type: ignore[attr-defined]
 
     async def get_containers_by_room_id(self, room_id: str) -> Any:
-        async with self.session() as session:
+        async with self.read_session() as session:
             query = (
                 select(Container)
                 .where(Container.room_id == room_id)
