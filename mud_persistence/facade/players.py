@@ -160,7 +160,7 @@ class PlayersMixin(LayerBase):
         self, player_id: uuid.UUID | str, last_active: datetime | None = None
     ) -> None:
         """Set last_active (now by default; a naive time is taken as UTC). An unknown player
-        is a no-op, as in the old layer."""
+        is a no-op, as in the old layer; so is a soft-deleted one (the old layer stamped it)."""
         await self._players.touch(player_id, last_active)
 
     def validate_and_fix_player_room(self, player: Player) -> bool:
