@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.contenders import sql
 from mud_persistence.errors import CapacityError, ConflictError, NotFoundError
 from mud_persistence.models import LockState, SourceType
 from mud_persistence.models.limits import COUNTER_MAX, MAX_EXPERIENCE
@@ -49,15 +50,8 @@ FROM old WHERE p.player_id = old.player_id
 RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp
 """
 HEAL = DAMAGE.replace("p.current_dp - $3::int", "p.current_dp + $3::int")
-# update_player_stat_field(player, "magic_points", delta), clamped to 0..$3 as the facade does.
-MAGIC_POINTS = """
-WITH old AS (
-    SELECT player_id, magic_points FROM players WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
-)
-UPDATE players p SET magic_points = GREATEST(0, LEAST(p.magic_points + $2::int, $3::int))
-FROM old WHERE p.player_id = old.player_id
-RETURNING old.magic_points AS old_value, p.magic_points AS new_value
-"""
+# update_player_stat_field(player, "magic_points", delta): the same statement as raw asyncpg's
+MAGIC_POINTS = sql.MAGIC_POINTS
 # The level is the game's: the facade leaves it alone unless settings.xp_per_level is set.
 GAIN_XP = """
 WITH old AS (
