@@ -4,12 +4,13 @@ object, keyword names and item entries coming in. Nothing below the facade sees 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from mud_persistence.schemas.container import ContainerData, ContainerItem
+from mud_persistence.schemas.validation import check_time
 
 # The attributes of the old ContainerCreateParams dataclass, read from any object that has them.
 OLD_CREATE_PARAMS = (
@@ -124,8 +125,5 @@ def _text(value: object) -> str | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return (
-        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    ).isoformat()
+    utc = check_time(moment, field="time")
+    return None if utc is None else utc.isoformat()

@@ -140,7 +140,9 @@ async def check_stays_in(container: Container, item: ItemInstance, given: dict[s
             f"item {item.item_instance_id!r} is in a container; move it with "
             "remove_item_from_container or transfer_item, not by changing its owner"
         )
-    if container.weight_limit is None or not given.keys() & {"quantity", "prototype_id"}:
+    same_prototype = given["prototype_id"] == item.prototype_id  # type: ignore[attr-defined]
+    weighs_the_same = "quantity" not in given and same_prototype
+    if container.weight_limit is None or weighs_the_same:
         return
     prototype = await ItemPrototype.get_or_none(prototype_id=given["prototype_id"])
     if prototype is None:

@@ -39,10 +39,10 @@ class PlayerWriter:
     async def save(self, player: Player) -> None:
         """Insert a new player, or write the fields changed on a loaded one."""
         changes = self.checked_changes(player)
-        if player.is_new:
-            await self._insert(player)
-        elif changes:
-            await self._write_changes(player, changes)
+        # one statement needs no transaction; a check or a read-back around it does
+        unit = in_transaction() if needs_transaction(player, changes) else nullcontext()
+        async with unit:
+            await self._write(player, changes)
         player.mark_saved(tuple(changes))
 
     async def save_many(self, players: Iterable[Player]) -> None:
@@ -52,12 +52,15 @@ class PlayerWriter:
         pending = [(player, self.checked_changes(player)) for player in ordered]
         async with in_transaction():
             for player, changes in pending:
-                if player.is_new:
-                    await self._insert(player)
-                elif changes:
-                    await self._write_changes(player, changes)
+                await self._write(player, changes)
         for player, changes in pending:
             player.mark_saved(tuple(changes))
+
+    async def _write(self, player: Player, changes: Changes) -> None:
+        if player.is_new:
+            await self._insert(player)
+        elif changes:
+            await self._write_changes(player, changes)
 
     def checked_changes(self, player: Player) -> Changes:
         """The fields to write for ``player``, each validated; ValidationError for the first bad
@@ -94,27 +97,22 @@ class PlayerWriter:
 
     async def _write_changes(self, player: Player, changes: Changes) -> None:
         expected = {name: player.saved_value(name) for name in changes}
-        # SQLite compares JSON and times as text, and one value has many spellings (a script's
-        # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values.
         by_value = {}
-        if Player._meta.db.capabilities.dialect == "sqlite":
+        if compares_by_value():
             by_value, expected = expected, {}
         update = dict(changes)
-        caps_dp = "current_dp" not in changes and any(name in changes for name in MAX_DP_INPUTS)
+        caps_dp = caps_max_dp(changes)
         if caps_dp:  # a lower max DP lowers the DP above it, in the same statement
             update["current_dp"] = Least(F("current_dp"), new_effective_max_dp(changes))
-        # one statement needs no transaction; a check or a read-back around it does
-        unit = in_transaction() if by_value or caps_dp else nullcontext()
         try:
-            async with unit:
-                if by_value and not await stored_values_match(player, by_value):
-                    raise stale(player, changes)
-                updated = await Player.filter(
-                    player_id=player.player_id, is_deleted=False, **expected
-                ).update(**update)
-                if updated and caps_dp:
-                    player.current_dp = await stored_dp(player)
-                    player.mark_saved(("current_dp",))
+            if by_value and not await stored_values_match(player, by_value):
+                raise stale(player, changes)
+            updated = await Player.filter(
+                player_id=player.player_id, is_deleted=False, **expected
+            ).update(**update)
+            if updated and caps_dp:
+                player.current_dp = await stored_dp(player)
+                player.mark_saved(("current_dp",))
         except IntegrityError as exc:
             raise refusal(exc, player) from exc
         if updated:
@@ -122,6 +120,21 @@ class PlayerWriter:
         if not await Player.filter(player_id=player.player_id, is_deleted=False).exists():
             raise NotFoundError("Player", player.player_id)
         raise stale(player, changes)
+
+
+def compares_by_value() -> bool:
+    # SQLite compares JSON and times as text, and one value has many spellings (a script's
+    # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values.
+    return Player._meta.db.capabilities.dialect == "sqlite"
+
+
+def caps_max_dp(changes: Changes) -> bool:
+    return "current_dp" not in changes and any(name in changes for name in MAX_DP_INPUTS)
+
+
+def needs_transaction(player: Player, changes: Changes) -> bool:
+    """Whether saving ``changes`` takes more than one statement (a check or a read-back)."""
+    return not player.is_new and bool(changes) and (compares_by_value() or caps_max_dp(changes))
 
 
 def distinct(players: Iterable[Player]) -> list[Player]:
