@@ -67,10 +67,15 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
                 return await layer._replicas.read(call, on_primary)
             if idempotent:
                 return await on_primary()
+            # only a write that committed, or may have, moves the position replicas must reach
             try:
-                return await on_primary()
-            finally:
-                await layer._replicas.note_write()
+                result = await on_primary()
+            except DatabaseError as exc:
+                if exc.outcome_unknown:
+                    await layer._replicas.note_write()
+                raise
+            await layer._replicas.note_write()
+            return result
 
         return cast(Operation, wrapper)
 
