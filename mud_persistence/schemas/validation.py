@@ -72,7 +72,7 @@ def as_validation_error(
     if not path:  # a rule about the whole object: its value is the caller's whole input
         return ValidationError(f"invalid {what}: {_explain(first)}{extra}", field=what)
     return ValidationError(
-        f"invalid {what}: {'.'.join(path)}: {_explain(first)}, got {_shorten(value)}{extra}",
+        f"invalid {what}: {'.'.join(path)}: {_explain(first)}, got {shorten(value)}{extra}",
         field=".".join(path),
         value=value,
     )
@@ -90,7 +90,8 @@ def _explain(error: Any) -> str:
     return str(error["msg"])
 
 
-def _shorten(value: Any, limit: int = 80) -> str:
+def shorten(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -100,7 +101,7 @@ def check_player(value: Any) -> Player:
     found nothing, or an id passed where the player itself is expected)."""
     if not isinstance(value, Player):
         raise ValidationTypeError(
-            f"player must be a Player object (as get_player_by_id returns), got {_shorten(value)}",
+            f"player must be a Player object (as get_player_by_id returns), got {shorten(value)}",
             field="player",
             value=value,
         )
@@ -115,7 +116,7 @@ def as_uuid(value: Any, *, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise ValidationError(
-            f"{field} must be a UUID, got {_shorten(value)}", field=field, value=value
+            f"{field} must be a UUID, got {shorten(value)}", field=field, value=value
         ) from None
 
 
@@ -123,7 +124,7 @@ def check_amount(value: Any, *, field: str, allow_negative: bool = False) -> int
     """``value`` if it is a whole number (and not negative, unless allowed)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationError(
-            f"{field} must be a whole number, got {_shorten(value)}", field=field, value=value
+            f"{field} must be a whole number, got {shorten(value)}", field=field, value=value
         )
     if abs(value) > MAX_AMOUNT:
         raise ValidationError(
@@ -151,7 +152,7 @@ def check_delta(value: Any, *, field: str) -> int:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationTypeError(
-            f"{field} must be a number, got {_shorten(value)} ({type(value).__name__})",
+            f"{field} must be a number, got {shorten(value)} ({type(value).__name__})",
             field=field,
             value=value,
         )
@@ -167,7 +168,7 @@ def check_time(value: Any, *, field: str) -> datetime | None:
         return None
     if not isinstance(value, datetime):
         raise ValidationError(
-            f"{field} must be a datetime, got {_shorten(value)}", field=field, value=value
+            f"{field} must be a datetime, got {shorten(value)}", field=field, value=value
         )
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -177,7 +178,7 @@ def check_text(value: Any, *, field: str, max_length: int | None = None) -> str:
     characters); ValidationError otherwise."""
     if not isinstance(value, str):
         raise ValidationError(
-            f"{field} must be a string, got {_shorten(value)}", field=field, value=value
+            f"{field} must be a string, got {shorten(value)}", field=field, value=value
         )
     try:
         without_nul(value)
@@ -185,7 +186,7 @@ def check_text(value: Any, *, field: str, max_length: int | None = None) -> str:
         raise ValidationError(f"{field} {exc}", field=field, value=value) from None
     if max_length is not None and len(value) > max_length:
         raise ValidationError(
-            f"{field} must be at most {max_length} characters, got {len(value)}: {_shorten(value)}",
+            f"{field} must be at most {max_length} characters, got {len(value)}: {shorten(value)}",
             field=field,
             value=value,
         )

@@ -29,7 +29,6 @@ from mud_persistence.repositories.legacy.rules import (
     bounded,
     dumps,
     json_value,
-    shorten,
     whole_number,
 )
 from mud_persistence.schemas.player import (
@@ -39,6 +38,7 @@ from mud_persistence.schemas.player import (
     InventoryStack,
     PlayerName,
 )
+from mud_persistence.schemas.validation import shorten
 
 # Every key of the old stats dict the model stores (STAT_KEYS, key -> column): a stat the
 # model gains is imported from its key with no change here.

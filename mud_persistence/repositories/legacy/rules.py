@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mud_persistence.schemas.legacy import OnConflict
+from mud_persistence.schemas.validation import shorten
 
 MISSING = object()
 
@@ -63,11 +64,6 @@ class ImportContext:
     def why_absent(self, table: str, key: Any) -> str:
         """Why a row another row names is not imported: it was left out, or never existed."""
         return "was left out" if str(key) in self.left_out.get(table, set()) else "does not exist"
-
-
-def shorten(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def json_value(row: Row, column: str, raw: Any, kind: type, default: Any) -> Any:
