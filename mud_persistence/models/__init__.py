@@ -13,6 +13,11 @@ from mud_persistence.models.container import (
 )
 from mud_persistence.models.effect import PlayerEffect
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
+from mud_persistence.models.outbox import (
+    OUTBOX_UNDELIVERED_INDEX,
+    OUTBOX_UNNUMBERED_INDEX,
+    OutboxEntry,
+)
 from mud_persistence.models.player import DEFAULT_ROOM_ID, Player
 from mud_persistence.models.player_stats import STAT_COLUMNS, Position
 from mud_persistence.models.profession import Profession
@@ -25,6 +30,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Container,
     ContainerContent,
     PlayerEffect,
+    OutboxEntry,
 )
 
 # Rules Tortoise cannot declare on a field. The initial migration creates them verbatim and a
@@ -40,6 +46,13 @@ EXPRESSION_INDEXES: dict[str, str] = {
     EFFECT_EXPIRY_INDEX: (
         f"CREATE INDEX IF NOT EXISTS {EFFECT_EXPIRY_INDEX} "
         "ON player_effects ((applied_at_tick + duration))"
+    ),
+    OUTBOX_UNNUMBERED_INDEX: (
+        f"CREATE INDEX IF NOT EXISTS {OUTBOX_UNNUMBERED_INDEX} "
+        "ON outbox (id) WHERE event_id IS NULL"
+    ),
+    OUTBOX_UNDELIVERED_INDEX: (
+        f"CREATE INDEX IF NOT EXISTS {OUTBOX_UNDELIVERED_INDEX} ON outbox (id) WHERE NOT delivered"
     ),
 }
 
@@ -60,6 +73,8 @@ __all__ = [
     "EFFECT_EXPIRY_INDEX",
     "EXPRESSION_INDEXES",
     "MAX_CAPACITY",
+    "OUTBOX_UNDELIVERED_INDEX",
+    "OUTBOX_UNNUMBERED_INDEX",
     "PLAYER_NAME_INDEX",
     "STAT_COLUMNS",
     "Container",
@@ -67,6 +82,7 @@ __all__ = [
     "ItemInstance",
     "ItemPrototype",
     "LockState",
+    "OutboxEntry",
     "OwnerType",
     "Player",
     "PlayerEffect",
