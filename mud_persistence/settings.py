@@ -123,6 +123,43 @@ class PersistenceSettings(BaseSettings):
         description="Log every SQL statement with its duration to the logger "
         "mud_persistence.sql (passwords replaced by ***); like SQLAlchemy's echo=True.",
     )
+    outbox: bool = Field(
+        default=True,
+        description="Write every event to the outbox table in the same transaction as its "
+        "change, so that `subscribe()` in any process gets it and a crash between commit and "
+        'publish loses none (docs/scaling.md, "Events across processes"). Off: events go to '
+        "the local bus only, as before, and `subscribe()` refuses.",
+    )
+    listen_url: str | None = Field(
+        default=None,
+        description="Where the outbox's LISTEN connection goes: a direct PostgreSQL URL (not "
+        "PgBouncer in transaction mode, which cannot LISTEN). Unset: the database URL, except "
+        'with `pool_mode="transaction"`, where subscriptions poll instead.',
+    )
+    outbox_relay_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between the relay's rounds when no write wakes it: it re-publishes "
+        "what a dead writer left and polls for subscribers without LISTEN.",
+    )
+    outbox_poll_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a subscriber with a working LISTEN waits before it looks anyway "
+        "(a NOTIFY lost while reconnecting).",
+    )
+    outbox_orphan_grace: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds after which an event no local bus took is re-published by any "
+        "process's relay (its writer died between commit and publish).",
+    )
+    outbox_retention: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds delivered events stay in the outbox for `subscribe(since=...)` "
+        "to replay: one hour covers a restart or a deploy and keeps the table small.",
+    )
     migrations_location: Path = Field(
         default_factory=default_migrations_location,
         description="Folder holding Aerich's migration files.",
@@ -133,6 +170,16 @@ class PersistenceSettings(BaseSettings):
     def _database_url_is_usable(cls, url: str) -> str:
         url = url.strip()  # a URL pasted into a .env file or a secret often ends in a newline
         parse_database_url(url)  # its errors name the bad part, never the password
+        return url
+
+    @field_validator("listen_url")
+    @classmethod
+    def _listen_url_is_postgres(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        url = url.strip()
+        if parse_database_url(url).dialect != "postgres":
+            raise ValueError("the LISTEN URL is not a PostgreSQL URL")
         return url
 
     @field_validator("replica_urls", mode="before")
@@ -168,6 +215,13 @@ class PersistenceSettings(BaseSettings):
         return parse_database_url(self.database_url)
 
     @property
+    def parsed_listen_url(self) -> DatabaseURL:
+        """Where the outbox LISTENs: ``listen_url``, else the database URL."""
+        if self.listen_url is None:
+            return self.parsed_database_url
+        return parse_database_url(self.listen_url)
+
+    @property
     def dialect(self) -> str:
         """'postgres' or 'sqlite'."""
         return self.parsed_database_url.dialect
@@ -179,8 +233,9 @@ class PersistenceSettings(BaseSettings):
         return self.dialect
 
     def scrub(self, text: str) -> str:
-        """``text`` with the database password, if any, replaced by ***."""
-        return self.parsed_database_url.scrub(text)
+        """``text`` with the database (and LISTEN) password, if any, replaced by ***."""
+        text = self.parsed_database_url.scrub(text)
+        return text if self.listen_url is None else self.parsed_listen_url.scrub(text)
 
     def describe_database(self) -> str:
         """Where the database is, for messages: servers and database name, never the password."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +12,17 @@ class QueryCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        # the operation's own statements: not those of the outbox relay or of subscriptions,
+        # which run in their own tasks, off the operation's path
+        self.task = _current_task()
 
     @property
     def count(self) -> int:
         return len(self.statements)
 
     def emit(self, record: logging.LogRecord) -> None:
+        if _current_task() is not self.task:
+            return
         if record.args:  # queries are logged as ("%s: %s", sql, values); pool messages are not
             self.statements.append(str(record.args[0]))
 
@@ -32,3 +38,10 @@ def counting_queries() -> Iterator[QueryCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(level)
+
+
+def _current_task() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop running
+        return None

@@ -1,9 +1,9 @@
 """AsyncPersistenceLayer: the one object game code uses, composed of one part per concern.
 
-Each part is a mixin in its own module (lifecycle, players, counters, effects, rooms,
-professions, containers, items, legacy_import); the parts hold lifecycle, migrations and
-delegation to the repositories, never queries. ``operation`` holds the wrapper every database
-method runs in.
+Each part is a mixin in its own module (lifecycle, subscriptions, players, counters, effects,
+rooms, professions, containers, items, legacy_import); the parts hold lifecycle,
+migrations and delegation to the repositories, never queries. ``operation`` holds the wrapper
+every database method runs in.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mud_persistence.facade.operation import LayerClosedError
 from mud_persistence.facade.players import PlayersMixin
 from mud_persistence.facade.professions import ProfessionsMixin
 from mud_persistence.facade.rooms import RoomsMixin
+from mud_persistence.facade.subscriptions import SubscriptionsMixin
 
 __all__ = ["AsyncPersistenceLayer", "LayerClosedError"]
 
@@ -25,6 +26,7 @@ __all__ = ["AsyncPersistenceLayer", "LayerClosedError"]
 # The order of the parts is the order of the reference page and of its methods table.
 class AsyncPersistenceLayer(
     LifecycleMixin,
+    SubscriptionsMixin,
     PlayersMixin,
     CountersMixin,
     PlayerEffectsMixin,

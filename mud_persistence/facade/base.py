@@ -6,6 +6,7 @@ import asyncio
 
 from mud_persistence.database import Database
 from mud_persistence.events import EventBus
+from mud_persistence.outbox import Outbox
 from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.effect import PlayerEffectRepository
@@ -27,6 +28,7 @@ class LayerBase:
     _event_bus: EventBus
     _database: Database
     _replicas: ReplicaRouter
+    _outbox: Outbox
     _connecting: asyncio.Lock
     _closed: bool
     _schema: SchemaManager

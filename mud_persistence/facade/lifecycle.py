@@ -13,6 +13,7 @@ from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.facade.base import LayerBase
 from mud_persistence.facade.operation import LayerClosedError
+from mud_persistence.outbox import Outbox
 from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
 from mud_persistence.repositories.effect import PlayerEffectRepository
@@ -48,13 +49,14 @@ class LifecycleMixin(LayerBase):
         self._event_bus: EventBus = event_bus or NullEventBus()
         self._database = Database(settings)
         self._replicas = ReplicaRouter(settings, self._database)
+        self._outbox = Outbox(settings, self._event_bus, self._database)
         self._connecting = asyncio.Lock()
         self._closed = False
         self._schema = SchemaManager(settings)
         self._players = PlayerRepository(settings)
-        self._health = HealthRepository(settings, self._event_bus)
-        self._experience = ExperienceRepository(settings, self._event_bus)
-        self._containers = ContainerRepository(self._event_bus)
+        self._health = HealthRepository(settings)
+        self._experience = ExperienceRepository(settings)
+        self._containers = ContainerRepository()
         self._items = ItemRepository()
         self._professions = ProfessionRepository()
         self._effects = PlayerEffectRepository()
@@ -102,10 +104,12 @@ class LifecycleMixin(LayerBase):
                         name="connect",
                         idempotent=True,
                     )
+                await self._rooms.ensure_loaded()
+                await self._outbox.start(self._rooms.apply_event)
             except BaseException:
+                await self._outbox.stop()
                 await self._database.close()
                 raise
-            await self._rooms.ensure_loaded()
 
     def _closed_error(self, operation: str) -> LayerClosedError:
         return LayerClosedError(
@@ -134,6 +138,7 @@ class LifecycleMixin(LayerBase):
         """
         self._closed = True
         async with self._connecting:  # a first call that is opening the pool right now
+            await self._outbox.stop()
             await self._replicas.close()
             await self._database.close()
 

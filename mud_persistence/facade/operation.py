@@ -51,7 +51,8 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
                     if layer._closed:
                         raise layer._closed_error(name)
                     with layer._database.bound(name):
-                        return await call()
+                        # events are published once the call's outermost commit is done
+                        return await layer._outbox.run(call)
 
                 try:
                     return await run_with_retry(

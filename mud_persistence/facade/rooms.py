@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mud_persistence.facade.base import LayerBase
+from mud_persistence.repositories.room import saved_rooms
 from mud_persistence.schemas.room import Room
 
 
@@ -46,12 +47,15 @@ class RoomsMixin(LayerBase):
 
     def save_room(self, room: Room | Any) -> None:
         """Put one room (anything with a string ``id``) into the cache, replacing the room
-        with that id. The cache only: rooms are not stored in the database."""
-        self._rooms.save([room])
+        with that id. The cache only: rooms are not stored in the database; other processes'
+        layers update their caches too (through the outbox, see ``subscribe``)."""
+        self.save_rooms([room])
 
     def save_rooms(self, rooms: Iterable[Room | Any]) -> None:
         """``save_room`` for each of ``rooms``."""
+        rooms = list(rooms)
         self._rooms.save(rooms)
+        self._outbox.announce(saved_rooms(rooms))
 
     async def warmup_room_cache(self) -> int:
         """Load the rooms from the room loader unless loaded already, as the old layer did;

@@ -18,7 +18,7 @@ from mud_persistence.errors import (
     PersistenceError,
     ValidationError,
 )
-from mud_persistence.events import EventBus, ItemTransferred, publish_safely
+from mud_persistence.events import ItemTransferred, event_payload
 from mud_persistence.models import (
     Container,
     ContainerContent,
@@ -26,6 +26,7 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
+from mud_persistence.outbox import record
 from mud_persistence.repositories.container_views import with_items
 from mud_persistence.repositories.contents import (
     check_placements_weight,
@@ -56,9 +57,6 @@ from mud_persistence.schemas.validation import (
 
 
 class ContainerRepository:
-    def __init__(self, events: EventBus) -> None:
-        self._events = events
-
     # Reads -----------------------------------------------------------------------------------
 
     async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
@@ -181,8 +179,8 @@ class ContainerRepository:
             )
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(container_id))
             await touch([container_id])
+            await self._announce(item_instance_id, None, container_id, OwnerType.CONTAINER)
             result = await self._read(container_id)
-        await self._announce(item_instance_id, None, container_id, OwnerType.CONTAINER)
         return result
 
     async def remove(
@@ -210,8 +208,8 @@ class ContainerRepository:
                 raise await not_in_container(item_instance_id, container_id)
             await hand_over(item_instance_id, owner_type, owner_id)
             await touch([container_id])
+            await self._announce(item_instance_id, container_id, None, owner_type, owner_id)
             result = await self._read(container_id)
-        await self._announce(item_instance_id, container_id, None, owner_type, owner_id)
         return result
 
     async def transfer(
@@ -237,8 +235,8 @@ class ContainerRepository:
             await held.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
+            await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
             result = await self._read(target)
-        await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
         return result
 
     async def _read(self, container_id: uuid.UUID) -> ContainerData:
@@ -255,16 +253,14 @@ class ContainerRepository:
         owner_type: OwnerType,
         owner_id: str | None = None,
     ) -> None:
-        await publish_safely(
-            self._events,
-            ItemTransferred(
-                item_instance_id=item_instance_id,
-                from_container_id=source,
-                to_container_id=target,
-                to_owner_type=owner_type.value,
-                to_owner_id=owner_id if target is None else str(target),
-            ),
+        event = ItemTransferred(
+            item_instance_id=item_instance_id,
+            from_container_id=source,
+            to_container_id=target,
+            to_owner_type=owner_type.value,
+            to_owner_id=owner_id if target is None else str(target),
         )
+        await record(event.event_type, event_payload(event), [event])
 
 
 # Helpers below run inside the operation's transaction. -------------------------------------

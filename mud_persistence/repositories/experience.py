@@ -7,16 +7,10 @@ import uuid
 from tortoise.expressions import Connector, F
 
 from mud_persistence.errors import ValidationError
-from mud_persistence.events import (
-    EventBus,
-    PlayerLeveledUp,
-    PlayerStatChanged,
-    PlayerXPAwarded,
-    publish_safely,
-)
 from mud_persistence.models import STAT_COLUMNS, Player
 from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
-from mud_persistence.repositories.counters import refresh, update_counters
+from mud_persistence.repositories.counter_events import change_counters
+from mud_persistence.repositories.counters import refresh
 from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
@@ -26,9 +20,8 @@ XP_FIELDS = ("experience_points", "level")
 
 
 class ExperienceRepository:
-    def __init__(self, settings: PersistenceSettings, events: EventBus) -> None:
+    def __init__(self, settings: PersistenceSettings) -> None:
         self._settings = settings
-        self._events = events
 
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
         check_player(player)
@@ -48,8 +41,10 @@ class ExperienceRepository:
             # Opt-in: the level follows the new total in the same statement.
             per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
             changes["level"] = Least(combine(per_level, Connector.add, 1), INT4_MAX)
-        before, after = await update_counters(player_id, changes, XP_FIELDS)
-        award = XPAward(
+        before, after, _ = await change_counters(
+            "xp", player_id, changes, XP_FIELDS, {"source": source}
+        )
+        return XPAward(
             player_id=player_id,
             amount=after["experience_points"] - before["experience_points"],
             old_xp=before["experience_points"],
@@ -58,24 +53,6 @@ class ExperienceRepository:
             new_level=after["level"],
             source=source,
         )
-        await publish_safely(
-            self._events,
-            PlayerXPAwarded(
-                player_id=player_id,
-                xp_amount=award.amount,
-                new_xp=award.new_xp,
-                new_level=award.new_level,
-                source=source,
-            ),
-        )
-        if award.leveled_up:
-            await publish_safely(
-                self._events,
-                PlayerLeveledUp(
-                    player_id=player_id, old_level=award.old_level, new_level=award.new_level
-                ),
-            )
-        return award
 
     async def apply(
         self, player: Player, field: str, direction: int, amount: int, source: str
@@ -100,17 +77,9 @@ class ExperienceRepository:
         player_id = as_uuid(player_id, field="player_id")
         _, low, high = STAT_COLUMNS[field]
         new_value = clamp(combine(F(field), Connector.add, delta), low, high)
-        before, after = await update_counters(player_id, {field: new_value}, (field,))
+        _, after, _ = await change_counters(
+            "stat", player_id, {field: new_value}, (field,), {"field": field, "reason": reason}
+        )
         if player is not None:
             refresh(player, after)
-        await publish_safely(
-            self._events,
-            PlayerStatChanged(
-                player_id=player_id,
-                field=field,
-                old_value=before[field],
-                new_value=after[field],
-                reason=reason,
-            ),
-        )
         return int(after[field])

@@ -7,10 +7,9 @@ from typing import Any
 
 from tortoise.expressions import Connector, F
 
-from mud_persistence.events import EventBus, PlayerDPUpdated, publish_safely
 from mud_persistence.models import Player
-from mud_persistence.models.player_stats import derived_max_dp
-from mud_persistence.repositories.counters import refresh, update_counters
+from mud_persistence.repositories.counter_events import change_counters
+from mud_persistence.repositories.counters import refresh
 from mud_persistence.repositories.sql import (
     Greatest,
     ResistedAmount,
@@ -26,9 +25,8 @@ WATCHED = ("current_dp", "max_dp", "constitution", "size")
 
 
 class HealthRepository:
-    def __init__(self, settings: PersistenceSettings, events: EventBus) -> None:
+    def __init__(self, settings: PersistenceSettings) -> None:
         self._settings = settings
-        self._events = events
 
     async def damage(self, player: Player, amount: int, damage_type: str) -> int:
         """Take ``amount`` DP (less cold resistance for cold and water); return the new DP."""
@@ -60,18 +58,9 @@ class HealthRepository:
         new_dp = clamp(
             combine(F("current_dp"), connector, amount), self._settings.dp_floor, effective_max_dp()
         )
-        before, after = await update_counters(player_id, {"current_dp": new_dp}, WATCHED)
+        _, after, _ = await change_counters(
+            "dp", player_id, {"current_dp": new_dp}, WATCHED, {"source": source}
+        )
         if player is not None:
             refresh(player, {"current_dp": after["current_dp"]})
-        await publish_safely(
-            self._events,
-            PlayerDPUpdated(
-                player_id=player_id,
-                old_dp=before["current_dp"],
-                new_dp=after["current_dp"],
-                max_dp=after["max_dp"] or derived_max_dp(after["constitution"], after["size"]),
-                delta=after["current_dp"] - before["current_dp"],
-                source=source,
-            ),
-        )
         return int(after["current_dp"])

@@ -11,7 +11,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import ConflictError, ValidationError
+from mud_persistence.events import ItemPrototypesSeeded, event_payload
 from mud_persistence.models import Container, ContainerContent, ItemInstance, ItemPrototype
+from mud_persistence.outbox import record
 from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
 from mud_persistence.repositories.weights import check_load, load_of
@@ -39,6 +41,8 @@ class ItemRepository:
                 await ItemPrototype.update_or_create(
                     prototype_id=seed.prototype_id, defaults=seed.model_dump(include=fields)
                 )
+            seeded = ItemPrototypesSeeded(count=len(seeds.prototypes))
+            await record(seeded.event_type, event_payload(seeded), [seeded])
         return len(seeds.prototypes)
 
     async def create(

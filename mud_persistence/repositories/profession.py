@@ -7,7 +7,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from mud_persistence.events import ProfessionsSeeded, event_payload
 from mud_persistence.models import Profession
+from mud_persistence.outbox import record
 from mud_persistence.schemas.profession import ProfessionSeed, ProfessionSeeds
 from mud_persistence.schemas.validation import check_amount, read_json_file, validate
 from mud_persistence.settings import DATA_DIR
@@ -50,6 +52,8 @@ class ProfessionRepository:
                     )
             if any(seed.id is not None for seed in seeds):
                 await _continue_ids_after_the_highest()
+            seeded = ProfessionsSeeded(count=len(seeds))
+            await record(seeded.event_type, event_payload(seeded), [seeded])
         return len(seeds)
 
 

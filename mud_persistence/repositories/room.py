@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 
 from mud_persistence.errors import ValidationError
+from mud_persistence.events import Event, RoomsSaved
 from mud_persistence.schemas.room import INSTANCED_ROOM_PREFIX, TUTORIAL_BEDROOM_ID, Room
 from mud_persistence.schemas.validation import as_validation_error
 
@@ -123,6 +124,21 @@ class RoomRepository:
         load that comes later replaces the whole cache with what the loader returns)."""
         self._rooms.update(by_id(rooms))
 
+    async def apply_event(self, event: Event) -> None:
+        """Another process saved rooms (``RoomsSaved``): cache them, and ask the room loader
+        again for the ``reload_ids`` (the game's own room objects, which travel as ids only)."""
+        if not isinstance(event, RoomsSaved):
+            return
+        self.save(Room.model_validate(room) for room in event.rooms)
+        wanted = set(event.reload_ids)
+        if wanted:
+            try:
+                fresh = [room for room in await self._load() if room.id in wanted]
+            except Exception:
+                logger.exception("reloading rooms %s saved by another process failed", wanted)
+                return
+            self.save(fresh)
+
     def replacement_room(
         self, room_id: str | None, tutorial_instance_id: str | None, default_room_id: str
     ) -> str | None:
@@ -156,3 +172,12 @@ def by_id(rooms: Iterable[Any]) -> dict[str, Any]:
 
 def is_instanced(room_id: str | None) -> bool:
     return bool(room_id) and str(room_id).startswith(INSTANCED_ROOM_PREFIX)
+
+
+def saved_rooms(rooms: list[Any]) -> RoomsSaved:
+    """The event telling other processes about rooms saved here: ``Room`` data travels whole,
+    the game's own room objects by id."""
+    return RoomsSaved(
+        rooms=tuple(room.model_dump(mode="json") for room in rooms if isinstance(room, Room)),
+        reload_ids=tuple(room.id for room in rooms if not isinstance(room, Room)),
+    )

@@ -52,18 +52,18 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         lambda p, w: p.update_player_last_active(w["other"].player_id),
     ),
     "get_player_by_id_fixing_its_room": (2, lambda p, w: p.get_player_by_id(w["lost"].player_id)),
-    "damage_player": (1, lambda p, w: p.damage_player(w["player"], 3)),
-    "damage_player_cold": (1, lambda p, w: p.damage_player(w["player"], 3, "cold")),
-    "heal_player": (1, lambda p, w: p.heal_player(w["player"], 3)),
-    "update_player_health": (1, lambda p, w: p.update_player_health(w["player"].player_id, -1)),
-    "gain_experience": (1, lambda p, w: p.gain_experience(w["player"], 5)),
-    "update_player_xp": (1, lambda p, w: p.update_player_xp(w["player"].player_id, 5)),
+    "damage_player": (2, lambda p, w: p.damage_player(w["player"], 3)),
+    "damage_player_cold": (2, lambda p, w: p.damage_player(w["player"], 3, "cold")),
+    "heal_player": (2, lambda p, w: p.heal_player(w["player"], 3)),
+    "update_player_health": (2, lambda p, w: p.update_player_health(w["player"].player_id, -1)),
+    "gain_experience": (2, lambda p, w: p.gain_experience(w["player"], 5)),
+    "update_player_xp": (2, lambda p, w: p.update_player_xp(w["player"].player_id, 5)),
     "update_player_stat_field": (
-        1,
+        2,
         lambda p, w: p.update_player_stat_field(w["player"].player_id, "luck", 1),
     ),
-    "apply_fear": (1, lambda p, w: p.apply_fear(w["player"], 2)),
-    "apply_lucidity_loss": (1, lambda p, w: p.apply_lucidity_loss(w["player"], 2)),
+    "apply_fear": (2, lambda p, w: p.apply_fear(w["player"], 2)),
+    "apply_lucidity_loss": (2, lambda p, w: p.apply_lucidity_loss(w["player"], 2)),
     "get_professions": (1, lambda p, w: p.get_professions()),
     "get_all_professions": (1, lambda p, w: p.get_all_professions()),
     "get_profession_by_id": (1, lambda p, w: p.get_profession_by_id(1)),
@@ -81,17 +81,17 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         ),
     ),
     "add_item_to_container": (
-        9,
+        10,
         lambda p, w: p.add_item_to_container(w["pack"].container_id, "loose-1"),
     ),
     "remove_item_from_container": (
-        6,
+        7,
         lambda p, w: p.remove_item_from_container(
             w["chest"].container_id, w["chest"].items[0].item_instance_id
         ),
     ),
     "transfer_item": (
-        8,
+        9,
         lambda p, w: p.transfer_item(
             w["chest"].items[0].item_instance_id,
             from_container_id=w["chest"].container_id,

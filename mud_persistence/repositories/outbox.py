@@ -1,0 +1,236 @@
+"""The outbox's SQL: writing a change's row, numbering committed rows in commit order, reading
+them back, claiming rows no local bus took, pruning, and the LISTEN connection."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from mud_persistence.models import OutboxEntry
+from mud_persistence.urls import DatabaseURL
+
+CHANNEL = "mud_persistence_outbox"
+# pg_advisory_xact_lock key of the numbering transaction ("outbox" in ASCII): one relay at a time
+NUMBERING_LOCK = 0x6F7574626F78
+BATCH = 1000
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class StoredChange:
+    """One outbox row as readers see it."""
+
+    id: int
+    event_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    origin: str
+    created_at: datetime
+
+
+def _db() -> BaseDBAsyncClient:
+    return OutboxEntry._meta.db
+
+
+def _is_postgres(db: BaseDBAsyncClient) -> bool:
+    return db.capabilities.dialect == "postgres"
+
+
+async def insert_change(
+    kind: str, payload: dict[str, Any], origin: str, player_id: uuid.UUID | None = None
+) -> int:
+    """Write one change's row in the current transaction; return its id."""
+    entry = await OutboxEntry.create(kind=kind, payload=payload, origin=origin, player_id=player_id)
+    return int(entry.id)
+
+
+def outbox_cte(change: str, kind: str, args: dict[str, Any], origin: str) -> tuple[str, list[Any]]:
+    """``outbox_rows AS (INSERT ...)`` for PostgreSQL: a CTE that writes the outbox row of the
+    row ``change`` returns (its columns become the payload's ``row``) in the same statement, and
+    returns the new row's id. Its three parameters are numbered from ``$1``: renumber with
+    ``offset`` where the statement already has some (see ``numbered``)."""
+    return (
+        "outbox_rows AS (INSERT INTO outbox (kind, player_id, payload, origin) "
+        f"SELECT $1, $2::uuid, jsonb_build_object('args', $3::jsonb, 'row', to_jsonb({change})), "
+        f"$4 FROM {change} RETURNING id)",
+        [kind, str(args["player_id"]), json.dumps(args), origin],
+    )
+
+
+async def number_committed(delivered: Collection[int], notify: bool) -> tuple[int | None, set[int]]:
+    """Give every committed, unnumbered row its ``event_id`` (in id order, after the highest
+    so far), one batch, and mark the ``delivered`` ids delivered, in one transaction that one
+    relay at a time runs. On PostgreSQL, NOTIFY the highest id when ``notify``.
+
+    Returns:
+        The highest event_id numbered now (None when none was pending), and the delivered ids
+        marked.
+    """
+    ids = sorted(delivered)
+    async with in_transaction() as db:
+        if _is_postgres(db):
+            await db.execute_query("SELECT pg_advisory_xact_lock($1)", [NUMBERING_LOCK])
+            # a new statement, after the lock: it sees every row the previous holder numbered
+            rows = await db.execute_query_dict(_NUMBER_PG, [ids, BATCH])
+        else:  # BEGIN IMMEDIATE: this transaction holds SQLite's one write lock
+            marks = ", ".join("?" * len(ids)) or "NULL"
+            rows = await db.execute_query_dict(_NUMBER_SQLITE.format(marks=marks), [BATCH, *ids])
+        marked = {row["id"] for row in rows if row["delivered"]} & set(ids)
+        rest = [i for i in ids if i not in marked]
+        if rest:
+            await _mark_delivered(db, rest)
+            marked.update(rest)
+        last = max((row["event_id"] for row in rows), default=None)
+        if last is not None and notify and _is_postgres(db):
+            await db.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, str(last)])
+    return last, marked
+
+
+_PENDING = "SELECT id FROM outbox WHERE event_id IS NULL ORDER BY id LIMIT {limit}"
+_NUMBER_PG = f"""
+WITH base AS (SELECT COALESCE(MAX(event_id), 0) AS last FROM outbox),
+pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p)
+UPDATE outbox SET event_id = base.last + pending.n,
+    delivered = outbox.delivered OR outbox.id = ANY($1::bigint[])
+FROM base, pending WHERE outbox.id = pending.id
+RETURNING outbox.id, outbox.event_id, outbox.delivered"""
+_NUMBER_SQLITE = f"""
+UPDATE outbox SET event_id = (SELECT COALESCE(MAX(event_id), 0) FROM outbox) + pending.n,
+    delivered = outbox.delivered OR outbox.id IN ({{marks}})
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="?")})) pending
+WHERE outbox.id = pending.id
+RETURNING outbox.id, outbox.event_id, outbox.delivered"""
+
+
+async def _mark_delivered(db: BaseDBAsyncClient, ids: Sequence[int]) -> None:
+    if _is_postgres(db):
+        await db.execute_query(
+            "UPDATE outbox SET delivered = TRUE WHERE id = ANY($1::bigint[])", [list(ids)]
+        )
+    else:
+        marks = ", ".join("?" * len(ids))
+        await db.execute_query(f"UPDATE outbox SET delivered = 1 WHERE id IN ({marks})", list(ids))
+
+
+async def last_event_id() -> int:
+    """The highest event_id given so far (0 when none)."""
+    rows = await _db().execute_query_dict("SELECT COALESCE(MAX(event_id), 0) AS last FROM outbox")
+    return int(rows[0]["last"])
+
+
+async def numbered_after(event_id: int, limit: int = BATCH) -> list[StoredChange]:
+    """Numbered rows after ``event_id``, in event_id order."""
+    db = _db()
+    mark = "$1" if _is_postgres(db) else "?"
+    rows = await db.execute_query_dict(
+        "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
+        f"WHERE event_id > {mark} ORDER BY event_id LIMIT {int(limit)}",
+        [event_id],
+    )
+    return [_stored(row) for row in rows]
+
+
+async def claim_undelivered(
+    ids: Collection[int],
+    older_than: datetime,
+    publish: Callable[[list[StoredChange]], Any],
+) -> set[int]:
+    """Lock undelivered rows that are among ``ids`` or were written before ``older_than`` (a
+    writer that died between its commit and its publish), skipping rows another relay holds;
+    hand them to ``publish`` (which returns the ids it published) and mark those delivered,
+    in one transaction.
+
+    Returns:
+        The ids published and marked delivered.
+    """
+    async with in_transaction() as db:
+        if _is_postgres(db):
+            rows = await db.execute_query_dict(
+                "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
+                "WHERE NOT delivered AND (id = ANY($1::bigint[]) OR created_at < $2) "
+                f"ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED",
+                [sorted(ids), older_than],
+            )
+        else:
+            marks = ", ".join("?" * len(ids)) or "NULL"
+            rows = await db.execute_query_dict(
+                "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
+                f"WHERE NOT delivered AND (id IN ({marks}) OR created_at < ?) "
+                f"ORDER BY id LIMIT {BATCH}",
+                [*sorted(ids), older_than.astimezone(UTC).strftime(_SQLITE_TIME)],
+            )
+        if not rows:
+            return set()
+        published: set[int] = await publish([_stored(row) for row in rows])
+        if published:
+            await _mark_delivered(db, sorted(published))
+    return published
+
+
+async def prune(older_than: datetime) -> int:
+    """Delete delivered, numbered rows written before ``older_than``, one batch, keeping the
+    newest numbered row (numbering continues after it). Returns how many were deleted."""
+    db = _db()
+    if _is_postgres(db):
+        cutoff: Any = older_than
+        marks = ("$1", "$2")
+    else:
+        cutoff = older_than.astimezone(UTC).strftime(_SQLITE_TIME)
+        marks = ("?", "?")
+    rows = await db.execute_query_dict(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered "
+        f"AND event_id < (SELECT MAX(event_id) FROM outbox) AND created_at < {marks[0]} "
+        f"ORDER BY id LIMIT {marks[1]}) RETURNING id",
+        [cutoff, BATCH * 10],
+    )
+    return len(rows)
+
+
+def _stored(row: dict[str, Any]) -> StoredChange:
+    payload = row["payload"]
+    created = row["created_at"]
+    if isinstance(created, str):  # SQLite
+        created = datetime.fromisoformat(created)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return StoredChange(
+        id=int(row["id"]),
+        event_id=None if row["event_id"] is None else int(row["event_id"]),
+        kind=row["kind"],
+        payload=json.loads(payload) if isinstance(payload, str | bytes) else payload,
+        origin=row["origin"],
+        created_at=created,
+    )
+
+
+async def listen(
+    url: DatabaseURL, connect_timeout: float, on_notify: Callable[[str], None]
+) -> asyncpg.Connection:
+    """A dedicated connection (never from the pool: PgBouncer's transaction mode cannot keep a
+    LISTEN) that calls ``on_notify(payload)`` for each NOTIFY of the outbox channel."""
+    credentials = url.asyncpg_credentials()
+    tls = credentials.get("tls_options")
+    addresses = url.addresses
+    connection = await asyncpg.connect(
+        f"postgresql://?{urlencode(tls)}" if tls else None,
+        host=[a.host for a in addresses] if addresses else None,
+        port=[a.port for a in addresses] if addresses else url.port,
+        user=url.user,
+        password=url.password,
+        database=url.database,
+        timeout=connect_timeout,
+        # notifications come from the primary: a standby never sends them
+        target_session_attrs="read-write" if len(addresses) > 1 else None,
+        statement_cache_size=0,
+    )
+    await connection.add_listener(CHANNEL, lambda *args: on_notify(str(args[-1])))
+    return connection

@@ -1,0 +1,242 @@
+"""The transactional outbox in one process: subscribe(), since= replay, a local bus that fails,
+rolled-back changes, and the local bus's events unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from mud_persistence import AsyncPersistenceLayer
+from mud_persistence.errors import CapacityError, ValidationError
+from mud_persistence.events import (
+    Event,
+    ItemTransferred,
+    PlayerDPUpdated,
+    PlayerLeveledUp,
+    PlayerXPAwarded,
+    RecordingBus,
+)
+from mud_persistence.settings import load_settings
+
+pytestmark = pytest.mark.usefixtures("cleanup")
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
+    settings = load_settings(database_url=pg_url, xp_per_level=10, outbox_relay_interval=0.2)
+    persistence = AsyncPersistenceLayer(settings=settings, event_bus=RecordingBus())
+    await persistence.connect()
+    yield persistence
+    await persistence.close()
+
+
+def bus_of(layer: AsyncPersistenceLayer) -> RecordingBus:
+    bus = layer.event_bus
+    assert isinstance(bus, RecordingBus)
+    return bus
+
+
+async def test_a_subscriber_gets_the_bus_events_numbered_in_commit_order(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    received: list[Event] = []
+    subscription = await layer.subscribe(received.append)
+    player = await layer.create_player(name="Numbered", user_id=uuid.uuid4())
+    await layer.damage_player(player, 3)
+    await layer.gain_experience(player, 12)  # levels up: two events of one change
+    await layer.update_player_stat_field(player.player_id, "luck", 2, "test")
+    await eventually(lambda: len(received) == 4)
+
+    local = bus_of(layer).events
+    assert [type(e) for e in received] == [type(e) for e in local]
+    assert [strip(e) for e in received] == [strip(e) for e in local]
+    assert all(e.event_id is None for e in local)
+    ids = [e.event_id for e in received]
+    assert ids == [1, 2, 2, 3]  # the XP award and its level-up share their change's id
+    assert subscription.last_event_id == 3
+    await subscription.close()
+
+
+def strip(event: Event) -> dict[str, Any]:
+    """An event's own fields: not its number or time, which differ between bus and outbox."""
+    fields = dict(vars(event))
+    fields.pop("event_id")
+    fields.pop("timestamp")
+    return fields
+
+
+async def test_since_replays_what_came_after_then_goes_on_live(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    player = await layer.create_player(name="Replayed", user_id=uuid.uuid4())
+    for _ in range(3):
+        await layer.damage_player(player, 1)
+    early: list[Event] = []
+    first = await layer.subscribe(early.append, since=0)
+    await eventually(lambda: len(early) == 3)
+    replay: list[Event] = []
+    second = await layer.subscribe(replay.append, since=early[0].event_id)
+    await layer.heal_player(player, 1)
+    await eventually(lambda: len(replay) == 3 and len(early) == 4)
+    assert [e.event_id for e in replay] == [2, 3, 4]
+    assert [e.new_dp for e in replay if isinstance(e, PlayerDPUpdated)] == [18, 17, 18]
+    await first.close()
+    await second.close()
+
+
+async def test_a_handler_that_raises_gets_the_same_event_again_and_later_ones_wait(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    seen: list[int | None] = []
+    failures = [2]
+
+    async def flaky(event: Event) -> None:
+        seen.append(event.event_id)
+        if event.event_id == 1 and failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("handler broke")
+
+    subscription = await layer.subscribe(flaky)
+    player = await layer.create_player(name="Flaky", user_id=uuid.uuid4())
+    await layer.damage_player(player, 1)
+    await layer.damage_player(player, 1)
+    await eventually(lambda: 2 in seen)
+    assert seen == [1, 1, 1, 2]
+    await subscription.close()
+
+
+async def test_a_failing_local_bus_leaves_the_write_and_gets_the_event_again(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    class BrokenOnce:
+        def __init__(self) -> None:
+            self.calls: list[Event] = []
+
+        def publish(self, event: Event) -> None:
+            self.calls.append(event)
+            if len(self.calls) == 1:
+                raise RuntimeError("bus down")
+
+    bus = BrokenOnce()
+    settings = load_settings(database_url=pg_url, outbox_relay_interval=0.2)
+    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
+        player = await layer.create_player(name="Retried", user_id=uuid.uuid4())
+        assert await layer.damage_player(player, 5) == 15  # the write stands
+        await eventually(lambda: len(bus.calls) == 2)
+        first, again = bus.calls
+        assert isinstance(again, PlayerDPUpdated) and strip(again) == strip(first)
+        assert again.event_id == 1
+        await eventually_delivered(raw)
+    assert await raw.fetchval("SELECT current_dp FROM players") == 15
+
+
+async def eventually_delivered(raw: asyncpg.Connection) -> None:
+    for _ in range(200):
+        if await raw.fetchval("SELECT bool_and(delivered) FROM outbox"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("outbox rows still undelivered")
+
+
+async def test_a_rolled_back_change_leaves_no_event(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    await layer.seed_item_prototypes()
+    full = await layer.create_container_data("environment", room_id="hall", capacity_slots=1)
+    await layer.create_item_instance("coin-1", "misc.coin.silver")
+    await layer.create_item_instance("coin-2", "misc.coin.silver")
+    await layer.add_item_to_container(full.container_id, "coin-1")
+    with pytest.raises(CapacityError):
+        await layer.add_item_to_container(full.container_id, "coin-2")
+    kinds = await raw.fetch("SELECT kind, payload->>'item_instance_id' AS item FROM outbox")
+    moves = [row["item"] for row in kinds if row["kind"] == ItemTransferred.event_type]
+    assert moves == ["coin-1"]
+    assert [e.item_instance_id for e in bus_of(layer).of(ItemTransferred)] == ["coin-1"]
+
+
+async def test_a_write_that_fails_after_its_outbox_row_rolls_the_row_back(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mud_persistence.repositories import container
+
+    real = container.record
+
+    async def record_then_fail(*args: Any, **kwargs: Any) -> None:
+        await real(*args, **kwargs)
+        raise RuntimeError("failed after the outbox insert")
+
+    await layer.seed_item_prototypes()
+    chest = await layer.create_container_data("environment", room_id="hall")
+    await layer.create_item_instance("coin-1", "misc.coin.silver")
+    monkeypatch.setattr(container, "record", record_then_fail)
+    with pytest.raises(Exception, match="outbox insert"):
+        await layer.add_item_to_container(chest.container_id, "coin-1")
+    assert await raw.fetchval("SELECT count(*) FROM outbox WHERE kind = 'item_transferred'") == 0
+    assert bus_of(layer).of(ItemTransferred) == []
+
+
+async def test_levels_and_xp_reach_the_bus_as_before(layer: AsyncPersistenceLayer) -> None:
+    player = await layer.create_player(name="Leveller", user_id=uuid.uuid4())
+    award = await layer.gain_experience(player, 25, "quest")
+    assert (award.old_level, award.new_level, award.amount) == (1, 3, 25)
+    bus = bus_of(layer)
+    assert [e.new_xp for e in bus.of(PlayerXPAwarded)] == [25]
+    assert [(e.old_level, e.new_level) for e in bus.of(PlayerLeveledUp)] == [(1, 3)]
+
+
+async def test_subscribe_refuses_without_the_outbox_or_with_a_bad_since(pg_url: str) -> None:
+    off = AsyncPersistenceLayer(settings=load_settings(database_url=pg_url, outbox=False))
+    with pytest.raises(ValidationError, match="outbox"):
+        await off.subscribe(print)
+    await off.close()
+    on = AsyncPersistenceLayer(pg_url)
+    with pytest.raises(ValidationError, match="since"):
+        await on.subscribe(print, since=-1)
+    await on.close()
+
+
+async def test_without_the_outbox_events_reach_the_bus_and_no_row_is_written(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    bus = RecordingBus()
+    settings = load_settings(database_url=pg_url, outbox=False)
+    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
+        player = await layer.create_player(name="Plain", user_id=uuid.uuid4())
+        await layer.damage_player(player, 2)
+    assert [e.new_dp for e in bus.of(PlayerDPUpdated)] == [18]
+    assert await raw.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_old_rows_are_pruned_but_the_numbering_goes_on(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    settings = load_settings(database_url=pg_url, outbox_relay_interval=0.05, outbox_retention=0)
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        player = await layer.create_player(name="Pruned", user_id=uuid.uuid4())
+        for _ in range(3):
+            await layer.damage_player(player, 1)
+        await eventually_pruned(raw, keep=1)
+        await layer.damage_player(player, 1)
+        await eventually_pruned(raw, keep=1)
+    assert await raw.fetchval("SELECT max(event_id) FROM outbox") == 4
+
+
+async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:
+    for _ in range(400):
+        if await raw.fetchval("SELECT count(*) FROM outbox") == keep:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"outbox holds {await raw.fetchval('SELECT count(*) FROM outbox')}")
