@@ -207,6 +207,17 @@ async def _reset_session_state(connection: asyncpg.Connection) -> None:
         await connection.execute(connection.get_reset_query())
 
 
+# statements whose result is a row count (Tortoise's execute_query returns no rows for them)
+_COUNTED_STATEMENTS = frozenset({"UPDATE", "DELETE", "INSERT"})
+
+
+def _rows_affected(status: str) -> int:
+    try:
+        return int(status.split(" ")[1])  # as Tortoise reads it ("INSERT 0 1" gives 0)
+    except (IndexError, ValueError):
+        return 0
+
+
 class TimedAsyncpgClient(AsyncpgDBClient):
     _closed = False
 
@@ -222,6 +233,24 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         if self._set_timeout is None:
             return super().acquire_connection()
         return _StatementInTransaction(self, f"BEGIN; {self._set_timeout}")
+
+    @translate_exceptions
+    async def execute_query(self, query: str, values: list[Any] | None = None) -> Any:
+        # Tortoise's own, minus a context manager and an upper-cased copy of the whole
+        # statement per call: every read and counter change runs through it.
+        pool = self._pool
+        if pool is None or self._set_timeout is not None:
+            return await super().execute_query(query, values)
+        self.log.debug("%s: %s", query, values)
+        connection = await pool.acquire()
+        try:
+            if query.lstrip()[:6].upper() in _COUNTED_STATEMENTS:
+                status = await connection.execute(query, *(values or ()))
+                return _rows_affected(status), []
+            rows = await connection.fetch(query, *(values or ()))
+            return len(rows), rows
+        finally:
+            await pool.release(connection)
 
     @translate_exceptions
     async def execute_many(self, query: str, values: list[Any]) -> None:

@@ -6,7 +6,7 @@ statement."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -26,18 +26,14 @@ from mud_persistence.repositories.counters import (
 from mud_persistence.repositories.experience import CHANGE_STAT, GAIN_XP
 from mud_persistence.repositories.health import GAIN_DP, LOSE_DP, LOSE_RESISTED_DP
 from mud_persistence.repositories.sql import Placeholder, clamp, combine
-from mud_persistence.testing import empty_tables
-from tests.conftest import settings_for
 from tests.query_counter import counting_queries
 
 DP_VALUES = {"amount": 3, "dp_floor": -10, PLAYER_ID: uuid.uuid4()}
 
 
 @pytest.fixture
-async def layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
-    async with AsyncPersistenceLayer(settings=settings_for(pg_url)) as connected:
-        yield connected
-    await empty_tables(pg_url)
+def layer(pg_layer: AsyncPersistenceLayer) -> AsyncPersistenceLayer:
+    return pg_layer
 
 
 @pytest.fixture

@@ -1,0 +1,72 @@
+"""Players built from whole database rows, fast: a room of 10,000 players is 10,000 of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tortoise.fields import Field, JSONField
+
+if TYPE_CHECKING:
+    from mud_persistence.models.player import Player
+
+Row = Mapping[str, Any]
+
+
+def player_row_loader(model: type[Player]) -> Callable[[Row], Player]:
+    """A function building a ``model`` object from a whole row (column name -> database
+    value) as Tortoise's ``_init_from_db`` does, for the database Tortoise was initialised
+    with, and recording the row as its baseline (``mark_loaded``).
+
+    About three times faster than ``_init_from_db(**dict(row))``: the row is read as it
+    came, each column is stored through its slot's descriptor, and each conversion is the
+    field's own, called directly (none for a NULL). Build it again when Tortoise is
+    initialised again: the conversions depend on the database.
+    """
+    meta = model._meta
+    native = [(key, _setter(model, attribute)) for key, attribute, _ in meta.db_native_fields]
+    converted = [
+        (key, _setter(model, attribute), field.field_type)
+        for key, attribute, field in meta.db_default_fields
+    ] + [
+        (key, _setter(model, attribute), _converter(field))
+        for key, attribute, field in meta.db_complex_fields
+    ]
+    custom_generated_pk = meta.db_pk_column not in meta.generated_db_fields
+    new = model.__new__
+    set_flag = object.__setattr__
+
+    def load(row: Row) -> Player:
+        player = new(model)
+        set_flag(player, "_partial", False)
+        set_flag(player, "_saved_in_db", True)
+        set_flag(player, "_custom_generated_pk", custom_generated_pk)
+        set_flag(player, "_await_when_save", {})
+        for key, store in native:
+            store(player, row[key])
+        for key, store, convert in converted:
+            value = row[key]
+            store(player, None if value is None else convert(value))
+        player.mark_loaded(row)
+        return player
+
+    return load
+
+
+def _converter(field: Field[Any]) -> Callable[[Any], Any]:
+    if not isinstance(field, JSONField):
+        return field.to_python_value
+    decode = field.to_python_value
+
+    def decode_json(text: Any) -> Any:
+        # most rows hold empty lists and objects: skip the decoder for them
+        if text == "[]":
+            return []
+        return {} if text == "{}" else decode(text)
+
+    return decode_json
+
+
+def _setter(model: type[Player], attribute: str) -> Callable[[Player, Any], None]:
+    slot = getattr(model, attribute)  # a slot's member descriptor, from the class
+    return slot.__set__  # type: ignore[no-any-return]
