@@ -26,7 +26,13 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
-from mud_persistence.repositories.container_views import with_items
+from mud_persistence.repositories.container_views import (
+    BY_ID,
+    DECAYED,
+    IN_ROOM,
+    OF_ENTITY,
+    select_containers,
+)
 from mud_persistence.repositories.contents import (
     check_placements_weight,
     check_positions,
@@ -62,22 +68,18 @@ class ContainerRepository:
     # Reads -----------------------------------------------------------------------------------
 
     async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await with_items(
-            Container.filter(container_id=as_uuid(container_id, field="container_id"))
-        )
+        found = await select_containers(BY_ID, as_uuid(container_id, field="container_id"))
         return found[0] if found else None
 
     async def in_room(self, room_id: str) -> list[ContainerData]:
-        room_id = check_text(room_id, field="room_id")
-        return await with_items(Container.filter(room_id=room_id).order_by("created_at"))
+        return await select_containers(IN_ROOM, check_text(room_id, field="room_id"))
 
     async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
-        entity = as_uuid(entity_id, field="entity_id")
-        return await with_items(Container.filter(entity_id=entity).order_by("created_at"))
+        return await select_containers(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
 
     async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
         now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await with_items(Container.filter(decay_at__lt=now).order_by("decay_at"))
+        return await select_containers(DECAYED, now)
 
     # Whole-container changes -----------------------------------------------------------------
 
