@@ -38,6 +38,7 @@ from mud_persistence.repositories.contents import (
     check_positions,
     free_slot,
     known_prototypes,
+    not_held,
     placements,
     put_items,
     replace_items,
@@ -45,6 +46,7 @@ from mud_persistence.repositories.contents import (
 )
 from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
+from mud_persistence.repositories.transfer import Move, in_database, transfer_in_database
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
     ContainerData,
@@ -230,6 +232,17 @@ class ContainerRepository:
                 field="to_container_id",
                 value=target,
             )
+        if in_database():
+            result = await transfer_in_database(Move(item_instance_id, source, target))
+        else:
+            result = await self._transfer_here(item_instance_id, source, target)
+        await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
+        return result
+
+    async def _transfer_here(
+        self, item_instance_id: str, source: uuid.UUID, target: uuid.UUID
+    ) -> ContainerData:
+        """The transfer in Python, for backends without the transfer function (SQLite)."""
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
             held = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
@@ -239,9 +252,7 @@ class ContainerRepository:
             await held.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
-            result = await self._read(target)
-        await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
-        return result
+            return await self._read(target)
 
     async def _read(self, container_id: uuid.UUID) -> ContainerData:
         data = await self.get(container_id)
@@ -296,7 +307,7 @@ async def hand_over(item_instance_id: str, owner_type: OwnerType, owner_id: str)
 async def not_in_container(item_instance_id: str, container_id: uuid.UUID) -> PersistenceError:
     if not await ItemInstance.filter(item_instance_id=item_instance_id).exists():
         return NotFoundError("ItemInstance", item_instance_id)
-    return ConflictError(f"item {item_instance_id!r} is not in container {container_id}")
+    return not_held(item_instance_id, container_id)
 
 
 def outside_owner(to_owner_type: str) -> OwnerType:

@@ -91,7 +91,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         ),
     ),
     "transfer_item": (
-        7,
+        1,
         lambda p, w: p.transfer_item(
             w["chest"].items[0].item_instance_id,
             from_container_id=w["chest"].container_id,
