@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.models import Player
+from mud_persistence.models.player_rows import NOTHING_TO_AWAIT
 
 
 async def test_the_row_loader_builds_the_player_tortoise_builds(
@@ -62,3 +63,19 @@ async def test_a_loaded_players_json_columns_are_its_own(
     assert second.inventory == [] and second.equipped == {}
     assert set(first.changed_fields()) == {"inventory", "equipped"}
     assert second.changed_fields() == {}
+
+
+async def test_a_loaded_player_is_still_saved_by_tortoise_itself(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    player = await contract_persistence.create_player(name="Direct", user_id=uuid.uuid4())
+    loaded = await contract_persistence.get_player_by_id(player.player_id)
+    assert loaded is not None
+
+    loaded.luck = 77
+    with contract_persistence._database.bound():
+        await loaded.save(update_fields=["luck"])
+
+    assert NOTHING_TO_AWAIT == {}
+    stored = await contract_persistence.get_player_by_id(player.player_id)
+    assert stored is not None and stored.luck == 77
