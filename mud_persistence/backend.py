@@ -211,6 +211,10 @@ async def _reset_session_state(connection: asyncpg.Connection) -> None:
 _COUNTED_STATEMENTS = frozenset({"UPDATE", "DELETE", "INSERT"})
 
 
+async def _reraise(client: Any, exc: BaseException) -> None:
+    raise exc  # inside Tortoise's _translate_exceptions, which maps it to its own errors
+
+
 def _rows_affected(status: str) -> int:
     try:
         return int(status.split(" ")[1])  # as Tortoise reads it ("INSERT 0 1" gives 0)
@@ -234,9 +238,9 @@ class TimedAsyncpgClient(AsyncpgDBClient):
             return super().acquire_connection()
         return _StatementInTransaction(self, f"BEGIN; {self._set_timeout}")
 
-    @translate_exceptions
     async def execute_query(self, query: str, values: list[Any] | None = None) -> Any:
-        # Tortoise's own, minus a context manager and an upper-cased copy of the whole
+        # Tortoise's own, minus a context manager, two wrapping coroutines (its exceptions
+        # are translated only when one is raised) and an upper-cased copy of the whole
         # statement per call: every read and counter change runs through it.
         pool = self._pool
         if pool is None or self._set_timeout is not None:
@@ -249,6 +253,8 @@ class TimedAsyncpgClient(AsyncpgDBClient):
                 return _rows_affected(status), []
             rows = await connection.fetch(query, *(values or ()))
             return len(rows), rows
+        except asyncpg.PostgresError as exc:
+            return await self._translate_exceptions(_reraise, exc)
         finally:
             await pool.release(connection)
 

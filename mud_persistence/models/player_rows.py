@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from tortoise.fields import Field, JSONField
+from tortoise.fields import DatetimeField, Field, JSONField
+from tortoise.timezone import get_default_timezone, get_use_tz
 
 if TYPE_CHECKING:
     from mud_persistence.models.player import Player
@@ -32,8 +34,9 @@ def player_row_loader(model: type[Player]) -> Callable[[Row], Player]:
 
     About three times faster than ``_init_from_db(**dict(row))``: the row is read as it
     came, each column is stored through its slot's descriptor, and each conversion is the
-    field's own, called directly (none for a NULL). Build it again when Tortoise is
-    initialised again: the conversions depend on the database.
+    field's own, called directly (none for a NULL; an aware time is moved to the configured
+    time zone directly). Build it again when Tortoise is initialised again: the conversions
+    depend on the database and the time zone settings.
     """
     meta = model._meta
     native = [(key, _setter(model, attribute)) for key, attribute, _ in meta.db_native_fields]
@@ -66,6 +69,8 @@ def player_row_loader(model: type[Player]) -> Callable[[Row], Player]:
 
 
 def _converter(field: Field[Any]) -> Callable[[Any], Any]:
+    if isinstance(field, DatetimeField) and get_use_tz():
+        return _aware_time_converter(field, get_default_timezone())
     if not isinstance(field, JSONField):
         return field.to_python_value
     decode = field.to_python_value
@@ -82,3 +87,15 @@ def _converter(field: Field[Any]) -> Callable[[Any], Any]:
 def _setter(model: type[Player], attribute: str) -> Callable[[Player, Any], None]:
     slot = getattr(model, attribute)  # a slot's member descriptor, from the class
     return slot.__set__  # type: ignore[no-any-return]
+
+
+def _aware_time_converter(field: DatetimeField[Any], zone: tzinfo) -> Callable[[Any], Any]:
+    convert = field.to_python_value
+
+    def to_zone(value: Any) -> Any:
+        # what to_python_value does for an aware time, without reading the settings each time
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(zone)
+        return convert(value)
+
+    return to_zone
