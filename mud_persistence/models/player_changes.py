@@ -15,6 +15,8 @@ from tortoise.fields import Field, JSONField
 NOT_SAVED = frozenset({"player_id", "created_at", "is_deleted", "deleted_at"})
 # A read gives each row its own JSON text; most rows hold these, so they share one copy.
 _SHARED_TEXTS = {"[]": "[]", "{}": "{}"}
+# Those two decoded, only to compare against (never handed out: callers may edit what they get).
+_EMPTY_VALUES: dict[str, Any] = {"[]": [], "{}": {}}
 
 
 class _Unsaved:
@@ -111,7 +113,7 @@ class TracksChanges:
             if saved is UNSAVED:
                 changed[name] = value
             elif name in json_fields:
-                if json_fields[name].decoder(saved) != value:
+                if _json_differs(saved, value, json_fields[name]):
                     changed[name] = value
             elif value != saved:
                 changed[name] = value
@@ -124,3 +126,9 @@ class TracksChanges:
             return value
         text = json_field.encoder(value)
         return _SHARED_TEXTS.get(text, text)
+
+
+def _json_differs(text: str, value: Any, field: JSONField[Any]) -> bool:
+    """Whether ``value`` differs from the JSON ``text``, decoding only uncommon texts."""
+    empty = _EMPTY_VALUES.get(text, UNSAVED)
+    return bool((field.decoder(text) if empty is UNSAVED else empty) != value)

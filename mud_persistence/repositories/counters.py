@@ -45,6 +45,9 @@ class CounterShape:
     def __init__(self, name: str, watched: tuple[str, ...], build: Callable[[Values], Changes]):
         self.name = name
         self.watched = watched
+        # each watched column, with the names the statement returns its old and new values as
+        self.old_keys = tuple((column, f"old_{column}") for column in watched)
+        self.new_keys = tuple((column, f"new_{column}") for column in watched)
         self._build = build
         self._compiled: dict[str, CompiledCounter] = {}
 
@@ -112,8 +115,8 @@ async def _update_returning_old_and_new(
         return None
     row = rows[0]
     return (
-        {name: row[f"old_{name}"] for name in shape.watched},
-        {name: row[f"new_{name}"] for name in shape.watched},
+        {name: row[key] for name, key in shape.old_keys},
+        {name: row[key] for name, key in shape.new_keys},
     )
 
 
@@ -130,10 +133,10 @@ def compile_counter(
     renderer = ExpressionRenderer(Player, connection)
     set_clause = _set_clause(renderer, shape.changes(placeholders(values)))
     player = renderer.parameter(Placeholder(PLAYER_ID))
-    watched = shape.watched
-    old_columns = ", ".join(f'"{name}" AS "old_{name}"' for name in watched)
+    old_columns = ", ".join(f'"{name}" AS "{old}"' for name, old in shape.old_keys)
     returning = ", ".join(
-        f'old."old_{name}", "players"."{name}" AS "new_{name}"' for name in watched
+        f'old."{old}", "players"."{name}" AS "{new}"'
+        for (name, old), (_, new) in zip(shape.old_keys, shape.new_keys, strict=True)
     )
     statement = Statement(
         ctes=(
