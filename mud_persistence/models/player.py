@@ -292,11 +292,3 @@ class Player(TracksChanges, PlayerGameMethods, Model):
             del checked["max_dp"]
         for name, value in checked.items():
             setattr(self, STAT_KEYS[name], value)
-
-
-Player.track_changes_of(
-    {
-        **{name: Player._meta.fields_map[name] for name in Player._meta.fields_db_projection},
-        **{f"{fk}_id": Player._meta.fields_map[fk] for fk in Player._meta.fk_fields},
-    }
-)

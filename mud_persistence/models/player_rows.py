@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
+from functools import partial
+from types import MemberDescriptorType
 from typing import TYPE_CHECKING, Any
 
 from tortoise.fields import DatetimeField, Field, JSONField
@@ -85,8 +87,14 @@ def _converter(field: Field[Any]) -> Callable[[Any], Any]:
 
 
 def _setter(model: type[Player], attribute: str) -> Callable[[Player, Any], None]:
-    slot = getattr(model, attribute)  # a slot's member descriptor, from the class
-    return slot.__set__  # type: ignore[no-any-return]
+    slot = getattr(model, attribute, None)  # a slot's member descriptor, from the class
+    if isinstance(slot, MemberDescriptorType):
+        return slot.__set__
+    return partial(_set_attribute, attribute)  # a column a game added at run time: no slot
+
+
+def _set_attribute(attribute: str, player: Player, value: Any) -> None:
+    object.__setattr__(player, attribute, value)
 
 
 def _aware_time_converter(field: DatetimeField[Any], zone: tzinfo) -> Callable[[Any], Any]:
