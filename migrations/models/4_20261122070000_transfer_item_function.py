@@ -87,14 +87,11 @@ BEGIN
         'container_id', c.container_id, 'source_type', c.source_type, 'owner_id', c.owner_id,
         'room_id', c.room_id, 'entity_id', c.entity_id, 'lock_state', c.lock_state,
         'capacity_slots', c.capacity_slots, 'weight_limit', c.weight_limit,
-        'decay_at',
-            to_char(c.decay_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE to_char(c.decay_at AT TIME ZONE 'UTC', 'US') WHEN '000000' THEN '' ELSE to_char(c.decay_at AT TIME ZONE 'UTC', '.US') END || '+00:00',
+        'decay_at', to_char(c.decay_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         'allowed_roles', c.allowed_roles, 'metadata', c.metadata,
         'container_item_instance_id', c.container_item_instance_id,
-        'created_at',
-            to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE to_char(c.created_at AT TIME ZONE 'UTC', 'US') WHEN '000000' THEN '' ELSE to_char(c.created_at AT TIME ZONE 'UTC', '.US') END || '+00:00',
-        'updated_at',
-            to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE to_char(c.updated_at AT TIME ZONE 'UTC', 'US') WHEN '000000' THEN '' ELSE to_char(c.updated_at AT TIME ZONE 'UTC', '.US') END || '+00:00',
+        'created_at', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'updated_at', to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         'items', COALESCE((
             SELECT json_agg(json_build_object(
                 'item_instance_id', i.item_instance_id, 'item_id', i.prototype_id,

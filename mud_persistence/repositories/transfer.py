@@ -69,4 +69,6 @@ async def transfer_in_database(move: Move) -> ContainerData:
             raise
         detail = (exc.detail or "").split()
         raise refusal(move, detail) from exc
+    # the function writes times as ISO 8601 with "Z" (the listing, with "+00:00"): both are
+    # the same UTC times once validated
     return ContainerData.model_validate_json(rows[0]["container"])
