@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from mud_persistence import (
     AsyncPersistenceLayer,
@@ -166,3 +167,23 @@ async def test_refusals_are_persistence_errors_not_driver_errors(
     with pytest.raises(PersistenceError) as refused:
         await move(layer, "nowhere", source.container_id, uuid.uuid4())
     assert type(refused.value).__module__ == "mud_persistence.errors"
+
+
+async def test_a_refused_transfer_inside_a_callers_transaction_leaves_it_usable(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    # e.g. a keyed call that wraps the operation in one transaction: the refusal is the
+    # caller's to handle, and the transaction goes on (a savepoint, as the Python path's)
+    source = await layer.create_container_data("environment", room_id="hall")
+    target = await layer.create_container_data("environment", room_id="hall")
+    await layer.create_item_instance("stray", COIN)
+    with layer._database.bound():
+        async with in_transaction():
+            with pytest.raises(ConflictError, match="not in container"):
+                await layer._containers.transfer("stray", source.container_id, target.container_id)
+            await layer._containers.add(source.container_id, "stray", None)
+            moved = await layer._containers.transfer(
+                "stray", source.container_id, target.container_id
+            )
+    assert [i.item_instance_id for i in moved.items] == ["stray"]
+    assert await layer.get_container_data(target.container_id) == moved
