@@ -39,6 +39,15 @@ async def unchanged(
     return [await layer.get_container_data(c.container_id) for c in containers]
 
 
+async def empty_pair_and_a_stray_coin(
+    layer: AsyncPersistenceLayer,
+) -> tuple[ContainerData, ContainerData]:
+    """Two empty containers, and the item "stray", in none."""
+    pair = [await layer.create_container_data("environment", room_id="hall") for _ in "ab"]
+    await layer.create_item_instance("stray", COIN)
+    return pair[0], pair[1]
+
+
 async def test_a_transfer_takes_the_lowest_free_slot_and_returns_the_destination_as_stored(
     layer: AsyncPersistenceLayer,
 ) -> None:
@@ -97,9 +106,7 @@ async def test_a_missing_container_is_named_the_smallest_first(
 async def test_an_item_not_in_the_source_is_a_conflict_and_a_missing_one_not_found(
     layer: AsyncPersistenceLayer,
 ) -> None:
-    source = await layer.create_container_data("environment", room_id="hall")
-    target = await layer.create_container_data("environment", room_id="hall")
-    await layer.create_item_instance("stray", COIN)
+    source, target = await empty_pair_and_a_stray_coin(layer)
     with pytest.raises(ConflictError) as refused:
         await move(layer, "stray", source.container_id, target.container_id)
     assert str(refused.value) == f"item 'stray' is not in container {source.container_id}"
@@ -174,9 +181,7 @@ async def test_a_refused_transfer_inside_a_callers_transaction_leaves_it_usable(
 ) -> None:
     # e.g. a keyed call that wraps the operation in one transaction: the refusal is the
     # caller's to handle, and the transaction goes on (a savepoint, as the Python path's)
-    source = await layer.create_container_data("environment", room_id="hall")
-    target = await layer.create_container_data("environment", room_id="hall")
-    await layer.create_item_instance("stray", COIN)
+    source, target = await empty_pair_and_a_stray_coin(layer)
     with layer._database.bound():
         async with in_transaction():
             with pytest.raises(ConflictError, match="not in container"):
