@@ -26,14 +26,7 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
-from mud_persistence.repositories.container_views import (
-    BY_ID,
-    DECAYED,
-    IN_ROOM,
-    OF_ENTITY,
-    select_containers,
-    select_plain,
-)
+from mud_persistence.repositories.container_views import ContainerReads
 from mud_persistence.repositories.contents import (
     check_placements_weight,
     check_positions,
@@ -58,45 +51,13 @@ from mud_persistence.schemas.container import (
 from mud_persistence.schemas.validation import (
     as_uuid,
     check_amount,
-    check_text,
-    check_time,
     validate,
 )
 
 
-class ContainerRepository:
+class ContainerRepository(ContainerReads):
     def __init__(self, events: EventBus) -> None:
         self._events = events
-
-    # Reads -----------------------------------------------------------------------------------
-
-    async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await select_containers(BY_ID, as_uuid(container_id, field="container_id"))
-        return found[0] if found else None
-
-    async def in_room(self, room_id: str) -> list[ContainerData]:
-        return await select_containers(IN_ROOM, check_text(room_id, field="room_id"))
-
-    async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
-        return await select_containers(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
-
-    async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
-        return await select_containers(DECAYED, decay_cutoff(current_time))
-
-    # The same reads as JSON values (as_plain's shape), for the old dict shapes.
-
-    async def get_plain(self, container_id: uuid.UUID | str) -> dict[str, Any] | None:
-        found = await select_plain(BY_ID, as_uuid(container_id, field="container_id"))
-        return found[0] if found else None
-
-    async def in_room_plain(self, room_id: str) -> list[dict[str, Any]]:
-        return await select_plain(IN_ROOM, check_text(room_id, field="room_id"))
-
-    async def of_entity_plain(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
-        return await select_plain(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
-
-    async def decayed_plain(self, current_time: datetime | None) -> list[dict[str, Any]]:
-        return await select_plain(DECAYED, decay_cutoff(current_time))
 
     # Whole-container changes -----------------------------------------------------------------
 
@@ -323,10 +284,6 @@ async def not_in_container(item_instance_id: str, container_id: uuid.UUID) -> Pe
     if not await ItemInstance.filter(item_instance_id=item_instance_id).exists():
         return NotFoundError("ItemInstance", item_instance_id)
     return not_held(item_instance_id, container_id)
-
-
-def decay_cutoff(current_time: datetime | None) -> datetime:
-    return check_time(current_time, field="current_time") or datetime.now(UTC)
 
 
 def outside_owner(to_owner_type: str) -> OwnerType:

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -22,6 +22,7 @@ from mud_persistence.schemas.container import (
     ContainerItem,
     as_plain,
 )
+from mud_persistence.schemas.validation import as_uuid, check_text, check_time
 
 CONTAINER_COLUMNS = tuple(name for name in ContainerData.model_fields if name != "items")
 ITEM_COLUMNS = {
@@ -105,6 +106,42 @@ DECAYED = Selection(
 )
 # the statements, built once
 LISTINGS = {selection: selection.sql for selection in (BY_ID, IN_ROOM, OF_ENTITY, DECAYED)}
+
+
+class ContainerReads:
+    """The container repository's reads: ContainerData, or JSON values for the old dicts."""
+
+    async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
+        found = await select_containers(BY_ID, as_uuid(container_id, field="container_id"))
+        return found[0] if found else None
+
+    async def in_room(self, room_id: str) -> list[ContainerData]:
+        return await select_containers(IN_ROOM, check_text(room_id, field="room_id"))
+
+    async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
+        return await select_containers(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
+
+    async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
+        return await select_containers(DECAYED, decay_cutoff(current_time))
+
+    # The same reads as JSON values (as_plain's shape), for the old dict shapes.
+
+    async def get_plain(self, container_id: uuid.UUID | str) -> dict[str, Any] | None:
+        found = await select_plain(BY_ID, as_uuid(container_id, field="container_id"))
+        return found[0] if found else None
+
+    async def in_room_plain(self, room_id: str) -> list[dict[str, Any]]:
+        return await select_plain(IN_ROOM, check_text(room_id, field="room_id"))
+
+    async def of_entity_plain(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        return await select_plain(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
+
+    async def decayed_plain(self, current_time: datetime | None) -> list[dict[str, Any]]:
+        return await select_plain(DECAYED, decay_cutoff(current_time))
+
+
+def decay_cutoff(current_time: datetime | None) -> datetime:
+    return check_time(current_time, field="current_time") or datetime.now(UTC)
 
 
 async def select_containers(
