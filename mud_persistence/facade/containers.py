@@ -9,7 +9,7 @@ from typing import Any
 from mud_persistence.errors import NotFoundError
 from mud_persistence.facade.base import LayerBase
 from mud_persistence.facade.operation import _read, _write
-from mud_persistence.old_shapes import container_dict, create_fields, item_entries
+from mud_persistence.old_shapes import container_dict, create_fields, item_entries, old_container
 from mud_persistence.schemas.container import ContainerData
 
 
@@ -78,8 +78,8 @@ class ContainersMixin(LayerBase):
         ``created_at``, ``updated_at``, ``items_json`` (by position) and ``metadata_json``;
         ids as strings, times as ISO strings.
         """
-        found = await self._containers.get(container_id)
-        return None if found is None else container_dict(found)
+        found = await self._containers.get_plain(container_id)
+        return None if found is None else old_container(found)
 
     @_read
     async def get_container_data(self, container_id: uuid.UUID | str) -> ContainerData | None:
@@ -89,7 +89,7 @@ class ContainersMixin(LayerBase):
     @_read
     async def get_containers_by_room_id(self, room_id: str) -> list[dict[str, Any]]:
         """The room's containers as old dicts, oldest first, in one statement."""
-        return [container_dict(found) for found in await self._containers.in_room(room_id)]
+        return [old_container(found) for found in await self._containers.in_room_plain(room_id)]
 
     @_read
     async def get_container_data_by_room_id(self, room_id: str) -> list[ContainerData]:
@@ -99,7 +99,7 @@ class ContainersMixin(LayerBase):
     @_read
     async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
         """The player's equipment containers as old dicts, oldest first, in one statement."""
-        return [container_dict(found) for found in await self._containers.of_entity(entity_id)]
+        return [old_container(found) for found in await self._containers.of_entity_plain(entity_id)]
 
     @_read
     async def get_container_data_by_entity_id(
@@ -114,7 +114,9 @@ class ContainersMixin(LayerBase):
     ) -> list[dict[str, Any]]:
         """Containers whose decay_at is before ``current_time`` (now by default; naive times
         are UTC), as old dicts, earliest first."""
-        return [container_dict(found) for found in await self._containers.decayed(current_time)]
+        return [
+            old_container(found) for found in await self._containers.decayed_plain(current_time)
+        ]
 
     @_read
     async def get_decayed_container_data(

@@ -26,13 +26,7 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
-from mud_persistence.repositories.container_views import (
-    BY_ID,
-    DECAYED,
-    IN_ROOM,
-    OF_ENTITY,
-    select_containers,
-)
+from mud_persistence.repositories.container_views import ContainerReads
 from mud_persistence.repositories.contents import (
     check_placements_weight,
     check_positions,
@@ -57,31 +51,13 @@ from mud_persistence.schemas.container import (
 from mud_persistence.schemas.validation import (
     as_uuid,
     check_amount,
-    check_text,
-    check_time,
     validate,
 )
 
 
-class ContainerRepository:
+class ContainerRepository(ContainerReads):
     def __init__(self, events: EventBus) -> None:
         self._events = events
-
-    # Reads -----------------------------------------------------------------------------------
-
-    async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await select_containers(BY_ID, as_uuid(container_id, field="container_id"))
-        return found[0] if found else None
-
-    async def in_room(self, room_id: str) -> list[ContainerData]:
-        return await select_containers(IN_ROOM, check_text(room_id, field="room_id"))
-
-    async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
-        return await select_containers(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
-
-    async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
-        now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await select_containers(DECAYED, now)
 
     # Whole-container changes -----------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import NotFoundError, PersistenceError
 from mud_persistence.models import Container
@@ -57,8 +59,19 @@ def in_database() -> bool:
 
 
 async def transfer_in_database(move: Move) -> ContainerData:
-    """Move the item in one statement; the destination as it is after the move."""
+    """Move the item in one statement; the destination as it is after the move.
+
+    Inside a caller's transaction the call gets a savepoint, as the Python path's nested
+    transaction does: a refusal then leaves that transaction usable.
+    """
     db = Container._meta.db
+    if not isinstance(db, TransactionalDBClient):
+        return await _call(db, move)
+    async with in_transaction():
+        return await _call(Container._meta.db, move)
+
+
+async def _call(db: BaseDBAsyncClient, move: Move) -> ContainerData:
     try:
         _, rows = await db.execute_query(
             TRANSFER, [move.item_instance_id, move.source, move.target]
@@ -69,4 +82,6 @@ async def transfer_in_database(move: Move) -> ContainerData:
             raise
         detail = (exc.detail or "").split()
         raise refusal(move, detail) from exc
+    # the function writes times as ISO 8601 with "Z" (the listing, with "+00:00"): both are
+    # the same UTC times once validated
     return ContainerData.model_validate_json(rows[0]["container"])

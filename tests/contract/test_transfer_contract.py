@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from mud_persistence import (
     AsyncPersistenceLayer,
@@ -36,6 +37,15 @@ async def unchanged(
     layer: AsyncPersistenceLayer, *containers: ContainerData
 ) -> list[ContainerData | None]:
     return [await layer.get_container_data(c.container_id) for c in containers]
+
+
+async def empty_pair_and_a_stray_coin(
+    layer: AsyncPersistenceLayer,
+) -> tuple[ContainerData, ContainerData]:
+    """Two empty containers, and the item "stray", in none."""
+    pair = [await layer.create_container_data("environment", room_id="hall") for _ in "ab"]
+    await layer.create_item_instance("stray", COIN)
+    return pair[0], pair[1]
 
 
 async def test_a_transfer_takes_the_lowest_free_slot_and_returns_the_destination_as_stored(
@@ -96,9 +106,7 @@ async def test_a_missing_container_is_named_the_smallest_first(
 async def test_an_item_not_in_the_source_is_a_conflict_and_a_missing_one_not_found(
     layer: AsyncPersistenceLayer,
 ) -> None:
-    source = await layer.create_container_data("environment", room_id="hall")
-    target = await layer.create_container_data("environment", room_id="hall")
-    await layer.create_item_instance("stray", COIN)
+    source, target = await empty_pair_and_a_stray_coin(layer)
     with pytest.raises(ConflictError) as refused:
         await move(layer, "stray", source.container_id, target.container_id)
     assert str(refused.value) == f"item 'stray' is not in container {source.container_id}"
@@ -166,3 +174,21 @@ async def test_refusals_are_persistence_errors_not_driver_errors(
     with pytest.raises(PersistenceError) as refused:
         await move(layer, "nowhere", source.container_id, uuid.uuid4())
     assert type(refused.value).__module__ == "mud_persistence.errors"
+
+
+async def test_a_refused_transfer_inside_a_callers_transaction_leaves_it_usable(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    # e.g. a keyed call that wraps the operation in one transaction: the refusal is the
+    # caller's to handle, and the transaction goes on (a savepoint, as the Python path's)
+    source, target = await empty_pair_and_a_stray_coin(layer)
+    with layer._database.bound():
+        async with in_transaction():
+            with pytest.raises(ConflictError, match="not in container"):
+                await layer._containers.transfer("stray", source.container_id, target.container_id)
+            await layer._containers.add(source.container_id, "stray", None)
+            moved = await layer._containers.transfer(
+                "stray", source.container_id, target.container_id
+            )
+    assert [i.item_instance_id for i in moved.items] == ["stray"]
+    assert await layer.get_container_data(target.container_id) == moved

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer
-from mud_persistence.old_shapes import container_dict
+from mud_persistence.old_shapes import container_dict, old_container
 from mud_persistence.repositories.container_views import (
     BY_ID,
     DECAYED,
@@ -18,6 +18,7 @@ from mud_persistence.repositories.container_views import (
     OF_ENTITY,
     Selection,
     select_containers,
+    select_plain,
     with_items,
 )
 
@@ -89,4 +90,12 @@ async def test_the_old_dicts_of_both_paths_are_identical(
     persistence: AsyncPersistenceLayer, furnished: dict[str, object]
 ) -> None:
     single, portable = await both_paths(persistence, IN_ROOM, "hall")
-    assert [container_dict(c) for c in single] == [container_dict(c) for c in portable]  # type: ignore[arg-type]
+    expected = [container_dict(c) for c in portable]  # type: ignore[arg-type]
+    assert [container_dict(c) for c in single] == expected  # type: ignore[arg-type]
+    with persistence._database.bound():
+        plain = await select_plain(IN_ROOM, "hall")
+    assert [old_container(c) for c in plain] == expected
+    assert [c["decay_at"] for c in expected][:2] == [
+        "2020-01-02T03:04:05+00:00",  # as datetime.isoformat() writes it: no microseconds
+        "2020-01-02T03:04:05.000001+00:00",
+    ]
