@@ -42,8 +42,8 @@ KEY_DOC = (
     "changes nothing, the same key with other arguments raises ConflictError. A keyed call is "
     "safe to repeat after a DatabaseError whose outcome is unknown (docs/idempotency.md)."
 )
-# Methods that write the Player objects they are given as they stand: the objects' pending
-# changes are part of the call's intent. Every other method reads only a player's id.
+# Methods that write the Player objects they are given as they stand: the objects' values are
+# part of the call's intent. Every other method reads only a player's id.
 WRITES_PLAYER_OBJECTS = frozenset({"save_player", "save_players"})
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -74,7 +74,7 @@ class UncomparableArgumentError(ValidationError):
 def normalised(value: Any, *, write_players: bool = False) -> Any:
     """``value`` as plain JSON data that is equal for calls with the same intent: a UUID and
     its text are one id, ``5.0`` is ``5``, a set has no order, a naive time is UTC, and a
-    Player is its id (plus its pending changes when the call writes the object)."""
+    Player is its id (and its values, when the call writes the object)."""
     if value is None or isinstance(value, bool | str):
         return value.lower() if isinstance(value, str) and UUID_TEXT.fullmatch(value) else value
     if isinstance(value, int):
@@ -119,11 +119,11 @@ def normalised(value: Any, *, write_players: bool = False) -> Any:
 def _player(player: Player, *, write_players: bool) -> Any:
     if not write_players:
         return {"player": normalised(player.player_id)}
-    return {
-        "player": normalised(player.player_id),
-        "new": player.is_new,
-        "changes": normalised(player.changed_fields()),
-    }
+    # What the save makes the row hold, not the object's pending changes: those are gone once
+    # a save succeeded, and a repeat with the same object (or one loaded again and changed
+    # alike) asks for the same row.
+    values = {name: getattr(player, name) for name in player.saved_fields()}
+    return {"player": normalised(player.player_id), "values": normalised(values)}
 
 
 def fingerprint(method: str, arguments: Mapping[str, Any]) -> str:
