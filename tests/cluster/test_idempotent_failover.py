@@ -12,12 +12,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.errors import DatabaseError
 from tests.cluster.servers import PatroniCluster, StreamingCluster
+from tests.cluster.test_failover import stored_xp
 
 TASKS = 20
 
@@ -71,18 +71,6 @@ class KeyedAwards:
         await asyncio.sleep(0.5)  # some awards on the new primary
         self._stop.set()
         await asyncio.gather(*self._tasks)
-
-
-async def stored_xp(url: str, player_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    connection = await asyncpg.connect(url)
-    try:
-        rows = await connection.fetch(
-            "SELECT player_id, experience_points FROM players WHERE player_id = ANY($1)",
-            player_ids,
-        )
-    finally:
-        await connection.close()
-    return {row["player_id"]: row["experience_points"] for row in rows}
 
 
 def report(what: str, load: KeyedAwards, stored: dict[uuid.UUID, int]) -> None:
