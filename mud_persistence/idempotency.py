@@ -294,6 +294,12 @@ class Idempotency:
         else:
             logger.debug("deleted %d expired idempotency keys", deleted)
 
+    async def close(self) -> None:
+        """Stop the sweeps in flight (the layer is closing); the next open starts anew."""
+        for task in list(self._cleanups):
+            task.cancel()
+        await asyncio.gather(*self._cleanups, return_exceptions=True)
+
     async def delete_expired(self) -> int:
         """Delete the keys that have expired; return how many."""
         return await self._repository.delete_expired(datetime.now(UTC))

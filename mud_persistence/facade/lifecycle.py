@@ -135,6 +135,7 @@ class LifecycleMixin(LayerBase):
         returns. Later calls raise DatabaseError until ``connect()`` opens the layer again.
         """
         self._closed = True
+        await self._idempotency.close()
         async with self._connecting:  # a first call that is opening the pool right now
             await self._replicas.close()
             await self._database.close()

@@ -41,17 +41,20 @@ def _operation(
 
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
-            key = kwargs.pop(IDEMPOTENCY_KEY, None) if keys else None
+            idempotency_key = kwargs.pop(IDEMPOTENCY_KEY, None) if keys else None
             # a retry must see the same input: a generator is consumed by the first attempt
             args = tuple(_materialised(value) for value in args)
             kwargs = {key: _materialised(value) for key, value in kwargs.items()}
             check_text_arguments(
                 itertools.chain(zip(parameters, args, strict=False), kwargs.items())
             )
-            keyed_call = (
-                None if keys is None or key is None else keys.prepare(key, (layer, *args), kwargs)
-            )
             await layer._open_on_first_use(name)
+            # after opening: a Player's foreign-key columns exist once Tortoise is initialised
+            keyed_call = (
+                None
+                if keys is None or idempotency_key is None
+                else keys.prepare(idempotency_key, (layer, *args), kwargs)
+            )
 
             def call() -> Coroutine[Any, Any, Any]:
                 if keyed_call is not None:

@@ -46,3 +46,36 @@ def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) 
     )
     asyncio.run(empty_tables(pg_url))
     assert done.returncode == 0, done.stderr
+
+
+KEYED_FIRST_CALL = """
+    import asyncio, sys, uuid
+
+    from mud_persistence import AsyncPersistenceLayer
+    from mud_persistence.models import Player
+
+    built = Player(player_id=uuid.uuid4(), user_id=uuid.uuid4(), name="Keyed")
+
+    async def main() -> None:
+        layer = AsyncPersistenceLayer(sys.argv[1])  # not connected: the save opens it
+        try:
+            await layer.save_player(built, idempotency_key="create-keyed")
+            # the repeat of a save whose answer was lost: the same call, not a conflict
+            await layer.save_player(built, idempotency_key="create-keyed")
+        finally:
+            await layer.close()
+
+    asyncio.run(main())
+"""
+
+
+def test_a_keyed_save_as_the_first_call_can_be_repeated(pg_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(KEYED_FIRST_CALL), pg_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    asyncio.run(empty_tables(pg_url))
+    assert done.returncode == 0, done.stderr
