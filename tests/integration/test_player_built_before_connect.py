@@ -36,9 +36,10 @@ GAME = """
 """
 
 
-def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
+def run_game(code: str, pg_url: str) -> None:
+    """Run ``code`` in a fresh interpreter against the session's database."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(GAME), pg_url],
+        [sys.executable, "-c", textwrap.dedent(code), pg_url],
         capture_output=True,
         text=True,
         timeout=120,
@@ -46,6 +47,10 @@ def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) 
     )
     asyncio.run(empty_tables(pg_url))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
+    run_game(GAME, pg_url)
 
 
 KEYED_FIRST_CALL = """
@@ -70,12 +75,4 @@ KEYED_FIRST_CALL = """
 
 
 def test_a_keyed_save_as_the_first_call_can_be_repeated(pg_url: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(KEYED_FIRST_CALL), pg_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    asyncio.run(empty_tables(pg_url))
-    assert done.returncode == 0, done.stderr
+    run_game(KEYED_FIRST_CALL, pg_url)
