@@ -187,7 +187,7 @@ class ResultCodec:
 
 
 def _model_in(annotation: Any) -> type[Model] | None:
-    """The Tortoise model ``annotation`` names, alone or or-None; None for anything else."""
+    """The Tortoise model ``annotation`` names, alone or or None; None for anything else."""
     options = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Union, UnionType):
         others = [option for option in options if option is not NoneType]
