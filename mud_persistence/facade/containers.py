@@ -98,24 +98,24 @@ class ContainersMixin(LayerBase):
 
     @_read
     async def get_containers_by_room_id(self, room_id: str) -> list[dict[str, Any]]:
-        """The room's containers as old dicts, oldest first, in two queries."""
+        """The room's containers as old dicts, oldest first, in one statement."""
         return [container_dict(found) for found in await self._containers.in_room(room_id)]
 
     @_read
     async def get_container_data_by_room_id(self, room_id: str) -> list[ContainerData]:
-        """The room's containers with their items, oldest first, in two queries."""
+        """The room's containers with their items, oldest first, in one statement."""
         return await self._containers.in_room(room_id)
 
     @_read
     async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
-        """The player's equipment containers as old dicts, oldest first, in two queries."""
+        """The player's equipment containers as old dicts, oldest first, in one statement."""
         return [container_dict(found) for found in await self._containers.of_entity(entity_id)]
 
     @_read
     async def get_container_data_by_entity_id(
         self, entity_id: uuid.UUID | str
     ) -> list[ContainerData]:
-        """The player's equipment containers with their items, oldest first, in two queries."""
+        """The player's equipment containers with their items, oldest first, in one statement."""
         return await self._containers.of_entity(entity_id)
 
     @_read

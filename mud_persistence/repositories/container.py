@@ -26,12 +26,19 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
-from mud_persistence.repositories.container_views import with_items
+from mud_persistence.repositories.container_views import (
+    BY_ID,
+    DECAYED,
+    IN_ROOM,
+    OF_ENTITY,
+    select_containers,
+)
 from mud_persistence.repositories.contents import (
     check_placements_weight,
     check_positions,
     free_slot,
     known_prototypes,
+    not_held,
     placements,
     put_items,
     replace_items,
@@ -39,6 +46,7 @@ from mud_persistence.repositories.contents import (
 )
 from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
+from mud_persistence.repositories.transfer import Move, in_database, transfer_in_database
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
     ContainerData,
@@ -62,22 +70,18 @@ class ContainerRepository:
     # Reads -----------------------------------------------------------------------------------
 
     async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await with_items(
-            Container.filter(container_id=as_uuid(container_id, field="container_id"))
-        )
+        found = await select_containers(BY_ID, as_uuid(container_id, field="container_id"))
         return found[0] if found else None
 
     async def in_room(self, room_id: str) -> list[ContainerData]:
-        room_id = check_text(room_id, field="room_id")
-        return await with_items(Container.filter(room_id=room_id).order_by("created_at"))
+        return await select_containers(IN_ROOM, check_text(room_id, field="room_id"))
 
     async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
-        entity = as_uuid(entity_id, field="entity_id")
-        return await with_items(Container.filter(entity_id=entity).order_by("created_at"))
+        return await select_containers(OF_ENTITY, as_uuid(entity_id, field="entity_id"))
 
     async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
         now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await with_items(Container.filter(decay_at__lt=now).order_by("decay_at"))
+        return await select_containers(DECAYED, now)
 
     # Whole-container changes -----------------------------------------------------------------
 
@@ -228,6 +232,17 @@ class ContainerRepository:
                 field="to_container_id",
                 value=target,
             )
+        if in_database():
+            result = await transfer_in_database(Move(item_instance_id, source, target))
+        else:
+            result = await self._transfer_here(item_instance_id, source, target)
+        await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
+        return result
+
+    async def _transfer_here(
+        self, item_instance_id: str, source: uuid.UUID, target: uuid.UUID
+    ) -> ContainerData:
+        """The transfer in Python, for backends without the transfer function (SQLite)."""
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
             held = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
@@ -237,9 +252,7 @@ class ContainerRepository:
             await held.update(container_id=target, position=position)
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
-            result = await self._read(target)
-        await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
-        return result
+            return await self._read(target)
 
     async def _read(self, container_id: uuid.UUID) -> ContainerData:
         data = await self.get(container_id)
@@ -294,7 +307,7 @@ async def hand_over(item_instance_id: str, owner_type: OwnerType, owner_id: str)
 async def not_in_container(item_instance_id: str, container_id: uuid.UUID) -> PersistenceError:
     if not await ItemInstance.filter(item_instance_id=item_instance_id).exists():
         return NotFoundError("ItemInstance", item_instance_id)
-    return ConflictError(f"item {item_instance_id!r} is not in container {container_id}")
+    return not_held(item_instance_id, container_id)
 
 
 def outside_owner(to_owner_type: str) -> OwnerType:

@@ -189,7 +189,7 @@ async def test_listing_a_room_takes_the_same_queries_for_2_or_25_containers(
             listed = await world.get_container_data_by_room_id(room)
         counts[size] = queries.count
         assert len(listed) == size and all(len(c.items) == 3 for c in listed)
-    assert counts[2] == counts[25] == 2
+    assert counts[2] == counts[25] == 1
 
 
 async def test_a_failure_half_way_through_update_container_changes_nothing(

@@ -67,31 +67,31 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
     "get_professions": (1, lambda p, w: p.get_professions()),
     "get_all_professions": (1, lambda p, w: p.get_all_professions()),
     "get_profession_by_id": (1, lambda p, w: p.get_profession_by_id(1)),
-    "get_container": (2, lambda p, w: p.get_container_data(w["chest"].container_id)),
-    "get_containers_by_room_id": (2, lambda p, w: p.get_container_data_by_room_id("hall")),
+    "get_container": (1, lambda p, w: p.get_container_data(w["chest"].container_id)),
+    "get_containers_by_room_id": (1, lambda p, w: p.get_container_data_by_room_id("hall")),
     "get_containers_by_entity_id": (
-        2,
+        1,
         lambda p, w: p.get_container_data_by_entity_id(w["player"].player_id),
     ),
     "get_decayed_containers_none_due": (1, lambda p, w: p.get_decayed_container_data()),
     "create_container": (
-        7,
+        6,
         lambda p, w: p.create_container_data(
             "corpse", room_id="hall", items=[{"item_id": "misc.coin.silver"}] * 3
         ),
     ),
     "add_item_to_container": (
-        9,
+        8,
         lambda p, w: p.add_item_to_container(w["pack"].container_id, "loose-1"),
     ),
     "remove_item_from_container": (
-        6,
+        5,
         lambda p, w: p.remove_item_from_container(
             w["chest"].container_id, w["chest"].items[0].item_instance_id
         ),
     ),
     "transfer_item": (
-        8,
+        1,
         lambda p, w: p.transfer_item(
             w["chest"].items[0].item_instance_id,
             from_container_id=w["chest"].container_id,
@@ -99,7 +99,7 @@ OPERATIONS: dict[str, tuple[int, Operation]] = {
         ),
     ),
     "update_container": (
-        11,
+        10,
         lambda p, w: p.update_container_data(
             w["chest"].container_id,
             items_json=[{"item_id": "consumable.bandage"}],
