@@ -36,12 +36,11 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = "idempotency_key"
 # What each keyed write's help() says about the keyword.
-KEY_DOC = (
-    "``idempotency_key`` (keyword): run the call once, recording its result with the key in "
-    "the same transaction; a repeat with the same key and arguments returns that result and "
-    "changes nothing, the same key with other arguments raises ConflictError. A keyed call is "
-    "safe to repeat after a DatabaseError whose outcome is unknown (docs/idempotency.md)."
-)
+KEY_DOC = """\
+``idempotency_key`` (keyword): run the call once, recording its result with the key in the
+same transaction; a repeat with the same key and arguments returns that result and changes
+nothing, the same key with other arguments raises ConflictError. A keyed call is safe to
+repeat after a DatabaseError whose outcome is unknown (docs/idempotency.md)."""
 # Methods that write the Player objects they are given as they stand: the objects' values are
 # part of the call's intent. Every other method reads only a player's id.
 WRITES_PLAYER_OBJECTS = frozenset({"save_player", "save_players"})
