@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings, Player
+from mud_persistence.schemas.progress import XPAward
 
 
 @pytest.fixture
@@ -48,36 +50,46 @@ async def waiting_on_lock(raw: asyncpg.Connection, count: int) -> None:
     raise AssertionError(f"{count} backends never waited on a lock")
 
 
+@dataclass
+class Race:
+    blocker: asyncpg.Connection
+    hold: asyncpg.transaction.Transaction
+    first: asyncio.Task[XPAward]
+    second: asyncio.Task[XPAward]
+
+    async def release(self) -> None:
+        await self.hold.rollback()
+        await self.blocker.close()
+
+
+async def race(layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, url: str) -> Race:
+    """The first layer's keyed award holds its key and waits for a locked row; the second
+    layer's award with the same key waits for the key."""
+    player = await layers[0].create_player(name="Raced", user_id=uuid.uuid4())
+    blocker = await asyncpg.connect(url)
+    hold = await locked(blocker, player)
+    first = asyncio.create_task(layers[0].gain_experience(player, 10, idempotency_key="boss"))
+    await waiting_on_lock(raw, 1)
+    second = asyncio.create_task(layers[1].gain_experience(player, 10, idempotency_key="boss"))
+    await waiting_on_lock(raw, 2)
+    assert not first.done() and not second.done()
+    return Race(blocker, hold, first, second)
+
+
 async def test_the_second_call_waits_for_the_first_and_repeats_its_result(
     two_layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, pg_url: str
 ) -> None:
-    first_layer, second_layer = two_layers
-    player = await first_layer.create_player(name="Raced", user_id=uuid.uuid4())
-    blocker = await asyncpg.connect(pg_url)
-    hold = await locked(blocker, player)
-    first = asyncio.create_task(first_layer.gain_experience(player, 10, idempotency_key="boss"))
-    await waiting_on_lock(raw, 1)  # the first holds the key and waits for the row
-    second = asyncio.create_task(second_layer.gain_experience(player, 10, idempotency_key="boss"))
-    await waiting_on_lock(raw, 2)  # the second waits for the key
-    assert not first.done() and not second.done()
-    await hold.rollback()
-    await blocker.close()
-    assert await first == await second
-    assert (await first).new_xp == 10
+    raced = await race(two_layers, raw, pg_url)
+    await raced.release()
+    assert await raced.first == await raced.second
+    assert (await raced.first).new_xp == 10
     assert await raw.fetchval("SELECT experience_points FROM players") == 10
 
 
 async def test_when_the_first_call_rolls_back_the_second_applies_the_change(
     two_layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, pg_url: str
 ) -> None:
-    first_layer, second_layer = two_layers
-    player = await first_layer.create_player(name="Raced", user_id=uuid.uuid4())
-    blocker = await asyncpg.connect(pg_url)
-    hold = await locked(blocker, player)
-    first = asyncio.create_task(first_layer.gain_experience(player, 10, idempotency_key="boss"))
-    await waiting_on_lock(raw, 1)
-    second = asyncio.create_task(second_layer.gain_experience(player, 10, idempotency_key="boss"))
-    await waiting_on_lock(raw, 2)
+    raced = await race(two_layers, raw, pg_url)
     # the first call's backend dies while it holds the key: its transaction rolls back
     killed = await raw.fetchval(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname ="
@@ -86,9 +98,8 @@ async def test_when_the_first_call_rolls_back_the_second_applies_the_change(
     )
     assert killed == 1
     with pytest.raises(DatabaseError):
-        await first
-    await hold.rollback()
-    await blocker.close()
-    assert (await second).new_xp == 10
+        await raced.first
+    await raced.release()
+    assert (await raced.second).new_xp == 10
     assert await raw.fetchval("SELECT experience_points FROM players") == 10
     assert await raw.fetchval("SELECT count(*) FROM idempotency_keys") == 1
