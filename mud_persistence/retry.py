@@ -118,15 +118,17 @@ async def run_with_retry(
 
     Errors of the persistence layer's own (validation, conflicts, not found) pass through.
     """
+    may_have_run = False  # a keyed write stays of unknown outcome once one attempt may have run
     for attempt in range(settings.retry_attempts):
         try:
             return await operation()
         except PersistenceError:
             raise
         except DRIVER_ERRORS as exc:
+            may_have_run = may_have_run or outcome_unknown(exc)
             last_try = attempt + 1 == settings.retry_attempts
             if last_try or not is_retryable(exc, idempotent=idempotent or keyed):
-                unknown = not idempotent and outcome_unknown(exc)
+                unknown = not idempotent and may_have_run
                 raise DatabaseError(
                     f"{name} failed on the {settings.describe_database()}: "
                     f"{settings.scrub(describe(exc, settings))}"

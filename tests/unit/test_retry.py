@@ -136,3 +136,14 @@ async def test_a_keyed_write_that_keeps_failing_says_to_repeat_it_with_its_key()
     assert len(calls) == 3
     assert caught.value.outcome_unknown is True
     assert "repeat it with the same idempotency key" in str(caught.value)
+
+
+async def test_a_keyed_write_stays_of_unknown_outcome_once_one_attempt_may_have_run() -> None:
+    # the first attempt lost its answer; the later ones found no server: it may have committed
+    refused = ConnectionRefusedError("refused")
+    calls, operation = failing(asyncpg.ConnectionDoesNotExistError("gone"), refused, refused)
+    with pytest.raises(DatabaseError) as caught:
+        await run_with_retry(operation, SETTINGS, name="write", idempotent=False, keyed=True)  # type: ignore[arg-type]
+    assert len(calls) == 3
+    assert caught.value.outcome_unknown is True
+    assert "repeat it with the same idempotency key" in str(caught.value)
