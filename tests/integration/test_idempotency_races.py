@@ -52,6 +52,7 @@ async def waiting_on_lock(raw: asyncpg.Connection, count: int) -> None:
 
 @dataclass
 class Race:
+    player: Player
     blocker: asyncpg.Connection
     hold: asyncpg.transaction.Transaction
     first: asyncio.Task[XPAward]
@@ -60,6 +61,14 @@ class Race:
     async def release(self) -> None:
         await self.hold.rollback()
         await self.blocker.close()
+
+    async def stored_xp(self, raw: asyncpg.Connection) -> int:
+        return int(
+            await raw.fetchval(
+                "SELECT experience_points FROM players WHERE player_id = $1",
+                self.player.player_uuid,
+            )
+        )
 
 
 async def race(layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, url: str) -> Race:
@@ -73,7 +82,7 @@ async def race(layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, url
     second = asyncio.create_task(layers[1].gain_experience(player, 10, idempotency_key="boss"))
     await waiting_on_lock(raw, 2)
     assert not first.done() and not second.done()
-    return Race(blocker, hold, first, second)
+    return Race(player, blocker, hold, first, second)
 
 
 async def test_the_second_call_waits_for_the_first_and_repeats_its_result(
@@ -83,7 +92,7 @@ async def test_the_second_call_waits_for_the_first_and_repeats_its_result(
     await raced.release()
     assert await raced.first == await raced.second
     assert (await raced.first).new_xp == 10
-    assert await raw.fetchval("SELECT experience_points FROM players") == 10
+    assert await raced.stored_xp(raw) == 10
 
 
 async def test_when_the_first_call_rolls_back_the_second_applies_the_change(
@@ -101,5 +110,5 @@ async def test_when_the_first_call_rolls_back_the_second_applies_the_change(
         await raced.first
     await raced.release()
     assert (await raced.second).new_xp == 10
-    assert await raw.fetchval("SELECT experience_points FROM players") == 10
-    assert await raw.fetchval("SELECT count(*) FROM idempotency_keys") == 1
+    assert await raced.stored_xp(raw) == 10
+    assert await raw.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'boss'") == 1
