@@ -21,7 +21,12 @@ class ContainersMixin(LayerBase):
 
     @_write
     async def create_container(
-        self, source_type: str, params: object = None, **kwargs: Any
+        self,
+        source_type: str,
+        params: object = None,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         """Create a container with its initial items, in one transaction (old layer's shape).
 
@@ -53,7 +58,12 @@ class ContainersMixin(LayerBase):
 
     @_write
     async def create_container_data(
-        self, source_type: str, params: object = None, **kwargs: Any
+        self,
+        source_type: str,
+        params: object = None,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
     ) -> ContainerData:
         """create_container for new code: returns ContainerData, and refuses a bad item.
 
@@ -132,6 +142,8 @@ class ContainersMixin(LayerBase):
         items_json: list[dict[str, Any]] | None = None,
         lock_state: str | None = None,
         metadata_json: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any] | None:
         """Change the lock state, the metadata, or the whole contents, in one transaction.
 
@@ -161,6 +173,7 @@ class ContainersMixin(LayerBase):
         items_json: list[dict[str, Any]] | None = None,
         lock_state: str | None = None,
         metadata_json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """update_container for new code: returns ContainerData and refuses a bad item.
 
@@ -175,13 +188,20 @@ class ContainersMixin(LayerBase):
         return updated
 
     @_write
-    async def delete_container(self, container_id: uuid.UUID | str) -> bool:
+    async def delete_container(
+        self, container_id: uuid.UUID | str, *, idempotency_key: str | None = None
+    ) -> bool:
         """Delete the container and the item instances in it; False if it did not exist."""
         return await self._containers.delete(container_id)
 
     @_write
     async def add_item_to_container(
-        self, container_id: uuid.UUID | str, item_instance_id: str, *, position: int | None = None
+        self,
+        container_id: uuid.UUID | str,
+        item_instance_id: str,
+        *,
+        position: int | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Put an item that is in no container into this one (the lowest free slot by default).
 
@@ -201,6 +221,7 @@ class ContainersMixin(LayerBase):
         *,
         to_owner_type: str = "room",
         to_owner_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Take an item out and give it to a room (the container's, by default) or a player.
 
@@ -217,6 +238,7 @@ class ContainersMixin(LayerBase):
         *,
         from_container_id: uuid.UUID | str,
         to_container_id: uuid.UUID | str,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Move an item between containers atomically; return the destination.
 

@@ -12,6 +12,7 @@ from mud_persistence.models.container import (
     SourceType,
 )
 from mud_persistence.models.effect import PlayerEffect
+from mud_persistence.models.idempotency import IdempotencyKey
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
 from mud_persistence.models.player import DEFAULT_ROOM_ID, Player
 from mud_persistence.models.player_stats import STAT_COLUMNS, Position
@@ -25,6 +26,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Container,
     ContainerContent,
     PlayerEffect,
+    IdempotencyKey,
 )
 
 # Rules Tortoise cannot declare on a field. The initial migration creates them verbatim and a
@@ -64,6 +66,7 @@ __all__ = [
     "STAT_COLUMNS",
     "Container",
     "ContainerContent",
+    "IdempotencyKey",
     "ItemInstance",
     "ItemPrototype",
     "LockState",

@@ -136,3 +136,29 @@ async def test_each_operation_takes_a_fixed_number_of_statements(
     with counting_queries() as queries:
         await operation(persistence, world)
     assert queries.count == expected, "\n".join(queries.statements)
+
+
+KEYED: dict[str, Operation] = {
+    "damage_player": lambda p, w: p.damage_player(w["player"], 3, idempotency_key="hit"),
+    "gain_experience": lambda p, w: p.gain_experience(w["player"], 5, idempotency_key="xp"),
+    "save_player": lambda p, w: p.save_player(w["player"], idempotency_key="save"),
+}
+
+
+@pytest.mark.parametrize("name", list(KEYED))
+async def test_a_keyed_write_adds_two_statements_and_its_repeat_applies_nothing(
+    persistence: AsyncPersistenceLayer, name: str
+) -> None:
+    world = await prepare(persistence)
+    world["player"].current_room_id = "hall"
+    unkeyed = OPERATIONS[name][0]
+    with counting_queries() as first:
+        await KEYED[name](persistence, world)
+    # in one transaction: claim the key, the write itself, record its result
+    assert first.count == unkeyed + 2, "\n".join(first.statements)
+    assert "idempotency_keys" in first.statements[0]
+    with counting_queries() as repeat:
+        await KEYED[name](persistence, world)
+    # claim the key (found), read its result: the write is not sent again
+    assert repeat.count == 2, "\n".join(repeat.statements)
+    assert all("idempotency_keys" in statement for statement in repeat.statements)

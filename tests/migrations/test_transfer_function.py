@@ -38,10 +38,12 @@ async def test_migration_4_adds_the_function_and_its_downgrade_drops_it(fresh_da
         )
     assert await has_function(url)
 
-    assert await SchemaManager(settings_for(url)).downgrade_latest() == [MIGRATION]
+    dropped: list[str] = []
+    while MIGRATION not in dropped:  # later migrations first
+        dropped += await SchemaManager(settings_for(url)).downgrade_latest()
     assert not await has_function(url)
 
-    assert await AsyncPersistenceLayer(url).upgrade() == [MIGRATION]
+    assert (await AsyncPersistenceLayer(url).upgrade())[0] == MIGRATION
     assert await has_function(url)
     async with AsyncPersistenceLayer(url) as layer:
         kept = await layer.get_container_data(chest.container_id)  # the data stayed
