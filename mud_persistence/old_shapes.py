@@ -4,13 +4,11 @@ object, keyword names and item entries coming in. Nothing below the facade sees 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from mud_persistence.schemas.container import ContainerData, ContainerItem
-from mud_persistence.schemas.validation import check_time
+from mud_persistence.schemas.container import ContainerData, as_plain
 
 # The attributes of the old ContainerCreateParams dataclass, read from any object that has them.
 OLD_CREATE_PARAMS = (
@@ -88,42 +86,40 @@ def item_options(data: Mapping[str, Any] | None, keywords: Mapping[str, Any]) ->
 
 def container_dict(data: ContainerData) -> dict[str, Any]:
     """The old layer's container dict: its fourteen keys in its order, string ids, ISO times."""
+    return old_container(as_plain(data))
+
+
+def old_container(plain: dict[str, Any]) -> dict[str, Any]:
+    """The old container dict from a container as JSON values (``as_plain``'s shape, which
+    the listing statement returns as is)."""
     return {
-        "container_id": str(data.container_id),
-        "source_type": data.source_type.value,
-        "owner_id": _text(data.owner_id),
-        "room_id": data.room_id,
-        "entity_id": _text(data.entity_id),
-        "lock_state": data.lock_state.value,
-        "capacity_slots": data.capacity_slots,
-        "weight_limit": data.weight_limit,
-        "decay_at": _iso(data.decay_at),
-        "allowed_roles": list(data.allowed_roles),
-        "created_at": _iso(data.created_at),
-        "updated_at": _iso(data.updated_at),
-        "items_json": [item_dict(item) for item in data.items],
-        "metadata_json": dict(data.metadata),
+        "container_id": plain["container_id"],
+        "source_type": plain["source_type"],
+        "owner_id": plain["owner_id"],
+        "room_id": plain["room_id"],
+        "entity_id": plain["entity_id"],
+        "lock_state": plain["lock_state"],
+        "capacity_slots": plain["capacity_slots"],
+        "weight_limit": plain["weight_limit"],
+        "decay_at": plain["decay_at"],
+        "allowed_roles": plain["allowed_roles"],
+        "created_at": plain["created_at"],
+        "updated_at": plain["updated_at"],
+        "items_json": [item_dict(item) for item in plain["items"]],
+        "metadata_json": plain["metadata"],
     }
 
 
-def item_dict(item: ContainerItem) -> dict[str, Any]:
+def item_dict(item: dict[str, Any]) -> dict[str, Any]:
     """One ``items_json`` entry as the old layer rendered it (its slot_type was constant)."""
+    condition = item["condition"]
     return {
-        "item_instance_id": item.item_instance_id,
-        "item_id": item.item_id or None,
-        "item_name": item.item_name or "Unknown Item",
-        "quantity": item.quantity,
-        "condition": str(item.condition) if item.condition else "pristine",
-        "position": item.position,
-        "metadata": dict(item.metadata),
+        "item_instance_id": item["item_instance_id"],
+        "item_id": item["item_id"] or None,
+        "item_name": item["item_name"] or "Unknown Item",
+        "quantity": item["quantity"],
+        "condition": str(condition) if condition else "pristine",
+        "position": item["position"],
+        "metadata": item["metadata"],
         "slot_type": "backpack",
     }
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    utc = check_time(moment, field="time")
-    return None if utc is None else utc.isoformat()

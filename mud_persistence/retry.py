@@ -77,6 +77,12 @@ UNKNOWN_OUTCOME = (
 )
 
 
+KEYED_UNKNOWN_OUTCOME = (
+    "; the connection was lost after the write was sent, so it may or may not have been "
+    "applied (outcome unknown: repeat it with the same idempotency key)"
+)
+
+
 def outcome_unknown(exc: BaseException) -> bool:
     """Whether a write that failed with ``exc`` may nevertheless have committed."""
     if isinstance(exc, PoolExhaustedError):
@@ -102,24 +108,31 @@ async def run_with_retry(
     *,
     name: str,
     idempotent: bool,
+    keyed: bool = False,
 ) -> T:
     """Run ``operation``, retrying transient failures; raise DatabaseError when it gives up.
 
+    A ``keyed`` write (one with an idempotency key) is retried like a read, even when it may
+    have committed: its key makes a repeat return the first result. If it still fails, its
+    DatabaseError says whether the outcome is unknown, as any write's does.
+
     Errors of the persistence layer's own (validation, conflicts, not found) pass through.
     """
+    may_have_run = False  # a keyed write stays of unknown outcome once one attempt may have run
     for attempt in range(settings.retry_attempts):
         try:
             return await operation()
         except PersistenceError:
             raise
         except DRIVER_ERRORS as exc:
+            may_have_run = may_have_run or outcome_unknown(exc)
             last_try = attempt + 1 == settings.retry_attempts
-            if last_try or not is_retryable(exc, idempotent=idempotent):
-                unknown = not idempotent and outcome_unknown(exc)
+            if last_try or not is_retryable(exc, idempotent=idempotent or keyed):
+                unknown = not idempotent and may_have_run
                 raise DatabaseError(
                     f"{name} failed on the {settings.describe_database()}: "
                     f"{settings.scrub(describe(exc, settings))}"
-                    + (UNKNOWN_OUTCOME if unknown else ""),
+                    + ((KEYED_UNKNOWN_OUTCOME if keyed else UNKNOWN_OUTCOME) if unknown else ""),
                     operation=name,
                     outcome_unknown=unknown,
                 ) from exc

@@ -99,6 +99,22 @@ class PersistenceSettings(BaseSettings):
             "game's, and XP changes leave it alone (as the old layer did)."
         ),
     )
+    idempotency_key_ttl: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description=(
+            "Seconds an idempotency key is remembered after its call committed: a repeat within "
+            "that time returns the recorded result, a later one runs again (docs/idempotency.md)."
+        ),
+    )
+    idempotency_cleanup_interval: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Seconds between two deletions of expired idempotency keys, each run in the "
+            "background after a keyed call (an expired key already counts as absent)."
+        ),
+    )
     rooms_directory: Path = Field(
         default=DATA_DIR / "rooms",
         description="Folder of room JSON files the default room loader reads.",

@@ -123,5 +123,14 @@ def settings_for(url: str, **overrides: object) -> PersistenceSettings:
     return PersistenceSettings(database_url=url, **overrides)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+async def pg_layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
+    """A connected layer with the default settings on the test PostgreSQL; tables emptied
+    after the test."""
+    async with AsyncPersistenceLayer(settings=settings_for(pg_url)) as connected:
+        yield connected
+    await empty_tables(pg_url)
+
+
 # import_legacy's old-schema game, for the facade and the CLI tests
 from tests.integration.legacy_world import old_game  # noqa: E402, F401

@@ -6,6 +6,7 @@ import asyncio
 
 from mud_persistence.database import Database
 from mud_persistence.events import EventBus
+from mud_persistence.idempotency import Idempotency
 from mud_persistence.outbox import Outbox
 from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
@@ -40,3 +41,4 @@ class LayerBase:
     _professions: ProfessionRepository
     _effects: PlayerEffectRepository
     _rooms: RoomRepository
+    _idempotency: Idempotency

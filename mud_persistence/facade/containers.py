@@ -9,7 +9,7 @@ from typing import Any
 from mud_persistence.errors import NotFoundError
 from mud_persistence.facade.base import LayerBase
 from mud_persistence.facade.operation import _read, _write
-from mud_persistence.old_shapes import container_dict, create_fields, item_entries
+from mud_persistence.old_shapes import container_dict, create_fields, item_entries, old_container
 from mud_persistence.schemas.container import ContainerData
 
 
@@ -21,7 +21,12 @@ class ContainersMixin(LayerBase):
 
     @_write
     async def create_container(
-        self, source_type: str, params: object = None, **kwargs: Any
+        self,
+        source_type: str,
+        params: object = None,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         """Create a container with its initial items, in one transaction (old layer's shape).
 
@@ -53,7 +58,12 @@ class ContainersMixin(LayerBase):
 
     @_write
     async def create_container_data(
-        self, source_type: str, params: object = None, **kwargs: Any
+        self,
+        source_type: str,
+        params: object = None,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
     ) -> ContainerData:
         """create_container for new code: returns ContainerData, and refuses a bad item.
 
@@ -78,8 +88,8 @@ class ContainersMixin(LayerBase):
         ``created_at``, ``updated_at``, ``items_json`` (by position) and ``metadata_json``;
         ids as strings, times as ISO strings.
         """
-        found = await self._containers.get(container_id)
-        return None if found is None else container_dict(found)
+        found = await self._containers.get_plain(container_id)
+        return None if found is None else old_container(found)
 
     @_read
     async def get_container_data(self, container_id: uuid.UUID | str) -> ContainerData | None:
@@ -88,24 +98,24 @@ class ContainersMixin(LayerBase):
 
     @_read
     async def get_containers_by_room_id(self, room_id: str) -> list[dict[str, Any]]:
-        """The room's containers as old dicts, oldest first, in two queries."""
-        return [container_dict(found) for found in await self._containers.in_room(room_id)]
+        """The room's containers as old dicts, oldest first, in one statement."""
+        return [old_container(found) for found in await self._containers.in_room_plain(room_id)]
 
     @_read
     async def get_container_data_by_room_id(self, room_id: str) -> list[ContainerData]:
-        """The room's containers with their items, oldest first, in two queries."""
+        """The room's containers with their items, oldest first, in one statement."""
         return await self._containers.in_room(room_id)
 
     @_read
     async def get_containers_by_entity_id(self, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
-        """The player's equipment containers as old dicts, oldest first, in two queries."""
-        return [container_dict(found) for found in await self._containers.of_entity(entity_id)]
+        """The player's equipment containers as old dicts, oldest first, in one statement."""
+        return [old_container(found) for found in await self._containers.of_entity_plain(entity_id)]
 
     @_read
     async def get_container_data_by_entity_id(
         self, entity_id: uuid.UUID | str
     ) -> list[ContainerData]:
-        """The player's equipment containers with their items, oldest first, in two queries."""
+        """The player's equipment containers with their items, oldest first, in one statement."""
         return await self._containers.of_entity(entity_id)
 
     @_read
@@ -114,7 +124,9 @@ class ContainersMixin(LayerBase):
     ) -> list[dict[str, Any]]:
         """Containers whose decay_at is before ``current_time`` (now by default; naive times
         are UTC), as old dicts, earliest first."""
-        return [container_dict(found) for found in await self._containers.decayed(current_time)]
+        return [
+            old_container(found) for found in await self._containers.decayed_plain(current_time)
+        ]
 
     @_read
     async def get_decayed_container_data(
@@ -130,6 +142,8 @@ class ContainersMixin(LayerBase):
         items_json: list[dict[str, Any]] | None = None,
         lock_state: str | None = None,
         metadata_json: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any] | None:
         """Change the lock state, the metadata, or the whole contents, in one transaction.
 
@@ -159,6 +173,7 @@ class ContainersMixin(LayerBase):
         items_json: list[dict[str, Any]] | None = None,
         lock_state: str | None = None,
         metadata_json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """update_container for new code: returns ContainerData and refuses a bad item.
 
@@ -173,13 +188,20 @@ class ContainersMixin(LayerBase):
         return updated
 
     @_write
-    async def delete_container(self, container_id: uuid.UUID | str) -> bool:
+    async def delete_container(
+        self, container_id: uuid.UUID | str, *, idempotency_key: str | None = None
+    ) -> bool:
         """Delete the container and the item instances in it; False if it did not exist."""
         return await self._containers.delete(container_id)
 
     @_write
     async def add_item_to_container(
-        self, container_id: uuid.UUID | str, item_instance_id: str, *, position: int | None = None
+        self,
+        container_id: uuid.UUID | str,
+        item_instance_id: str,
+        *,
+        position: int | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Put an item that is in no container into this one (the lowest free slot by default).
 
@@ -199,6 +221,7 @@ class ContainersMixin(LayerBase):
         *,
         to_owner_type: str = "room",
         to_owner_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Take an item out and give it to a room (the container's, by default) or a player.
 
@@ -215,6 +238,7 @@ class ContainersMixin(LayerBase):
         *,
         from_container_id: uuid.UUID | str,
         to_container_id: uuid.UUID | str,
+        idempotency_key: str | None = None,
     ) -> ContainerData:
         """Move an item between containers atomically; return the destination.
 

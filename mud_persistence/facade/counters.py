@@ -16,7 +16,12 @@ class CountersMixin(LayerBase):
 
     @_write
     async def damage_player(
-        self, player: Player, amount: int, damage_type: str = "physical"
+        self,
+        player: Player,
+        amount: int,
+        damage_type: str = "physical",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Take ``amount`` DP from the player, atomically; return the new current_dp.
 
@@ -31,7 +36,9 @@ class CountersMixin(LayerBase):
         return await self._health.damage(player, amount, damage_type)
 
     @_write
-    async def heal_player(self, player: Player, amount: int) -> int:
+    async def heal_player(
+        self, player: Player, amount: int, *, idempotency_key: str | None = None
+    ) -> int:
         """Give ``amount`` DP back, up to the effective max DP; return the new current_dp.
 
         Publishes ``PlayerDPUpdated`` after the commit.
@@ -39,18 +46,32 @@ class CountersMixin(LayerBase):
         return await self._health.heal(player, amount)
 
     async def async_damage_player(
-        self, player: Player, amount: int, damage_type: str = "physical"
+        self,
+        player: Player,
+        amount: int,
+        damage_type: str = "physical",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
-        """The old layer's alias of ``damage_player``."""
-        return await self.damage_player(player, amount, damage_type)
+        """The old layer's alias of ``damage_player`` (``idempotency_key`` as there)."""
+        return await self.damage_player(
+            player, amount, damage_type, idempotency_key=idempotency_key
+        )
 
-    async def async_heal_player(self, player: Player, amount: int) -> int:
-        """The old layer's alias of ``heal_player``."""
-        return await self.heal_player(player, amount)
+    async def async_heal_player(
+        self, player: Player, amount: int, *, idempotency_key: str | None = None
+    ) -> int:
+        """The old layer's alias of ``heal_player`` (``idempotency_key`` as there)."""
+        return await self.heal_player(player, amount, idempotency_key=idempotency_key)
 
     @_write
     async def update_player_health(
-        self, player_id: uuid.UUID | str, delta: int, reason: str = ""
+        self,
+        player_id: uuid.UUID | str,
+        delta: int,
+        reason: str = "",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Add ``delta`` (negative to hurt) to current_dp, clamped; return the new value.
 
@@ -60,7 +81,12 @@ class CountersMixin(LayerBase):
 
     @_write
     async def gain_experience(
-        self, player: Player, amount: int, source: str = "unknown"
+        self,
+        player: Player,
+        amount: int,
+        source: str = "unknown",
+        *,
+        idempotency_key: str | None = None,
     ) -> XPAward:
         """Award ``amount`` XP atomically; the object's XP is set to the stored total.
 
@@ -75,7 +101,12 @@ class CountersMixin(LayerBase):
 
     @_write
     async def update_player_xp(
-        self, player_id: uuid.UUID | str, delta: int, reason: str = ""
+        self,
+        player_id: uuid.UUID | str,
+        delta: int,
+        reason: str = "",
+        *,
+        idempotency_key: str | None = None,
     ) -> XPAward:
         """Add ``delta`` XP atomically (the level as in ``gain_experience``).
 
@@ -89,7 +120,13 @@ class CountersMixin(LayerBase):
 
     @_write
     async def update_player_stat_field(
-        self, player_id: uuid.UUID | str, field_name: str, delta: int | float, reason: str = ""
+        self,
+        player_id: uuid.UUID | str,
+        field_name: str,
+        delta: int | float,
+        reason: str = "",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Add ``delta`` to one stat, clamped to its range; return the new value.
 
@@ -109,7 +146,12 @@ class CountersMixin(LayerBase):
 
     @_write
     async def apply_lucidity_loss(
-        self, player: Player, amount: int, source: str = "unknown"
+        self,
+        player: Player,
+        amount: int,
+        source: str = "unknown",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Lower lucidity by ``amount`` (not below -100); return the new lucidity.
 
@@ -118,7 +160,14 @@ class CountersMixin(LayerBase):
         return await self._experience.apply(player, "lucidity", -1, amount, source)
 
     @_write
-    async def apply_fear(self, player: Player, amount: int, source: str = "unknown") -> int:
+    async def apply_fear(
+        self,
+        player: Player,
+        amount: int,
+        source: str = "unknown",
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Raise fear by ``amount`` (not above 100); return the new fear.
 
         Publishes ``PlayerStatChanged`` after the commit.
@@ -126,7 +175,14 @@ class CountersMixin(LayerBase):
         return await self._experience.apply(player, "fear", +1, amount, source)
 
     @_write
-    async def apply_corruption(self, player: Player, amount: int, source: str = "unknown") -> int:
+    async def apply_corruption(
+        self,
+        player: Player,
+        amount: int,
+        source: str = "unknown",
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Raise corruption by ``amount`` (not above 100); return the new corruption.
 
         Publishes ``PlayerStatChanged`` after the commit.
@@ -135,7 +191,12 @@ class CountersMixin(LayerBase):
 
     @_write
     async def gain_occult_knowledge(
-        self, player: Player, amount: int, source: str = "unknown"
+        self,
+        player: Player,
+        amount: int,
+        source: str = "unknown",
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Raise occult_knowledge by ``amount`` (not above 100); return the new value.
 

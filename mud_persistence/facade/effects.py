@@ -23,6 +23,8 @@ class PlayerEffectsMixin(LayerBase):
         duration: int,
         applied_at_tick: int,
         options: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> str:
         """Apply a timed effect; return its id (a UUID string).
 
@@ -46,7 +48,9 @@ class PlayerEffectsMixin(LayerBase):
         return await self._effects.add(player_id, data)
 
     @_write
-    async def remove_player_effect_by_id(self, effect_id: uuid.UUID | str) -> bool:
+    async def remove_player_effect_by_id(
+        self, effect_id: uuid.UUID | str, *, idempotency_key: str | None = None
+    ) -> bool:
         """Remove one effect; False if there was none (the old layer returned None)."""
         return await self._effects.remove(effect_id)
 
@@ -72,7 +76,9 @@ class PlayerEffectsMixin(LayerBase):
         return await self._effects.remaining_ticks(player_id, effect_type, current_tick)
 
     @_write
-    async def expire_player_effects_for_tick(self, current_tick: int) -> list[tuple[str, str]]:
+    async def expire_player_effects_for_tick(
+        self, current_tick: int, *, idempotency_key: str | None = None
+    ) -> list[tuple[str, str]]:
         """Delete every effect with no tick left at ``current_tick`` (any player), in one
         transaction; return ``(player_id, effect_type)`` for each, player ids as strings."""
         return await self._effects.expire(current_tick)

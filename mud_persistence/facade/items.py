@@ -24,6 +24,8 @@ class ItemsMixin(LayerBase):
         item_instance_id: str,
         prototype_id: str,
         data: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> ItemInstance:
         """Insert an item instance. Options: owner_type (room or player), owner_id, quantity,
@@ -43,6 +45,8 @@ class ItemsMixin(LayerBase):
         item_instance_id: str,
         prototype_id: str,
         data: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> ItemInstance:
         """The instance with this id, inserted only if absent; an existing one is never changed."""
@@ -55,6 +59,8 @@ class ItemsMixin(LayerBase):
         item_instance_id: str,
         prototype_id: str,
         data: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> ItemInstance:
         """Insert the instance, or overwrite the given columns of the existing one.
@@ -79,6 +85,11 @@ class ItemsMixin(LayerBase):
         return await self._items.get(item_instance_id)
 
     @_write
-    async def seed_item_prototypes(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+    async def seed_item_prototypes(
+        self,
+        source: Path | list[dict[str, Any]] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Insert or update item prototypes by id (the bundled ones by default); return how many."""
         return await self._items.seed_prototypes(source)

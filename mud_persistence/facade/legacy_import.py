@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mud_persistence.facade.base import LayerBase
-from mud_persistence.facade.operation import _write
+from mud_persistence.facade.operation import _unkeyed_write
 from mud_persistence.repositories.legacy.importer import LegacyImporter, require_postgres_target
 from mud_persistence.schemas.legacy import ImportProgress, ImportReport, OnConflict
 
@@ -11,7 +11,7 @@ from mud_persistence.schemas.legacy import ImportProgress, ImportReport, OnConfl
 class LegacyImportMixin(LayerBase):
     """import_legacy: the old layer's data into this database."""
 
-    @_write
+    @_unkeyed_write
     async def import_legacy(
         self,
         source_url: str,
@@ -47,6 +47,9 @@ class LegacyImportMixin(LayerBase):
             ValidationError: a bad argument, or a target that is not PostgreSQL.
             SchemaError: the source schema lacks the old tables.
             DatabaseError: the source or the target failed.
+
+        It takes no ``idempotency_key``: it commits batch by batch, and running it again
+        already gives the same result.
         """
         require_postgres_target(self.settings)
         importer = LegacyImporter(self.settings.connection_name, self.settings.dp_floor)

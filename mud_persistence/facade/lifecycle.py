@@ -13,6 +13,7 @@ from mud_persistence.errors import SchemaError
 from mud_persistence.events import EventBus, NullEventBus
 from mud_persistence.facade.base import LayerBase
 from mud_persistence.facade.operation import LayerClosedError
+from mud_persistence.idempotency import Idempotency
 from mud_persistence.outbox import Outbox
 from mud_persistence.replicas import ReplicaRouter
 from mud_persistence.repositories.container import ContainerRepository
@@ -61,6 +62,7 @@ class LifecycleMixin(LayerBase):
         self._professions = ProfessionRepository()
         self._effects = PlayerEffectRepository()
         self._rooms = RoomRepository(room_loader or JsonWorldLoader(settings.rooms_directory))
+        self._idempotency = Idempotency(settings)
 
     @property
     def event_bus(self) -> EventBus:
@@ -137,6 +139,7 @@ class LifecycleMixin(LayerBase):
         returns. Later calls raise DatabaseError until ``connect()`` opens the layer again.
         """
         self._closed = True
+        await self._idempotency.close()
         async with self._connecting:  # a first call that is opening the pool right now
             await self._outbox.stop()
             await self._replicas.close()

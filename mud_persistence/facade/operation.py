@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mud_persistence.errors import DatabaseError
+from mud_persistence.idempotency import IDEMPOTENCY_KEY, KeyedMethod
 from mud_persistence.retry import run_with_retry
 from mud_persistence.schemas.validation import check_text_arguments
 
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
-def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operation], Operation]:
+def _operation(
+    *, idempotent: bool, stale_ok: bool = False, keyed: bool = False
+) -> Callable[[Operation], Operation]:
     """Run the method in this layer's Tortoise context, whichever task calls it, opening the
     layer on first use and retrying transient failures (any, for reads; only those that sent
     nothing, for writes). Every text argument is checked first (check_text_arguments), so none
@@ -27,14 +30,18 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
 
     With read replicas configured, a ``stale_ok`` read may run on a replica that has this
     layer's writes, and each write records where the primary's WAL stands afterwards.
+
+    A ``keyed`` write takes an ``idempotency_key`` keyword (mud_persistence.idempotency).
     """
 
     def decorate(method: Operation) -> Operation:
         name = method.__name__
         parameters = list(inspect.signature(method).parameters)[1:]
+        keys = KeyedMethod(method) if keyed else None
 
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
+            idempotency_key = kwargs.pop(IDEMPOTENCY_KEY, None) if keys else None
             # a retry must see the same input: a generator is consumed by the first attempt
             args = tuple(_materialised(value) for value in args)
             kwargs = {key: _materialised(value) for key, value in kwargs.items()}
@@ -42,8 +49,18 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
                 itertools.chain(zip(parameters, args, strict=False), kwargs.items())
             )
             await layer._open_on_first_use(name)
+            # after opening: a Player's foreign-key columns exist once Tortoise is initialised
+            keyed_call = (
+                None
+                if keys is None or idempotency_key is None
+                else keys.prepare(idempotency_key, (layer, *args), kwargs)
+            )
 
             def call() -> Coroutine[Any, Any, Any]:
+                if keyed_call is not None:
+                    return layer._idempotency.run(
+                        keyed_call, lambda: method(layer, *args, **kwargs)
+                    )
                 return method(layer, *args, **kwargs)
 
             async def on_primary() -> Any:
@@ -56,7 +73,11 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
 
                 try:
                     return await run_with_retry(
-                        attempt, layer.settings, name=name, idempotent=idempotent
+                        attempt,
+                        layer.settings,
+                        name=name,
+                        idempotent=idempotent,
+                        keyed=keyed_call is not None,
                     )
                 except DatabaseError as exc:
                     # a call in flight when close() ran fails on whatever close() tore down
@@ -78,6 +99,8 @@ def _operation(*, idempotent: bool, stale_ok: bool = False) -> Callable[[Operati
             await layer._replicas.note_write()
             return result
 
+        if keys is not None:
+            keys.describe(wrapper)
         return cast(Operation, wrapper)
 
     return decorate
@@ -93,7 +116,9 @@ def _materialised(value: Any) -> Any:
 
 
 _read = _operation(idempotent=True)
-_write = _operation(idempotent=False)
+_write = _operation(idempotent=False, keyed=True)
+# A write that cannot honour an idempotency key (import_legacy commits batch by batch).
+_unkeyed_write = _operation(idempotent=False)
 # Reads a replica may answer a little late: listings, room occupancy, professions
 # (docs/scaling.md lists them for operators).
 _stale_ok_read = _operation(idempotent=True, stale_ok=True)

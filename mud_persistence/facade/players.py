@@ -25,6 +25,7 @@ class PlayersMixin(LayerBase):
         current_room_id: str | None = None,
         stats: Mapping[str, Any] | None = None,
         is_admin: bool = False,
+        idempotency_key: str | None = None,
     ) -> Player:
         """Create a player; unspecified stats take their database defaults.
 
@@ -117,7 +118,7 @@ class PlayersMixin(LayerBase):
         return players
 
     @_write
-    async def save_player(self, player: Player) -> None:
+    async def save_player(self, player: Player, *, idempotency_key: str | None = None) -> None:
         """Insert a new ``Player(...)``; for a loaded one, write the columns changed on it since
         it was loaded, and nothing else.
 
@@ -135,7 +136,9 @@ class PlayersMixin(LayerBase):
         await self._players.save(player)
 
     @_write
-    async def save_players(self, players: Iterable[Player]) -> None:
+    async def save_players(
+        self, players: Iterable[Player], *, idempotency_key: str | None = None
+    ) -> None:
         """save_player for each, in one transaction: all are written or none is.
 
         Raises:
@@ -145,19 +148,27 @@ class PlayersMixin(LayerBase):
         await self._players.save_many(list(players))
 
     @_write
-    async def soft_delete_player(self, player_id: uuid.UUID | str) -> bool:
+    async def soft_delete_player(
+        self, player_id: uuid.UUID | str, *, idempotency_key: str | None = None
+    ) -> bool:
         """Mark the player deleted (its name becomes free); True whenever the player exists,
         deleted already or not, False if no player has this id."""
         return await self._players.soft_delete(player_id)
 
     @_write
-    async def delete_player(self, player_id: uuid.UUID | str) -> bool:
+    async def delete_player(
+        self, player_id: uuid.UUID | str, *, idempotency_key: str | None = None
+    ) -> bool:
         """Remove the player's row for good; False if there was none."""
         return await self._players.delete(player_id)
 
     @_write
     async def update_player_last_active(
-        self, player_id: uuid.UUID | str, last_active: datetime | None = None
+        self,
+        player_id: uuid.UUID | str,
+        last_active: datetime | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> None:
         """Set last_active (now by default; a naive time is taken as UTC). An unknown player
         is a no-op, as in the old layer; so is a soft-deleted one (the old layer stamped it)."""

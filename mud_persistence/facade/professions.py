@@ -29,6 +29,11 @@ class ProfessionsMixin(LayerBase):
         return await self._professions.get_by_id(profession_id)
 
     @_write
-    async def seed_professions(self, source: Path | list[dict[str, Any]] | None = None) -> int:
+    async def seed_professions(
+        self,
+        source: Path | list[dict[str, Any]] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Insert or update professions by name (the bundled ones by default); return how many."""
         return await self._professions.seed(source)

@@ -12,6 +12,7 @@ from mud_persistence.models.container import (
     SourceType,
 )
 from mud_persistence.models.effect import PlayerEffect
+from mud_persistence.models.idempotency import IdempotencyKey
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
 from mud_persistence.models.outbox import (
     OUTBOX_UNDELIVERED_INDEX,
@@ -31,6 +32,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContainerContent,
     PlayerEffect,
     OutboxEntry,
+    IdempotencyKey,
 )
 
 # Rules Tortoise cannot declare on a field. The initial migration creates them verbatim and a
@@ -79,6 +81,7 @@ __all__ = [
     "STAT_COLUMNS",
     "Container",
     "ContainerContent",
+    "IdempotencyKey",
     "ItemInstance",
     "ItemPrototype",
     "LockState",

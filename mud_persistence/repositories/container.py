@@ -26,13 +26,14 @@ from mud_persistence.models import (
     ItemPrototype,
     OwnerType,
 )
-from mud_persistence.outbox import record
-from mud_persistence.repositories.container_views import with_items
+from mud_persistence.outbox import current_unit, record
+from mud_persistence.repositories.container_views import ContainerReads
 from mud_persistence.repositories.contents import (
     check_placements_weight,
     check_positions,
     free_slot,
     known_prototypes,
+    not_held,
     placements,
     put_items,
     replace_items,
@@ -40,6 +41,7 @@ from mud_persistence.repositories.contents import (
 )
 from mud_persistence.repositories.locking import lock_containers, lock_items
 from mud_persistence.repositories.sql import is_foreign_key_error
+from mud_persistence.repositories.transfer import Move, in_database, transfer_in_database
 from mud_persistence.schemas.container import (
     ContainerCreateParams,
     ContainerData,
@@ -50,33 +52,11 @@ from mud_persistence.schemas.container import (
 from mud_persistence.schemas.validation import (
     as_uuid,
     check_amount,
-    check_text,
-    check_time,
     validate,
 )
 
 
-class ContainerRepository:
-    # Reads -----------------------------------------------------------------------------------
-
-    async def get(self, container_id: uuid.UUID | str) -> ContainerData | None:
-        found = await with_items(
-            Container.filter(container_id=as_uuid(container_id, field="container_id"))
-        )
-        return found[0] if found else None
-
-    async def in_room(self, room_id: str) -> list[ContainerData]:
-        room_id = check_text(room_id, field="room_id")
-        return await with_items(Container.filter(room_id=room_id).order_by("created_at"))
-
-    async def of_entity(self, entity_id: uuid.UUID | str) -> list[ContainerData]:
-        entity = as_uuid(entity_id, field="entity_id")
-        return await with_items(Container.filter(entity_id=entity).order_by("created_at"))
-
-    async def decayed(self, current_time: datetime | None) -> list[ContainerData]:
-        now = check_time(current_time, field="current_time") or datetime.now(UTC)
-        return await with_items(Container.filter(decay_at__lt=now).order_by("decay_at"))
-
+class ContainerRepository(ContainerReads):
     # Whole-container changes -----------------------------------------------------------------
 
     async def create(self, fields: dict[str, Any], *, lenient: bool = False) -> ContainerData:
@@ -180,8 +160,7 @@ class ContainerRepository:
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(container_id))
             await touch([container_id])
             await self._announce(item_instance_id, None, container_id, OwnerType.CONTAINER)
-            result = await self._read(container_id)
-        return result
+            return await self._read(container_id)
 
     async def remove(
         self,
@@ -209,8 +188,7 @@ class ContainerRepository:
             await hand_over(item_instance_id, owner_type, owner_id)
             await touch([container_id])
             await self._announce(item_instance_id, container_id, None, owner_type, owner_id)
-            result = await self._read(container_id)
-        return result
+            return await self._read(container_id)
 
     async def transfer(
         self,
@@ -226,6 +204,18 @@ class ContainerRepository:
                 field="to_container_id",
                 value=target,
             )
+        if not in_database():
+            return await self._transfer_here(item_instance_id, source, target)
+        unit = current_unit()
+        origin = unit.origin if unit.writes_rows else None
+        result, row_id = await transfer_in_database(Move(item_instance_id, source, target), origin)
+        unit.add(row_id, [transferred(item_instance_id, source, target, OwnerType.CONTAINER)])
+        return result
+
+    async def _transfer_here(
+        self, item_instance_id: str, source: uuid.UUID, target: uuid.UUID
+    ) -> ContainerData:
+        """The transfer in Python, for backends without the transfer function (SQLite)."""
         async with in_transaction():
             locked = {c.container_id: c for c in await lock_containers([source, target])}
             held = ContainerContent.filter(container_id=source, item_instance_id=item_instance_id)
@@ -236,8 +226,7 @@ class ContainerRepository:
             await hand_over(item_instance_id, OwnerType.CONTAINER, str(target))
             await touch([source, target])
             await self._announce(item_instance_id, source, target, OwnerType.CONTAINER)
-            result = await self._read(target)
-        return result
+            return await self._read(target)
 
     async def _read(self, container_id: uuid.UUID) -> ContainerData:
         data = await self.get(container_id)
@@ -253,14 +242,24 @@ class ContainerRepository:
         owner_type: OwnerType,
         owner_id: str | None = None,
     ) -> None:
-        event = ItemTransferred(
-            item_instance_id=item_instance_id,
-            from_container_id=source,
-            to_container_id=target,
-            to_owner_type=owner_type.value,
-            to_owner_id=owner_id if target is None else str(target),
-        )
+        event = transferred(item_instance_id, source, target, owner_type, owner_id)
         await record(event.event_type, event_payload(event), [event])
+
+
+def transferred(
+    item_instance_id: str,
+    source: uuid.UUID | None,
+    target: uuid.UUID | None,
+    owner_type: OwnerType,
+    owner_id: str | None = None,
+) -> ItemTransferred:
+    return ItemTransferred(
+        item_instance_id=item_instance_id,
+        from_container_id=source,
+        to_container_id=target,
+        to_owner_type=owner_type.value,
+        to_owner_id=owner_id if target is None else str(target),
+    )
 
 
 # Helpers below run inside the operation's transaction. -------------------------------------
@@ -290,7 +289,7 @@ async def hand_over(item_instance_id: str, owner_type: OwnerType, owner_id: str)
 async def not_in_container(item_instance_id: str, container_id: uuid.UUID) -> PersistenceError:
     if not await ItemInstance.filter(item_instance_id=item_instance_id).exists():
         return NotFoundError("ItemInstance", item_instance_id)
-    return ConflictError(f"item {item_instance_id!r} is not in container {container_id}")
+    return not_held(item_instance_id, container_id)
 
 
 def outside_owner(to_owner_type: str) -> OwnerType:

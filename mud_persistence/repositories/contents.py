@@ -4,6 +4,7 @@ Every helper runs inside the calling operation's transaction, after the containe
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,9 +38,7 @@ async def free_slot(container: Container, incoming: list[str], wanted: int | Non
     held = ContainerContent.filter(container_id=container.container_id)
     taken: set[int] = set(await held.values_list("position", flat=True))  # type: ignore[arg-type]
     if len(taken) + len(incoming) > container.capacity_slots:
-        raise CapacityError(
-            f"container {container.container_id} is full ({container.capacity_slots} slots)"
-        )
+        raise full(container.container_id, container.capacity_slots)
     if container.weight_limit is not None:
         items = ItemInstance.filter(
             Q(container_slot__container_id=container.container_id)
@@ -60,6 +59,14 @@ async def free_slot(container: Container, incoming: list[str], wanted: int | Non
     if wanted in taken:
         raise ConflictError(f"position {wanted} of container {container.container_id} is taken")
     return wanted
+
+
+def full(container_id: uuid.UUID, capacity: int) -> CapacityError:
+    return CapacityError(f"container {container_id} is full ({capacity} slots)")
+
+
+def not_held(item_instance_id: str, container_id: uuid.UUID) -> ConflictError:
+    return ConflictError(f"item {item_instance_id!r} is not in container {container_id}")
 
 
 def check_positions(items: list[ContainerItemInput], capacity: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise.expressions import Connector, F
 
@@ -10,13 +11,46 @@ from mud_persistence.errors import ValidationError
 from mud_persistence.models import STAT_COLUMNS, Player
 from mud_persistence.models.limits import INT4_MAX, MAX_EXPERIENCE
 from mud_persistence.repositories.counter_events import change_counters
-from mud_persistence.repositories.counters import refresh
+from mud_persistence.repositories.counters import Changes, CounterShape, Values, refresh
 from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
 from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
 from mud_persistence.settings import PersistenceSettings
 
 XP_FIELDS = ("experience_points", "level")
+
+
+def _new_xp(values: Values) -> Any:
+    return clamp(combine(F("experience_points"), Connector.add, values["delta"]), 0, MAX_EXPERIENCE)
+
+
+def _xp_only(values: Values) -> Changes:
+    return {"experience_points": _new_xp(values)}
+
+
+def _xp_and_level(values: Values) -> Changes:
+    # Opt-in (settings.xp_per_level): the level follows the new total in the same statement.
+    new_xp = _new_xp(values)
+    per_level = combine(new_xp, Connector.div, values["xp_per_level"])
+    return {
+        "experience_points": new_xp,
+        "level": Least(combine(per_level, Connector.add, 1), INT4_MAX),
+    }
+
+
+def _stat_shape(field: str) -> CounterShape:
+    _, low, high = STAT_COLUMNS[field]
+
+    def build(values: Values) -> Changes:
+        return {field: clamp(combine(F(field), Connector.add, values["delta"]), low, high)}
+
+    return CounterShape(f"change_{field}", (field,), build)
+
+
+GAIN_XP = CounterShape("gain_xp", XP_FIELDS, _xp_only)
+GAIN_XP_AND_LEVEL = CounterShape("gain_xp_and_level", XP_FIELDS, _xp_and_level)
+# one shape per stat column, each clamped to the column's range
+CHANGE_STAT = {field: _stat_shape(field) for field in STAT_COLUMNS}
 
 
 class ExperienceRepository:
@@ -35,15 +69,10 @@ class ExperienceRepository:
         return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
 
     async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
-        new_xp = clamp(combine(F("experience_points"), Connector.add, delta), 0, MAX_EXPERIENCE)
-        changes = {"experience_points": new_xp}
-        if self._settings.xp_per_level is not None:
-            # Opt-in: the level follows the new total in the same statement.
-            per_level = combine(new_xp, Connector.div, self._settings.xp_per_level)
-            changes["level"] = Least(combine(per_level, Connector.add, 1), INT4_MAX)
-        before, after, _ = await change_counters(
-            "xp", player_id, changes, XP_FIELDS, {"source": source}
-        )
+        per_level = self._settings.xp_per_level
+        shape = GAIN_XP if per_level is None else GAIN_XP_AND_LEVEL
+        values = {"delta": delta, "xp_per_level": per_level}
+        before, after, _ = await change_counters("xp", player_id, shape, values, {"source": source})
         return XPAward(
             player_id=player_id,
             amount=after["experience_points"] - before["experience_points"],
@@ -75,10 +104,12 @@ class ExperienceRepository:
             )
         delta = check_delta(delta, field="delta")
         player_id = as_uuid(player_id, field="player_id")
-        _, low, high = STAT_COLUMNS[field]
-        new_value = clamp(combine(F(field), Connector.add, delta), low, high)
         _, after, _ = await change_counters(
-            "stat", player_id, {field: new_value}, (field,), {"field": field, "reason": reason}
+            "stat",
+            player_id,
+            CHANGE_STAT[field],
+            {"delta": delta},
+            {"field": field, "reason": reason},
         )
         if player is not None:
             refresh(player, after)

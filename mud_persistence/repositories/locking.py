@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from mud_persistence.errors import NotFoundError
 from mud_persistence.models import Container, ItemInstance, Player
@@ -37,9 +38,7 @@ async def lock_containers(
     wanted = sorted(set(container_ids))
     if not wanted:
         return []
-    locked = (
-        await Container.filter(container_id__in=wanted).order_by("container_id").select_for_update()
-    )
+    locked = await _lock_rows(Container, wanted)
     missing = set(wanted) - {container.container_id for container in locked}
     if missing and not missing_ok:
         raise NotFoundError("Container", min(missing))
@@ -51,8 +50,24 @@ async def lock_items(item_instance_ids: Iterable[str]) -> list[ItemInstance]:
     wanted = sorted(set(item_instance_ids))
     if not wanted:
         return []
-    return (
-        await ItemInstance.filter(item_instance_id__in=wanted)
-        .order_by("item_instance_id")
-        .select_for_update()
+    return await _lock_rows(ItemInstance, wanted)
+
+
+LockedModel = TypeVar("LockedModel", Container, ItemInstance)
+
+
+async def _lock_rows(model: type[LockedModel], wanted: list[Any]) -> list[LockedModel]:
+    """The rows of ``model`` with these primary keys, locked in key order. On PostgreSQL the
+    keys are one array parameter (``= ANY($1)``), so every number of rows is the same
+    prepared statement; an ``IN`` list would be a new one for each length."""
+    db = model._meta.db
+    key = model._meta.db_pk_column
+    if db.capabilities.dialect != "postgres":
+        found = model.filter(**{f"{key}__in": wanted}).order_by(key).select_for_update()
+        return list(await found)
+    sql = (
+        f'SELECT * FROM "{model._meta.db_table}" WHERE "{key}" = ANY($1)'
+        f' ORDER BY "{key}" FOR UPDATE'
     )
+    _, rows = await db.execute_query(sql, [wanted])
+    return [model._init_from_db(**dict(row)) for row in rows]

@@ -53,16 +53,18 @@ async def insert_change(
     return int(entry.id)
 
 
-def outbox_cte(change: str, kind: str, args: dict[str, Any], origin: str) -> tuple[str, list[Any]]:
+def outbox_cte(change: str, *, first_parameter: int) -> str:
     """``outbox_rows AS (INSERT ...)`` for PostgreSQL: a CTE that writes the outbox row of the
-    row ``change`` returns (its columns become the payload's ``row``) in the same statement, and
-    returns the new row's id. Its three parameters are numbered from ``$1``: renumber with
-    ``offset`` where the statement already has some (see ``numbered``)."""
+    row the CTE ``change`` returns, in the same statement (its columns become the payload's
+    ``row``), and returns the new row's id. It takes three parameters, numbered from
+    ``first_parameter``: the kind, the call's arguments as JSON (``player_id`` among them) and
+    the writer's origin."""
+    kind, args, origin = (f"${first_parameter + n}" for n in range(3))
     return (
         "outbox_rows AS (INSERT INTO outbox (kind, player_id, payload, origin) "
-        f"SELECT $1, $2::uuid, jsonb_build_object('args', $3::jsonb, 'row', to_jsonb({change})), "
-        f"$4 FROM {change} RETURNING id)",
-        [kind, str(args["player_id"]), json.dumps(args), origin],
+        f"SELECT {kind}, ({args}::jsonb->>'player_id')::uuid, "
+        f"jsonb_build_object('args', {args}::jsonb, 'row', to_jsonb({change})), {origin} "
+        f"FROM {change} RETURNING id)"
     )
 
 

@@ -36,6 +36,7 @@ BY_ID = CompiledQuery(
     Player,
     lambda player_id: Player.filter(player_id=player_id).limit(1),
     lambda player_id: [str(player_id), 1],
+    Player.row_loader,
 )
 BY_NAME = CompiledQuery(
     Player,
@@ -46,6 +47,13 @@ BY_NAME = CompiledQuery(
         .limit(1)
     ),
     lambda name: [name, False, 1],
+    Player.row_loader,
+)
+IN_ROOM = CompiledQuery(
+    Player,
+    lambda room_id: Player.filter(current_room_id=room_id, is_deleted=False).order_by("name"),
+    lambda room_id: [room_id, False],
+    Player.row_loader,
 )
 
 
@@ -99,8 +107,7 @@ class PlayerRepository:
         return await query.order_by("created_at", "player_id")
 
     async def in_room(self, room_id: str) -> list[Player]:
-        room_id = check_text(room_id, field="room_id")
-        return await Player.filter(current_room_id=room_id, is_deleted=False).order_by("name")
+        return await IN_ROOM.fetch(check_text(room_id, field="room_id"))
 
     async def batch(self, player_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, Player]:
         if isinstance(player_ids, str | bytes) or not isinstance(player_ids, Iterable):

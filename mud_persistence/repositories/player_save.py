@@ -22,6 +22,7 @@ from mud_persistence.errors import (
 )
 from mud_persistence.models import PLAYER_NAME_INDEX, Player
 from mud_persistence.models.player_stats import STAT_KEYS, check_stat
+from mud_persistence.repositories.save_updates import SaveUpdates
 from mud_persistence.repositories.sql import Least, effective_max_dp, is_foreign_key_error
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
 from mud_persistence.schemas.validation import check_player, validate_value
@@ -30,6 +31,7 @@ from mud_persistence.settings import PersistenceSettings
 Changes = dict[str, Any]
 STAT_KEY_OF_COLUMN = {column: key for key, column in STAT_KEYS.items()}
 MAX_DP_INPUTS = ("max_dp", "constitution", "size")
+SAVE_UPDATES = SaveUpdates()
 
 
 class PlayerWriter:
@@ -107,9 +109,12 @@ class PlayerWriter:
         try:
             if by_value and not await stored_values_match(player, by_value):
                 raise stale(player, changes)
-            updated = await Player.filter(
-                player_id=player.player_id, is_deleted=False, **expected
-            ).update(**update)
+            if caps_dp:
+                updated = await Player.filter(
+                    player_id=player.player_id, is_deleted=False, **expected
+                ).update(**update)
+            else:
+                updated = await SAVE_UPDATES.run(player, update, expected)
             if updated and caps_dp:
                 player.current_dp = await stored_dp(player)
                 player.mark_saved(("current_dp",))

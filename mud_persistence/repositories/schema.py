@@ -16,6 +16,7 @@ from tortoise import connections
 from tortoise.context import TortoiseContext
 from tortoise.utils import get_schema_sql
 
+from mud_persistence.backend import holds_session_state
 from mud_persistence.errors import DatabaseError, SchemaError
 from mud_persistence.models import EXPRESSION_INDEXES, check_constraints
 from mud_persistence.schemas import MigrationStatus
@@ -76,6 +77,7 @@ class SchemaManager:
         key. The server releases the lock by itself if this connection dies."""
         client = connections.get(self._settings.connection_name)
         async with client.acquire_connection() as connection:
+            holds_session_state(connection)  # reset in full if the unlock below never runs
             await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 yield

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pypika_tortoise.enums import Dialects
 from pypika_tortoise.terms import Function as PypikaFunction
+from pypika_tortoise.terms import Parameterizer
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import CombinedExpression, Connector, Expression, F, Function, Value
+from tortoise.expressions import (
+    CombinedExpression,
+    Connector,
+    Expression,
+    F,
+    Function,
+    ResolveContext,
+    Value,
+)
 from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -54,14 +64,18 @@ class _ResistedAmount(PypikaFunction):
     rounding halves to even. The layer we replace computed cold and water damage this way, and
     a game's balance depends on the exact numbers (10 damage at 25% is 8, not 7)."""
 
-    def __init__(self, resistance: Any, amount: int) -> None:
-        super().__init__("RESISTED", resistance)
-        self.amount = int(amount)  # an int literal, so the expression may repeat it safely
+    def __init__(self, resistance: Any, amount: Any) -> None:
+        super().__init__("RESISTED", resistance, amount)
 
     def get_function_sql(self, ctx: Any) -> str:
         resistance = self.get_arg_sql(self.args[0], ctx)
         double = "DOUBLE PRECISION"  # SQLite reads this type name as REAL
-        exact = f"({self.amount} * (CAST(1 AS {double}) - {resistance} / CAST(100 AS {double})))"
+        if ctx.dialect == Dialects.SQLITE:
+            # repeated below, and SQLite's "?" takes one value per occurrence: an int literal
+            amount = str(int(self.args[1].value))
+        else:  # one $n parameter, which the expression may repeat
+            amount = f"CAST({self.get_arg_sql(self.args[1], ctx)} AS INTEGER)"
+        exact = f"({amount} * (CAST(1 AS {double}) - {resistance} / CAST(100 AS {double})))"
         if ctx.dialect != Dialects.SQLITE:
             return f"CAST(ROUND({exact}) AS INTEGER)"  # PostgreSQL rounds doubles half to even
         whole = f"CAST({exact} AS INTEGER)"  # truncates; the value is never negative
@@ -77,7 +91,7 @@ class ResistedAmount(Function):
 
     database_func = _ResistedAmount
 
-    def __init__(self, resistance: F, amount: int) -> None:
+    def __init__(self, resistance: F, amount: Any) -> None:
         super().__init__(resistance, amount)
 
 
@@ -127,7 +141,9 @@ class CompiledQuery(Generic[M]):
     Building a Tortoise query costs about 110 µs; reading a player by id costs about 300 µs in
     all, so hot reads build theirs once (measured with `make bench`, get_player_by_id).
     ``params`` must give the query's parameters in Tortoise's order; the first compilation
-    checks it against the parameters Tortoise itself produced.
+    checks it against the parameters Tortoise itself produced. ``loader``, when given, makes
+    the function that builds a model object from a whole row (Player.row_loader), once per
+    connection too; otherwise rows go through Tortoise's ``_init_from_db``.
     """
 
     def __init__(
@@ -135,28 +151,117 @@ class CompiledQuery(Generic[M]):
         model: type[M],
         build: Callable[..., QuerySet[M]],
         params: Callable[..., list[Any]],
+        loader: Callable[[], Callable[[Mapping[str, Any]], M]] | None = None,
     ) -> None:
         self._model = model
         self._build = build
         self._params = params
-        self._sql: dict[str, str] = {}
+        self._loader = loader
+        self._compiled: dict[str, tuple[str, Callable[[Mapping[str, Any]], M]]] = {}
 
     async def fetch(self, *args: Any) -> list[M]:
         connection = self._model._meta.db
-        sql = self._sql.get(connection.connection_name) or self._compile(connection, args)
+        compiled = self._compiled.get(connection.connection_name) or self._compile(connection, args)
+        sql, load = compiled
         _, rows = await connection.execute_query(sql, self._params(*args))
-        return [self._model._init_from_db(**dict(row)) for row in rows]
+        return [load(row) for row in rows]
 
     async def first(self, *args: Any) -> M | None:
         found = await self.fetch(*args)
         return found[0] if found else None
 
-    def _compile(self, connection: BaseDBAsyncClient, args: tuple[Any, ...]) -> str:
+    def _compile(
+        self, connection: BaseDBAsyncClient, args: tuple[Any, ...]
+    ) -> tuple[str, Callable[[Mapping[str, Any]], M]]:
         query = self._build(*args)
         query._choose_db_if_not_chosen()
         query._make_query()
         sql, values = query.query.get_parameterized_sql()
         if list(values) != self._params(*args):
             raise AssertionError(f"parameters {values} do not match {self._params(*args)}")
-        self._sql[connection.connection_name] = sql
-        return sql
+        compiled = (sql, self._loader() if self._loader else self._load_with_tortoise)
+        self._compiled[connection.connection_name] = compiled
+        return compiled
+
+    def _load_with_tortoise(self, row: Mapping[str, Any]) -> M:
+        return self._model._init_from_db(**dict(row))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement as a list of common table expressions (``name AS (...)``) and a final
+    statement that may read them. Kept apart so that a caller can add a CTE (say, an INSERT
+    that records what another CTE changed) and still send one statement. PostgreSQL runs a
+    data-modifying CTE only at the top level, so none of ``ctes`` holds a WITH of its own."""
+
+    ctes: tuple[str, ...]
+    final: str
+
+    @property
+    def sql(self) -> str:
+        return f"WITH {', '.join(self.ctes)} {self.final}" if self.ctes else self.final
+
+    def with_cte(self, cte: str) -> Statement:
+        """This statement with ``cte`` added after the others."""
+        return Statement((*self.ctes, cte), self.final)
+
+
+class Placeholder:
+    """A named parameter in an expression compiled once: rendered as a bind parameter, given
+    its value by name on each run (see ExpressionRenderer and Binding)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Placeholder({self.name!r})"
+
+
+def placeholders(names: Mapping[str, Any]) -> dict[str, Placeholder]:
+    """A Placeholder for each name of ``names``."""
+    return {name: Placeholder(name) for name in names}
+
+
+class ExpressionRenderer:
+    """Renders Tortoise expressions on ``model`` as SQL for ``connection``'s dialect, every
+    value a bind parameter, numbered in the order they are rendered."""
+
+    def __init__(self, model: type[Model], connection: BaseDBAsyncClient) -> None:
+        self._parameterizer = Parameterizer()
+        self._ctx = connection.query_class.SQL_CONTEXT.copy(parameterizer=self._parameterizer)
+        self._resolve = ResolveContext(
+            model=model, table=model._meta.basetable, annotations={}, custom_filters={}
+        )
+
+    def render(self, expression: Any) -> str:
+        """``expression`` (an Expression or a plain value) as SQL."""
+        if not isinstance(expression, Expression):
+            expression = Value(expression)
+        return str(expression.resolve(self._resolve).term.get_sql(self._ctx))
+
+    def parameter(self, value: Any) -> str:
+        """A bind parameter for ``value``, as SQL."""
+        return str(self._parameterizer.create_param(value).get_sql(self._ctx))
+
+    @property
+    def values(self) -> list[Any]:
+        """The values of the parameters rendered so far, in order (Placeholders included)."""
+        return list(self._parameterizer.values)
+
+
+class Binding:
+    """The parameter list of a compiled statement: constants stay, each Placeholder takes the
+    value of its name."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, values: list[Any]) -> None:
+        self._slots = tuple(
+            (True, value.name) if isinstance(value, Placeholder) else (False, value)
+            for value in values
+        )
+
+    def bind(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[slot] if named else slot for named, slot in self._slots]

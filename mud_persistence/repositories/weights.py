@@ -22,9 +22,13 @@ def load_of(rows: Iterable[tuple[int, float]]) -> Fraction:
 def check_load(load: Fraction, limit: int | None, what: str) -> None:
     """CapacityError if ``load`` is over ``limit`` (None: no limit)."""
     if limit is not None and load > limit:
-        raise CapacityError(
-            f"{what} would hold a weight of {weight_text(load)}, over its limit of {limit}"
-        )
+        raise too_heavy(load, limit, what)
+
+
+def too_heavy(load: Fraction, limit: int, what: str) -> CapacityError:
+    return CapacityError(
+        f"{what} would hold a weight of {weight_text(load)}, over its limit of {limit}"
+    )
 
 
 def weight_text(load: Fraction) -> str:

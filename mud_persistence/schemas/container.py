@@ -154,3 +154,16 @@ class ContainerData(BaseModel):
     created_at: datetime
     updated_at: datetime
     items: list[ContainerItem]
+
+
+TIMES = ("decay_at", "created_at", "updated_at")
+
+
+def as_plain(data: ContainerData) -> dict[str, Any]:
+    """``data`` as JSON values, as the listing statement renders them: ids and enums as
+    strings, times as ``datetime.isoformat()`` in UTC."""
+    plain = data.model_dump(mode="json")
+    for name in TIMES:
+        moment = check_time(getattr(data, name), field=name)
+        plain[name] = None if moment is None else moment.isoformat()
+    return plain

@@ -189,7 +189,7 @@ async def test_listing_a_room_takes_the_same_queries_for_2_or_25_containers(
             listed = await world.get_container_data_by_room_id(room)
         counts[size] = queries.count
         assert len(listed) == size and all(len(c.items) == 3 for c in listed)
-    assert counts[2] == counts[25] == 2
+    assert counts[2] == counts[25] == 1
 
 
 async def test_a_failure_half_way_through_update_container_changes_nothing(
@@ -217,3 +217,39 @@ async def test_a_failure_half_way_through_update_container_changes_nothing(
     assert stored is not None and [i.item_instance_id for i in stored.items] == [
         i.item_instance_id for i in box.items
     ]
+
+
+async def test_concurrent_transfers_and_adds_fill_a_weight_limit_exactly(
+    world: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    await world.seed_item_prototypes(
+        [{"prototype_id": "test.feather", "name": "Feather", "item_type": "misc", "weight": 0.1}]
+    )
+    scale = await world.create_container_data(
+        "environment", room_id="scales", weight_limit=1, items=[{"item_id": "test.feather"}] * 7
+    )
+    sources = [
+        await world.create_container_data(
+            "environment", room_id="scales", items=[{"item_id": "test.feather"}]
+        )
+        for _ in range(4)
+    ]
+    loose = [f"feather-{n}" for n in range(4)]
+    for item in loose:
+        await world.create_item_instance(item, "test.feather")
+    calls = [
+        world.transfer_item(
+            s.items[0].item_instance_id,
+            from_container_id=s.container_id,
+            to_container_id=scale.container_id,
+        )
+        for s in sources
+    ] + [world.add_item_to_container(scale.container_id, item) for item in loose]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    refused = [r for r in results if isinstance(r, CapacityError)]
+    assert len(refused) == 5, results  # 7 + 3 feathers weigh exactly 1; no fourth fits
+    held = await raw.fetchval(
+        "SELECT count(*) FROM container_contents WHERE container_id = $1", scale.container_id
+    )
+    assert held == 10
+    assert all(len(where) <= 1 for where in (await placements(raw)).values())

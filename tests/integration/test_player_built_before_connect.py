@@ -36,9 +36,10 @@ GAME = """
 """
 
 
-def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
+def run_game(code: str, pg_url: str) -> None:
+    """Run ``code`` in a fresh interpreter against the session's database."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(GAME), pg_url],
+        [sys.executable, "-c", textwrap.dedent(code), pg_url],
         capture_output=True,
         text=True,
         timeout=120,
@@ -46,3 +47,32 @@ def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) 
     )
     asyncio.run(empty_tables(pg_url))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_player_built_before_the_first_call_keeps_its_profession(pg_url: str) -> None:
+    run_game(GAME, pg_url)
+
+
+KEYED_FIRST_CALL = """
+    import asyncio, sys, uuid
+
+    from mud_persistence import AsyncPersistenceLayer
+    from mud_persistence.models import Player
+
+    built = Player(player_id=uuid.uuid4(), user_id=uuid.uuid4(), name="Keyed")
+
+    async def main() -> None:
+        layer = AsyncPersistenceLayer(sys.argv[1])  # not connected: the save opens it
+        try:
+            await layer.save_player(built, idempotency_key="create-keyed")
+            # the repeat of a save whose answer was lost: the same call, not a conflict
+            await layer.save_player(built, idempotency_key="create-keyed")
+        finally:
+            await layer.close()
+
+    asyncio.run(main())
+"""
+
+
+def test_a_keyed_save_as_the_first_call_can_be_repeated(pg_url: str) -> None:
+    run_game(KEYED_FIRST_CALL, pg_url)

@@ -1,6 +1,7 @@
 """A TCP proxy in front of PostgreSQL that can misbehave on cue: cut a connection when the client
-sends a given statement, or go silent (accept and read, never forward) like a server that
-stopped answering."""
+sends a given statement, or once the server has answered it (the statement ran, the client never
+hears so), or go silent (accept and read, never forward) like a server that stopped
+answering."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class Proxy:
         self.silent = False
         self.silent_from: bytes | None = None  # go silent when the client sends this
         self.cuts: dict[bytes, int] = {}  # statement text -> connections left to cut on it
+        # statement text -> connections left to cut when the server answers it
+        self.cuts_after: dict[bytes, int] = {}
         self.cut_count = 0
         self.refusals = 0  # new connections to answer "the database system is starting up"
         self._server: asyncio.Server | None = None
@@ -39,6 +42,11 @@ class Proxy:
     def cut_at(self, statement: bytes, times: int = 1) -> None:
         """Cut the next ``times`` connections that send ``statement``, as it is sent."""
         self.cuts[statement] = times
+
+    def cut_after(self, statement: bytes, times: int = 1) -> None:
+        """Forward ``statement`` on the next ``times`` connections that send it, then cut each
+        as the server's answer arrives: the server ran it, and the client gets an error."""
+        self.cuts_after[statement] = times
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -69,9 +77,10 @@ class Proxy:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
             self._writers.add(upstream_writer)
             upstream_writer.write(startup)
+            doomed = asyncio.Event()  # set when the server's next answer must not get through
             await asyncio.gather(
-                self._pipe(reader, upstream_writer, inspect=True),
-                self._pipe(upstream_reader, writer, inspect=False),
+                self._pipe(reader, upstream_writer, inspect=True, doomed=doomed),
+                self._pipe(upstream_reader, writer, inspect=False, doomed=doomed),
             )
         except (OSError, asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -101,23 +110,32 @@ class Proxy:
         await writer.drain()
 
     async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, inspect: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        inspect: bool,
+        doomed: asyncio.Event,
     ) -> None:
         while data := await reader.read(65536):
             if inspect and self.silent_from is not None and self.silent_from in data:
                 self.silent = True
             if self.silent:
                 continue  # swallowed: the client waits for an answer that never comes
-            if inspect and self._should_cut(data):
+            if inspect and self._should_cut(self.cuts, data):
                 raise ConnectionResetError("cut by the test proxy")
+            if not inspect and doomed.is_set():
+                raise ConnectionResetError("cut by the test proxy after the server answered")
+            if inspect and self._should_cut(self.cuts_after, data):
+                doomed.set()
             writer.write(data)
             await writer.drain()
         raise ConnectionResetError("peer closed")
 
-    def _should_cut(self, data: bytes) -> bool:
-        for statement, left in self.cuts.items():
+    def _should_cut(self, cuts: dict[bytes, int], data: bytes) -> bool:
+        for statement, left in cuts.items():
             if left > 0 and statement in data:
-                self.cuts[statement] = left - 1
+                cuts[statement] = left - 1
                 self.cut_count += 1
                 return True
         return False

@@ -324,7 +324,7 @@ async def test_a_prototype_weight_must_be_a_finite_number_in_range(
 
 def test_fault_10_every_public_method_with_a_text_argument_checks_it_on_one_path() -> None:
     # these pass their arguments on to a checked method
-    delegating = {"get_active_players_by_user_id", "async_damage_player"}
+    delegating = {"get_active_players_by_user_id", "async_damage_player", "async_heal_player"}
     unchecked = [
         name
         for name, method in inspect.getmembers(AsyncPersistenceLayer, inspect.iscoroutinefunction)

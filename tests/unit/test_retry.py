@@ -117,3 +117,33 @@ async def test_a_server_that_did_not_answer_in_time_is_not_asked_again() -> None
     with pytest.raises(DatabaseError, match=r"did not answer within 40 s \(command_timeout\)"):
         await run_with_retry(operation, SETTINGS, name="read", idempotent=True)  # type: ignore[arg-type]
     assert len(calls) == 1
+
+
+async def test_a_keyed_write_is_retried_when_it_may_have_run() -> None:
+    calls, operation = failing(asyncpg.ConnectionDoesNotExistError("gone"))
+    assert (
+        await run_with_retry(operation, SETTINGS, name="write", idempotent=False, keyed=True)
+        == "done"
+    )  # type: ignore[arg-type]
+    assert len(calls) == 2
+
+
+async def test_a_keyed_write_that_keeps_failing_says_to_repeat_it_with_its_key() -> None:
+    lost = asyncpg.ConnectionDoesNotExistError("gone")
+    calls, operation = failing(lost, lost, lost)
+    with pytest.raises(DatabaseError) as caught:
+        await run_with_retry(operation, SETTINGS, name="write", idempotent=False, keyed=True)  # type: ignore[arg-type]
+    assert len(calls) == 3
+    assert caught.value.outcome_unknown is True
+    assert "repeat it with the same idempotency key" in str(caught.value)
+
+
+async def test_a_keyed_write_stays_of_unknown_outcome_once_one_attempt_may_have_run() -> None:
+    # the first attempt lost its answer; the later ones found no server: it may have committed
+    refused = ConnectionRefusedError("refused")
+    calls, operation = failing(asyncpg.ConnectionDoesNotExistError("gone"), refused, refused)
+    with pytest.raises(DatabaseError) as caught:
+        await run_with_retry(operation, SETTINGS, name="write", idempotent=False, keyed=True)  # type: ignore[arg-type]
+    assert len(calls) == 3
+    assert caught.value.outcome_unknown is True
+    assert "repeat it with the same idempotency key" in str(caught.value)
