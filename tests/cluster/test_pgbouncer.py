@@ -78,3 +78,40 @@ async def test_many_tasks_share_pgbouncer_without_prepared_statement_errors(
     await asyncio.gather(*(play(i) for i in range(20)))
     totals = [p.experience_points for p in await bounced_layer.list_players()]
     assert totals == [40] * 20
+
+
+async def test_subscribers_behind_pgbouncer_listen_on_listen_url(
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
+) -> None:
+    """PgBouncer's transaction mode cannot keep a LISTEN: with ``listen_url`` pointing at the
+    server itself, a NOTIFY wakes a subscriber at once (no poll would within 30 s here);
+    without it, the layer does not LISTEN through PgBouncer and its subscribers poll."""
+    direct = await shared_cluster.create_database()
+    url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
+    slow = {"outbox_relay_interval": 30.0, "outbox_poll_interval": 30.0}
+    listening = PersistenceSettings(
+        database_url=url, pool_mode="transaction", listen_url=direct, **slow
+    )
+    received: list[object] = []
+    arrived = asyncio.Event()
+
+    def on_event(event: object) -> None:
+        received.append(event)
+        arrived.set()
+
+    async with (
+        AsyncPersistenceLayer(settings=listening) as reader,
+        AsyncPersistenceLayer(
+            settings=PersistenceSettings(database_url=url, pool_mode="transaction")
+        ) as writer,
+    ):
+        await asyncio.sleep(0.5)  # the LISTEN connection opens in the background
+        assert reader._outbox._listening
+        assert writer._outbox._listen_url is None  # no LISTEN through PgBouncer
+        subscription = await reader.subscribe(on_event)
+        player = await writer.create_player(name="Bounced", user_id=uuid.uuid4())
+        await writer.damage_player(player, 1)
+        async with asyncio.timeout(10):  # a poll would take 30 s
+            await arrived.wait()
+        await subscription.close()
+    assert [type(event).__name__ for event in received] == ["PlayerDPUpdated"]
