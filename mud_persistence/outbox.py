@@ -221,6 +221,9 @@ class Outbox:
         failures = 0
         while True:
             await _wait(self._wake, next_tick - time.monotonic())
+            # let the writes of the next few milliseconds join this round: one numbering
+            # transaction for many writes, not one each
+            await asyncio.sleep(_GATHER)
             self._wake.clear()
             tick = time.monotonic() >= next_tick
             if tick:
@@ -410,6 +413,7 @@ class Subscription:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_GATHER = 0.01
 _CACHE_KINDS = frozenset(cls.event_type for cls in CACHE_EVENTS)
 
 

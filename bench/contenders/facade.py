@@ -11,10 +11,11 @@ from mud_persistence.models import Player
 
 class FacadeContender:
     name = "facade"
+    outbox = True
 
     def __init__(self, url: str, pool_size: int) -> None:
         settings = PersistenceSettings(
-            database_url=url, pool_min_size=pool_size, pool_max_size=pool_size
+            database_url=url, pool_min_size=pool_size, pool_max_size=pool_size, outbox=self.outbox
         )
         self.layer = AsyncPersistenceLayer(settings=settings)
         self._players: dict[uuid.UUID, Player] = {}
@@ -65,3 +66,11 @@ class FacadeContender:
         return await self.layer.transfer_item(
             item_id, from_container_id=source, to_container_id=target
         )
+
+
+class FacadeWithoutOutboxContender(FacadeContender):
+    """The facade with ``outbox=False``: events to the local bus only. Against ``facade`` it
+    gives what the transactional outbox costs."""
+
+    name = "facade_no_outbox"
+    outbox = False

@@ -82,7 +82,10 @@ async def number_committed(delivered: Collection[int], notify: bool) -> tuple[in
         if _is_postgres(db):
             await db.execute_query("SELECT pg_advisory_xact_lock($1)", [NUMBERING_LOCK])
             # a new statement, after the lock: it sees every row the previous holder numbered
-            rows = await db.execute_query_dict(_NUMBER_PG, [ids, BATCH])
+            rows = await db.execute_query_dict(
+                _NUMBER_PG if notify else _NUMBER_PG_QUIET,
+                [ids, BATCH, CHANNEL][: 3 if notify else 2],
+            )
         else:  # BEGIN IMMEDIATE: this transaction holds SQLite's one write lock
             marks = ", ".join("?" * len(ids)) or "NULL"
             rows = await db.execute_query_dict(_NUMBER_SQLITE.format(marks=marks), [BATCH, *ids])
@@ -92,19 +95,25 @@ async def number_committed(delivered: Collection[int], notify: bool) -> tuple[in
             await _mark_delivered(db, rest)
             marked.update(rest)
         last = max((row["event_id"] for row in rows), default=None)
-        if last is not None and notify and _is_postgres(db):
-            await db.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, str(last)])
     return last, marked
 
 
 _PENDING = "SELECT id FROM outbox WHERE event_id IS NULL ORDER BY id LIMIT {limit}"
-_NUMBER_PG = f"""
+_NUMBER_PG_QUIET = f"""
 WITH base AS (SELECT COALESCE(MAX(event_id), 0) AS last FROM outbox),
-pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p)
-UPDATE outbox SET event_id = base.last + pending.n,
+pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p),
+numbered AS (UPDATE outbox SET event_id = base.last + pending.n,
     delivered = outbox.delivered OR outbox.id = ANY($1::bigint[])
 FROM base, pending WHERE outbox.id = pending.id
-RETURNING outbox.id, outbox.event_id, outbox.delivered"""
+RETURNING outbox.id, outbox.event_id, outbox.delivered)"""
+# the NOTIFY in the same statement: one per round, carrying the highest number
+_NUMBER_PG = (
+    _NUMBER_PG_QUIET
+    + """, announced AS (SELECT pg_notify($3, MAX(event_id)::text) FROM numbered
+    HAVING COUNT(*) > 0)
+SELECT id, event_id, delivered, (SELECT COUNT(*) FROM announced) AS notified FROM numbered"""
+)
+_NUMBER_PG_QUIET += " SELECT id, event_id, delivered FROM numbered"
 _NUMBER_SQLITE = f"""
 UPDATE outbox SET event_id = (SELECT COALESCE(MAX(event_id), 0) FROM outbox) + pending.n,
     delivered = outbox.delivered OR outbox.id IN ({{marks}})
