@@ -182,13 +182,17 @@ async def test_a_refused_transfer_inside_a_callers_transaction_leaves_it_usable(
     # e.g. a keyed call that wraps the operation in one transaction: the refusal is the
     # caller's to handle, and the transaction goes on (a savepoint, as the Python path's)
     source, target = await empty_pair_and_a_stray_coin(layer)
-    with layer._database.bound():
+
+    async def one_keyed_call() -> ContainerData:  # one unit of work, as the wrapper runs it
         async with in_transaction():
             with pytest.raises(ConflictError, match="not in container"):
                 await layer._containers.transfer("stray", source.container_id, target.container_id)
             await layer._containers.add(source.container_id, "stray", None)
-            moved = await layer._containers.transfer(
+            return await layer._containers.transfer(
                 "stray", source.container_id, target.container_id
             )
+
+    with layer._database.bound():
+        moved = await layer._outbox.run(one_keyed_call)
     assert [i.item_instance_id for i in moved.items] == ["stray"]
     assert await layer.get_container_data(target.container_id) == moved
