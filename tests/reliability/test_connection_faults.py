@@ -162,7 +162,9 @@ async def next_connect_refused(
     """A layer whose next call fails once with a transient error that every call, read or
     write, retries: the pool's one open connection waits on a row lock, so the call opens a
     second one, which the proxy refuses as a starting server does."""
-    layer = await connected(proxy.url(pg_url), pool_min_size=1, pool_max_size=2)
+    # outbox=False: this counts on the pool's one open connection, and the outbox's relay and
+    # LISTEN connection open more in the background
+    layer = await connected(proxy.url(pg_url), pool_min_size=1, pool_max_size=2, outbox=False)
     hostage = await layer.create_player(name=f"Hostage{uuid.uuid4().hex[:8]}", user_id=uuid.uuid4())
     async with raw.transaction():
         lock = "SELECT 1 FROM players WHERE player_id = $1 FOR UPDATE"
