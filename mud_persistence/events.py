@@ -189,6 +189,12 @@ def event_payload(event: Event) -> dict[str, Any]:
     }
 
 
+# The numbers one outbox row takes: its events are numbered event_id, event_id + 1, ... (an
+# XP award and the level-up it causes), so that every event has a number of its own and a
+# subscriber resuming after any of them misses none.
+EVENTS_PER_CHANGE = 2
+
+
 def events_for(
     kind: str,
     payload: Mapping[str, Any],
@@ -196,15 +202,21 @@ def events_for(
     event_id: int | None = None,
     timestamp: datetime | None = None,
 ) -> list[Event]:
-    """The events one outbox row stands for."""
-    stamp: dict[str, Any] = {"event_id": event_id}
+    """The events one outbox row stands for; with the row's ``event_id``, numbered from it."""
+    stamp: dict[str, Any] = {}
     if timestamp is not None:
         stamp["timestamp"] = timestamp
     counter = _COUNTER_KINDS.get(kind)
     if counter is not None:
-        return counter(payload["args"], payload["row"], stamp)
-    cls = EVENT_TYPES[kind]
-    return [cls(**_decoded(cls, payload), **stamp)]
+        events = counter(payload["args"], payload["row"], stamp)
+    else:
+        cls = EVENT_TYPES[kind]
+        events = [cls(**_decoded(cls, payload), **stamp)]
+    if len(events) > EVENTS_PER_CHANGE:
+        raise AssertionError(f"{kind} stands for {len(events)} events: raise EVENTS_PER_CHANGE")
+    if event_id is None:
+        return events
+    return [dataclasses.replace(event, event_id=event_id + n) for n, event in enumerate(events)]
 
 
 def _dp_events(

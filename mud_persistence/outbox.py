@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mud_persistence.events import (
     CACHE_EVENTS,
+    EVENTS_PER_CHANGE,
     Event,
     EventBus,
     event_payload,
@@ -371,15 +372,19 @@ class Subscription:
                 self._wake.clear()
                 await _wait(self._wake, self._outbox.poll_interval)
                 continue
-            if changes[0].event_id != self._last + 1 and self._last:
+            first = changes[0].event_id
+            assert first is not None  # numbered_after reads numbered rows only
+            if self._last and first > self._last + 1:
                 logger.warning(
                     "outbox events %d..%d were pruned before this subscriber read them",
                     self._last + 1,
-                    changes[0].event_id - 1,  # type: ignore[operator]
+                    first - 1,
                 )
             for change in changes:
                 await self._deliver(change)
-                self._last = change.event_id  # type: ignore[assignment]
+                assert change.event_id is not None
+                # past every number the row holds, whether or not it had that many events
+                self._last = max(self._last, change.event_id + EVENTS_PER_CHANGE - 1)
 
     async def _deliver(self, change: StoredChange) -> None:
         if self._kinds is not None and change.kind not in self._kinds:
@@ -390,7 +395,10 @@ class Subscription:
             change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
         )
         for event in events:
-            await self._hand_over(event)
+            assert event.event_id is not None
+            if event.event_id > self._last:  # a resumed subscriber may have had the first
+                await self._hand_over(event)
+                self._last = event.event_id
 
     async def _hand_over(self, event: Event) -> None:
         attempt = 0

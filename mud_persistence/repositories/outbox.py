@@ -15,6 +15,7 @@ import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from mud_persistence.events import EVENTS_PER_CHANGE
 from mud_persistence.models import OutboxEntry
 from mud_persistence.urls import DatabaseURL
 
@@ -99,10 +100,12 @@ async def number_committed(delivered: Collection[int], notify: bool) -> tuple[in
 
 
 _PENDING = "SELECT id FROM outbox WHERE event_id IS NULL ORDER BY id LIMIT {limit}"
+# the first number after the last row's (each row takes EVENTS_PER_CHANGE numbers)
+_NEXT = f"COALESCE(MAX(event_id) + {EVENTS_PER_CHANGE}, 1)"
 _NUMBER_PG_QUIET = f"""
-WITH base AS (SELECT COALESCE(MAX(event_id), 0) AS last FROM outbox),
+WITH base AS (SELECT {_NEXT} AS first FROM outbox),
 pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p),
-numbered AS (UPDATE outbox SET event_id = base.last + pending.n,
+numbered AS (UPDATE outbox SET event_id = base.first + (pending.n - 1) * {EVENTS_PER_CHANGE},
     delivered = outbox.delivered OR outbox.id = ANY($1::bigint[])
 FROM base, pending WHERE outbox.id = pending.id
 RETURNING outbox.id, outbox.event_id, outbox.delivered)"""
@@ -115,7 +118,7 @@ SELECT id, event_id, delivered, (SELECT COUNT(*) FROM announced) AS notified FRO
 )
 _NUMBER_PG_QUIET += " SELECT id, event_id, delivered FROM numbered"
 _NUMBER_SQLITE = f"""
-UPDATE outbox SET event_id = (SELECT COALESCE(MAX(event_id), 0) FROM outbox) + pending.n,
+UPDATE outbox SET event_id = (SELECT {_NEXT} FROM outbox) + (pending.n - 1) * {EVENTS_PER_CHANGE},
     delivered = outbox.delivered OR outbox.id IN ({{marks}})
 FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="?")})) pending
 WHERE outbox.id = pending.id
@@ -133,13 +136,16 @@ async def _mark_delivered(db: BaseDBAsyncClient, ids: Sequence[int]) -> None:
 
 
 async def last_event_id() -> int:
-    """The highest event_id given so far (0 when none)."""
-    rows = await _db().execute_query_dict("SELECT COALESCE(MAX(event_id), 0) AS last FROM outbox")
+    """The highest event number given so far (0 when none): the last the newest row holds."""
+    rows = await _db().execute_query_dict(
+        f"SELECT COALESCE(MAX(event_id) + {EVENTS_PER_CHANGE - 1}, 0) AS last FROM outbox"
+    )
     return int(rows[0]["last"])
 
 
 async def numbered_after(event_id: int, limit: int = BATCH) -> list[StoredChange]:
-    """Numbered rows after ``event_id``, in event_id order."""
+    """Numbered rows holding an event numbered after ``event_id``, in event_id order."""
+    event_id -= EVENTS_PER_CHANGE - 1  # the row that holds event_id may hold later ones too
     db = _db()
     mark = "$1" if _is_postgres(db) else "?"
     rows = await db.execute_query_dict(

@@ -65,9 +65,34 @@ async def test_a_subscriber_gets_the_bus_events_numbered_in_commit_order(
     assert [strip(e) for e in received] == [strip(e) for e in local]
     assert all(e.event_id is None for e in local)
     ids = [e.event_id for e in received]
-    assert ids == [1, 2, 2, 3]  # the XP award and its level-up share their change's id
-    assert subscription.last_event_id == 3
+    assert ids == [1, 3, 4, 5]  # each change takes two numbers: the XP award and its level-up
+    assert subscription.last_event_id == 6  # the last number the stat change holds
     await subscription.close()
+
+
+async def test_a_subscriber_resuming_after_an_award_gets_its_level_up(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    # A handler that stores each event_id it handled and resumes from it (since=) must not lose
+    # the second event of a change: every event has a number of its own.
+    player = await layer.create_player(name="Resumed", user_id=uuid.uuid4())
+    await layer.gain_experience(player, 12)
+    first: list[Event] = []
+    subscription = await layer.subscribe(first.append, since=0)
+    await eventually(lambda: len(first) == 2)
+    await subscription.close()
+    award, level_up = first
+    assert isinstance(award, PlayerXPAwarded) and isinstance(level_up, PlayerLeveledUp)
+    assert award.event_id is not None and level_up.event_id is not None
+    assert award.event_id < level_up.event_id
+
+    resumed: list[Event] = []
+    again = await layer.subscribe(resumed.append, since=award.event_id)
+    await layer.damage_player(player, 1)
+    await eventually(lambda: len(resumed) == 2)
+    assert [type(e) for e in resumed] == [PlayerLeveledUp, PlayerDPUpdated]
+    assert again.last_event_id > level_up.event_id
+    await again.close()
 
 
 def strip(event: Event) -> dict[str, Any]:
@@ -91,7 +116,7 @@ async def test_since_replays_what_came_after_then_goes_on_live(
     second = await layer.subscribe(replay.append, since=early[0].event_id)
     await layer.heal_player(player, 1)
     await eventually(lambda: len(replay) == 3 and len(early) == 4)
-    assert [e.event_id for e in replay] == [2, 3, 4]
+    assert [e.event_id for e in replay] == [3, 5, 7]  # two numbers per change
     assert [e.new_dp for e in replay if isinstance(e, PlayerDPUpdated)] == [18, 17, 18]
     await first.close()
     await second.close()
@@ -113,8 +138,8 @@ async def test_a_handler_that_raises_gets_the_same_event_again_and_later_ones_wa
     player = await layer.create_player(name="Flaky", user_id=uuid.uuid4())
     await layer.damage_player(player, 1)
     await layer.damage_player(player, 1)
-    await eventually(lambda: 2 in seen)
-    assert seen == [1, 1, 1, 2]
+    await eventually(lambda: 3 in seen)
+    assert seen == [1, 1, 1, 3]  # two numbers per change
     await subscription.close()
 
 
@@ -231,7 +256,7 @@ async def test_old_rows_are_pruned_but_the_numbering_goes_on(
         await eventually_pruned(raw, keep=1)
         await layer.damage_player(player, 1)
         await eventually_pruned(raw, keep=1)
-    assert await raw.fetchval("SELECT max(event_id) FROM outbox") == 4
+    assert await raw.fetchval("SELECT max(event_id) FROM outbox") == 7  # the fourth change
 
 
 async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:
