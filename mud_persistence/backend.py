@@ -258,6 +258,22 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         finally:
             await pool.release(connection)
 
+    async def fetch_rows(self, query: str, values: list[Any]) -> list[Any]:
+        """The rows of a SELECT (execute_query's path without its statement-type check), for
+        reads compiled once (repositories.sql.CompiledQuery); logged as execute_query logs."""
+        pool = self._pool
+        if pool is None or self._set_timeout is not None:
+            return list((await super().execute_query(query, values))[1])
+        self.log.debug("%s: %s", query, values)
+        connection = await pool.acquire()
+        try:
+            return await connection.fetch(query, *values)  # type: ignore[no-any-return]
+        except asyncpg.PostgresError as exc:
+            await self._translate_exceptions(_reraise, exc)
+            raise  # not reached: the translation raises Tortoise's error
+        finally:
+            await pool.release(connection)
+
     @translate_exceptions
     async def execute_many(self, query: str, values: list[Any]) -> None:
         if self._set_timeout is None:

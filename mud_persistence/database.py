@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from tortoise import connections
 from tortoise.context import (
     TortoiseContext,
@@ -90,9 +87,8 @@ class Database:
     def _release_dialect(self) -> None:
         _open_dialects[self._settings.dialect] -= 1
 
-    @contextmanager
-    def bound(self, operation: str = "bind") -> Iterator[None]:
-        """Make this database's context the current one for the block.
+    def bound(self, operation: str = "bind") -> _Binding:
+        """Make this database's context the current one for the block (``with ...bound():``).
 
         Whatever Tortoise leaves in the task's connection storage (a failed ``BEGIN`` leaves its
         transaction client there, already released) is undone on the way out, so one failed
@@ -104,22 +100,37 @@ class Database:
                 "the persistence layer is not connected: call `await persistence.connect()` first",
                 operation=operation,
             )
-        storage = context.connections._storage_var
-        saved = storage.get()
-        # TortoiseContext.__enter__ keeps one token on the shared object, which concurrent
-        # tasks would overwrite; each caller keeps its own token instead. The global fallback
-        # is not enough: close() clears it while other tasks are still inside a call.
-        token = _current_context.set(context) if _current_context.get() is not context else None
-        try:
-            yield
-        finally:
-            if storage.get() is not saved:
-                storage.set(saved)
-            if token is not None:
-                _current_context.reset(token)
+        return _Binding(context)
 
     async def close(self) -> None:
         context, self._context = self._context, None
         if context is not None:
             await context.close_connections()
             self._release_dialect()
+
+
+class _Binding:
+    """Database.bound()'s block: a class, not a generator, as every call of the facade
+    enters one."""
+
+    __slots__ = ("_context", "_saved", "_storage", "_token")
+
+    def __init__(self, context: TortoiseContext) -> None:
+        self._context = context
+        self._storage = context.connections._storage_var
+
+    def __enter__(self) -> None:
+        context = self._context
+        self._saved = self._storage.get()
+        # TortoiseContext.__enter__ keeps one token on the shared object, which concurrent
+        # tasks would overwrite; each caller keeps its own token instead. The global fallback
+        # is not enough: close() clears it while other tasks are still inside a call.
+        self._token = (
+            _current_context.set(context) if _current_context.get() is not context else None
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._storage.get() is not self._saved:
+            self._storage.set(self._saved)
+        if self._token is not None:
+            _current_context.reset(self._token)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -42,12 +41,7 @@ def _operation(
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
             idempotency_key = kwargs.pop(IDEMPOTENCY_KEY, None) if keys else None
-            # a retry must see the same input: a generator is consumed by the first attempt
-            args = tuple(_materialised(value) for value in args)
-            kwargs = {key: _materialised(value) for key, value in kwargs.items()}
-            check_text_arguments(
-                itertools.chain(zip(parameters, args, strict=False), kwargs.items())
-            )
+            args, kwargs = _checked_arguments(parameters, args, kwargs)
             await layer._open_on_first_use(name)
             # after opening: a Player's foreign-key columns exist once Tortoise is initialised
             keyed_call = (
@@ -108,6 +102,27 @@ def _operation(
 
 class LayerClosedError(DatabaseError):
     """The layer was closed; connect() opens it again."""
+
+
+def _checked_arguments(
+    parameters: list[str], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args`` and ``kwargs`` with each one-pass iterator as a list (a retry must see the
+    same input: a generator is consumed by the first attempt), once every text among them is
+    checked (check_text_arguments). Most calls pass neither: no copies are made for them."""
+    texts: list[tuple[str, str]] = []
+    for index, value in enumerate(args):
+        if isinstance(value, str):
+            if index < len(parameters):
+                texts.append((parameters[index], value))
+        elif isinstance(value, Iterator):
+            args = tuple(_materialised(value) for value in args)
+    if kwargs:
+        kwargs = {key: _materialised(value) for key, value in kwargs.items()}
+        texts.extend((key, value) for key, value in kwargs.items() if isinstance(value, str))
+    if texts:
+        check_text_arguments(texts)
+    return args, kwargs
 
 
 def _materialised(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -160,15 +160,33 @@ class CompiledQuery(Generic[M]):
         self._compiled: dict[str, tuple[str, Callable[[Mapping[str, Any]], M]]] = {}
 
     async def fetch(self, *args: Any) -> list[M]:
+        rows, load = self._send(args)
+        return [load(row) for row in await rows]
+
+    async def first(self, *args: Any) -> M | None:
+        rows, load = self._send(args)  # not through fetch(): one coroutine less per read
+        found = await rows
+        return load(found[0]) if found else None
+
+    def _send(
+        self, args: tuple[Any, ...]
+    ) -> tuple[Awaitable[Sequence[Mapping[str, Any]]], Callable[[Mapping[str, Any]], M]]:
+        """The rows to await, and the loader of this connection."""
         connection = self._model._meta.db
         compiled = self._compiled.get(connection.connection_name) or self._compile(connection, args)
         sql, load = compiled
-        _, rows = await connection.execute_query(sql, self._params(*args))
-        return [load(row) for row in rows]
+        # TimedAsyncpgClient's, outside a transaction: no statement-type check per call
+        fetch_rows = getattr(connection, "fetch_rows", None)
+        if fetch_rows is not None:
+            return fetch_rows(sql, self._params(*args)), load
+        return self._rows(connection, sql, self._params(*args)), load
 
-    async def first(self, *args: Any) -> M | None:
-        found = await self.fetch(*args)
-        return found[0] if found else None
+    @staticmethod
+    async def _rows(
+        connection: BaseDBAsyncClient, sql: str, values: list[Any]
+    ) -> Sequence[Mapping[str, Any]]:
+        _, rows = await connection.execute_query(sql, values)
+        return rows
 
     def _compile(
         self, connection: BaseDBAsyncClient, args: tuple[Any, ...]
