@@ -1,9 +1,9 @@
 """The one way counters change: one atomic change of an active player's row, computed in SQL,
 returning the exact values before and after it.
 
-Each kind of change is a CounterShape, compiled to one SQL statement per connection the first
-time it runs; later runs only bind their values (Tortoise's query building cost about 200 µs
-of a 630 µs change, measured with `make bench`).
+Each kind of change is a CounterShape, compiled to one SQL statement per dialect (the Tortoise
+connection name) the first time it runs; later runs only bind their values (Tortoise's query
+building cost about 200 µs of a 630 µs change, measured with `make bench`).
 """
 
 from __future__ import annotations
