@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from mud_persistence.errors import ConflictError, NotFoundError, ValidationError
 from mud_persistence.models import Player
 from mud_persistence.models.idempotency import MAX_KEY_LENGTH
-from mud_persistence.repositories.idempotency import IdempotencyRepository
+from mud_persistence.repositories.idempotency import IdempotencyRepository, RecordedCall
 from mud_persistence.schemas.validation import shorten
 from mud_persistence.settings import PersistenceSettings
 
@@ -204,6 +204,33 @@ class KeyedCall:
     fingerprint: str
     codec: ResultCodec
     players: list[Player]  # objects a repeat of a save marks as saved
+    touched: list[Player]  # every Player argument: restored when the transaction rolls back
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayerState:
+    """A Player object's saved columns and what it knows of its row, as they were before a
+    keyed call: the call's writes mark the object saved when its own statements end, which
+    inside the keyed transaction is before the COMMIT that may yet fail."""
+
+    player: Player
+    baseline: tuple[Any, ...] | None
+    in_database: bool
+    values: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, player: Player) -> PlayerState:
+        values = tuple(getattr(player, name) for name in player.saved_fields())
+        baseline = getattr(player, "_baseline", None)
+        return cls(player, baseline, bool(player._saved_in_db), values)
+
+    def restore(self) -> None:
+        player = self.player
+        for name, value in zip(player.saved_fields(), self.values, strict=True):
+            if getattr(player, name) is not value:
+                setattr(player, name, value)
+        object.__setattr__(player, "_baseline", self.baseline)  # None: a new player again
+        object.__setattr__(player, "_saved_in_db", self.in_database)
 
 
 class KeyedMethod:
@@ -229,8 +256,11 @@ class KeyedMethod:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(list(bound.arguments.items())[1:])  # without self
-        players = _players_in(arguments) if self.name in WRITES_PLAYER_OBJECTS else []
-        return KeyedCall(key, self.name, fingerprint(self.name, arguments), self._codec, players)
+        touched = _players_in(arguments)
+        players = touched if self.name in WRITES_PLAYER_OBJECTS else []
+        return KeyedCall(
+            key, self.name, fingerprint(self.name, arguments), self._codec, players, touched
+        )
 
     def describe(self, wrapper: Callable[..., Any]) -> None:
         """Say in ``wrapper``'s help() what the keyword does."""
@@ -258,6 +288,28 @@ class Idempotency:
         """
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=self._settings.idempotency_key_ttl)
+        before = [PlayerState.of(player) for player in call.touched]
+        try:
+            recorded, result = await self._run_once(call, apply, now, expires_at)
+        except BaseException:
+            # the transaction did not commit: what the call marked as saved (a save's changes,
+            # an insert, a counter's new value) is not, and a repeat must write it again
+            for state in before:
+                state.restore()
+            raise
+        if recorded is not None:
+            for player in call.players:
+                player.mark_saved()  # the first call wrote exactly these values
+        self._clean_up_now_and_then()
+        return result
+
+    async def _run_once(
+        self,
+        call: KeyedCall,
+        apply: Callable[[], Awaitable[Any]],
+        now: datetime,
+        expires_at: datetime,
+    ) -> tuple[RecordedCall | None, Any]:
         async with in_transaction(self._settings.connection_name):
             recorded = await self._repository.claim(
                 call.key, call.method, call.fingerprint, now, expires_at
@@ -270,11 +322,7 @@ class Idempotency:
                     raise ConflictError(_conflict(call, recorded.method))
                 assert recorded.result is not None  # recorded in the transaction that committed
                 result = await call.codec.decode(recorded.result, self._repository)
-        if recorded is not None:
-            for player in call.players:
-                player.mark_saved()  # the first call wrote exactly these values
-        self._clean_up_now_and_then()
-        return result
+        return recorded, result
 
     def _clean_up_now_and_then(self) -> None:
         now = time.monotonic()
