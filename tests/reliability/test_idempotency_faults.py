@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings, Player
+from mud_persistence.events import PlayerXPAwarded, RecordingBus
 from mud_persistence.repositories.idempotency import IdempotencyRepository
 from mud_persistence.schemas.progress import XPAward
 from tests.reliability.proxy import Proxy, proxy_in_front_of
@@ -187,5 +188,35 @@ async def test_a_keyed_save_the_layer_repeats_after_a_rollback_is_written(
             [player.player_uuid, new.player_uuid],
         )
         assert [tuple(row) for row in rows] == [(5, 50), (77, 10)]
+    finally:
+        await layer.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="events are published before the keyed commit until the outbox unit of work lands",
+)
+@pytest.mark.usefixtures("cleanup")
+async def test_a_keyed_call_the_layer_repeats_publishes_its_events_once_after_the_commit(
+    pg_url: str, record_fails_once: list[int]
+) -> None:
+    bus = RecordingBus()
+    layer = AsyncPersistenceLayer(
+        settings=PersistenceSettings(database_url=pg_url, retry_base_delay=0.005),
+        event_bus=bus,
+    )
+    await layer.connect()
+    try:
+        player = await layer.create_player(name="Heard", user_id=uuid.uuid4())
+        award = await layer.gain_experience(player, 40, "quest", idempotency_key="quest-1")
+        assert not record_fails_once  # the first attempt rolled back; the layer repeated it
+        assert [(event.xp_amount, event.new_xp) for event in bus.of(PlayerXPAwarded)] == [
+            (40, award.new_xp)
+        ]
+        # a call whose every attempt rolls back publishes nothing
+        record_fails_once.extend([1] * layer.settings.retry_attempts)
+        with pytest.raises(DatabaseError):
+            await layer.gain_experience(player, 5, "quest", idempotency_key="quest-2")
+        assert len(bus.of(PlayerXPAwarded)) == 1
     finally:
         await layer.close()
