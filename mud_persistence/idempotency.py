@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from mud_persistence.errors import ConflictError, NotFoundError, ValidationError
 from mud_persistence.models import Player
 from mud_persistence.models.idempotency import MAX_KEY_LENGTH
-from mud_persistence.repositories.idempotency import IdempotencyRepository
+from mud_persistence.repositories.idempotency import IdempotencyRepository, RecordedCall
 from mud_persistence.schemas.validation import shorten
 from mud_persistence.settings import PersistenceSettings
 
@@ -70,12 +70,17 @@ class UncomparableArgumentError(ValidationError):
     """An argument whose value cannot be compared between two calls."""
 
 
-def normalised(value: Any, *, write_players: bool = False) -> Any:
+def normalised(value: Any, *, write_players: bool = False, uuid_text: bool = False) -> Any:
     """``value`` as plain JSON data that is equal for calls with the same intent: a UUID and
-    its text are one id, ``5.0`` is ``5``, a set has no order, a naive time is UTC, and a
-    Player is its id (and its values, when the call writes the object)."""
+    its text are one id (text only in a ``uuid_text`` argument, one annotated as a UUID: other
+    text keeps its letter case), ``5.0`` is ``5``, a set has no order, a naive time is UTC, and
+    a Player is its id (and its values, when the call writes the object)."""
     if value is None or isinstance(value, bool | str):
-        return value.lower() if isinstance(value, str) and UUID_TEXT.fullmatch(value) else value
+        return (
+            value.lower()
+            if uuid_text and isinstance(value, str) and UUID_TEXT.fullmatch(value)
+            else value
+        )
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -100,10 +105,10 @@ def normalised(value: Any, *, write_players: bool = False) -> Any:
     if isinstance(value, Mapping):
         return {str(k): normalised(v, write_players=write_players) for k, v in value.items()}
     if isinstance(value, Set):
-        items = [normalised(v, write_players=write_players) for v in value]
+        items = [normalised(v, write_players=write_players, uuid_text=uuid_text) for v in value]
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
     if isinstance(value, list | tuple):
-        return [normalised(v, write_players=write_players) for v in value]
+        return [normalised(v, write_players=write_players, uuid_text=uuid_text) for v in value]
     if not callable(value) and hasattr(value, "__dict__"):  # the old layer's params objects
         public = {k: v for k, v in vars(value).items() if not k.startswith("_")}
         return normalised(public, write_players=write_players)
@@ -125,13 +130,16 @@ def _player(player: Player, *, write_players: bool) -> Any:
     return {"player": normalised(player.player_id), "values": normalised(values)}
 
 
-def fingerprint(method: str, arguments: Mapping[str, Any]) -> str:
-    """A stable hash of the method's name and its arguments (bound, defaults applied)."""
+def fingerprint(
+    method: str, arguments: Mapping[str, Any], uuid_parameters: Set[str] = frozenset()
+) -> str:
+    """A stable hash of the method's name and its arguments (bound, defaults applied); the
+    text of a UUID in ``uuid_parameters`` counts whatever its letter case."""
     write_players = method in WRITES_PLAYER_OBJECTS
     shape = {
         "method": method,
         "arguments": {
-            name: normalised(value, write_players=write_players)
+            name: normalised(value, write_players=write_players, uuid_text=name in uuid_parameters)
             for name, value in arguments.items()
         },
     }
@@ -185,6 +193,12 @@ class ResultCodec:
         return found
 
 
+def _mentions_uuid(annotation: Any) -> bool:
+    if annotation is uuid.UUID:
+        return True
+    return any(_mentions_uuid(argument) for argument in typing.get_args(annotation))
+
+
 def _model_in(annotation: Any) -> type[Model] | None:
     """The Tortoise model ``annotation`` names, alone or or None; None for anything else."""
     options = typing.get_args(annotation)
@@ -204,6 +218,33 @@ class KeyedCall:
     fingerprint: str
     codec: ResultCodec
     players: list[Player]  # objects a repeat of a save marks as saved
+    touched: list[Player]  # every Player argument: restored when the transaction rolls back
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayerState:
+    """A Player object's saved columns and what it knows of its row, as they were before a
+    keyed call: the call's writes mark the object saved when its own statements end, which
+    inside the keyed transaction is before the COMMIT that may yet fail."""
+
+    player: Player
+    baseline: tuple[Any, ...] | None
+    in_database: bool
+    values: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, player: Player) -> PlayerState:
+        values = tuple(getattr(player, name) for name in player.saved_fields())
+        baseline = getattr(player, "_baseline", None)
+        return cls(player, baseline, bool(player._saved_in_db), values)
+
+    def restore(self) -> None:
+        player = self.player
+        for name, value in zip(player.saved_fields(), self.values, strict=True):
+            if getattr(player, name) is not value:
+                setattr(player, name, value)
+        object.__setattr__(player, "_baseline", self.baseline)  # None: a new player again
+        object.__setattr__(player, "_saved_in_db", self.in_database)
 
 
 class KeyedMethod:
@@ -222,6 +263,8 @@ class KeyedMethod:
         others = [p for p in signature.parameters.values() if p.name != IDEMPOTENCY_KEY]
         self._signature = signature.replace(parameters=others)
         self._codec = ResultCodec(method)
+        self._method = method
+        self._uuid_parameters: frozenset[str] | None = None
 
     def prepare(self, key: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> KeyedCall:
         """Check the key and fingerprint the call; ``args`` start with the layer."""
@@ -229,8 +272,19 @@ class KeyedMethod:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(list(bound.arguments.items())[1:])  # without self
-        players = _players_in(arguments) if self.name in WRITES_PLAYER_OBJECTS else []
-        return KeyedCall(key, self.name, fingerprint(self.name, arguments), self._codec, players)
+        touched = _players_in(arguments)
+        players = touched if self.name in WRITES_PLAYER_OBJECTS else []
+        shape = fingerprint(self.name, arguments, self.uuid_parameters())
+        return KeyedCall(key, self.name, shape, self._codec, players, touched)
+
+    def uuid_parameters(self) -> frozenset[str]:
+        """The parameters annotated as taking a UUID (``uuid.UUID | str``, a list of them)."""
+        if self._uuid_parameters is None:
+            hints = typing.get_type_hints(self._method)
+            self._uuid_parameters = frozenset(
+                name for name, hint in hints.items() if name != "return" and _mentions_uuid(hint)
+            )
+        return self._uuid_parameters
 
     def describe(self, wrapper: Callable[..., Any]) -> None:
         """Say in ``wrapper``'s help() what the keyword does."""
@@ -258,6 +312,28 @@ class Idempotency:
         """
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=self._settings.idempotency_key_ttl)
+        before = [PlayerState.of(player) for player in call.touched]
+        try:
+            recorded, result = await self._run_once(call, apply, now, expires_at)
+        except BaseException:
+            # the transaction did not commit: what the call marked as saved (a save's changes,
+            # an insert, a counter's new value) is not, and a repeat must write it again
+            for state in before:
+                state.restore()
+            raise
+        if recorded is not None:
+            for player in call.players:
+                player.mark_saved()  # the first call wrote exactly these values
+        self._clean_up_now_and_then()
+        return result
+
+    async def _run_once(
+        self,
+        call: KeyedCall,
+        apply: Callable[[], Awaitable[Any]],
+        now: datetime,
+        expires_at: datetime,
+    ) -> tuple[RecordedCall | None, Any]:
         async with in_transaction(self._settings.connection_name):
             recorded = await self._repository.claim(
                 call.key, call.method, call.fingerprint, now, expires_at
@@ -270,11 +346,7 @@ class Idempotency:
                     raise ConflictError(_conflict(call, recorded.method))
                 assert recorded.result is not None  # recorded in the transaction that committed
                 result = await call.codec.decode(recorded.result, self._repository)
-        if recorded is not None:
-            for player in call.players:
-                player.mark_saved()  # the first call wrote exactly these values
-        self._clean_up_now_and_then()
-        return result
+        return recorded, result
 
     def _clean_up_now_and_then(self) -> None:
         now = time.monotonic()

@@ -25,9 +25,11 @@ CLAIM = (
 )
 RECORDED = 'SELECT "method", "fingerprint", "result" FROM "idempotency_keys" WHERE "key" = {0}'
 RECORD = 'UPDATE "idempotency_keys" SET "result" = {0} WHERE "key" = {1}'
+# The outer condition is checked again on the row itself: PostgreSQL re-reads a row whose lock
+# it waited for, and a call may have taken the key over (and made it live) meanwhile.
 DELETE_EXPIRED = (
     'DELETE FROM "idempotency_keys" WHERE "key" IN (SELECT "key" FROM "idempotency_keys"'
-    ' WHERE "expires_at" <= {0} LIMIT {1}) RETURNING "key"'
+    ' WHERE "expires_at" <= {0} LIMIT {1}) AND "expires_at" <= {0} RETURNING "key"'
 )
 
 
@@ -41,10 +43,9 @@ class RecordedCall:
 
 
 def _sql(template: str, connection: Any) -> str:
-    count = template.count("{")
-    if connection.capabilities.dialect == "postgres":
-        return template.format(*(f"${n}" for n in range(1, count + 1)))
-    return template.format(*("?" * count))
+    """``template`` with its ``{n}`` as numbered parameters (a number may repeat)."""
+    mark = "$" if connection.capabilities.dialect == "postgres" else "?"
+    return template.format(*(f"{mark}{n}" for n in range(1, template.count("{") + 1)))
 
 
 class IdempotencyRepository:

@@ -81,6 +81,22 @@ async def test_same_arguments_means_same_intent_not_same_objects(
     assert (found.experience_points, found.luck, found.current_dp) == (5, 52, 17)
 
 
+async def test_text_that_differs_in_letter_case_is_another_argument_unless_it_is_a_uuid_id(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    layer = contract_persistence
+    await layer.seed_item_prototypes()
+    upper = "ABCDEF01-0000-4000-8000-000000000001"
+    await layer.create_item_instance(upper, COIN, idempotency_key="drop-1")
+    # an item id is text: in other letters it names another item
+    with pytest.raises(ConflictError, match="create_item_instance with other arguments"):
+        await layer.create_item_instance(upper.lower(), COIN, idempotency_key="drop-1")
+    # a player id is a UUID, whichever letters spell it
+    player = await new_player(layer)
+    first = await layer.update_player_xp(str(player.player_id).upper(), 5, idempotency_key="x")
+    assert await layer.update_player_xp(str(player.player_id), 5, idempotency_key="x") == first
+
+
 async def test_the_same_key_with_other_arguments_or_another_method_is_a_conflict(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:

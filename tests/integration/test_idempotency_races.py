@@ -112,3 +112,33 @@ async def test_when_the_first_call_rolls_back_the_second_applies_the_change(
     assert (await raced.second).new_xp == 10
     assert await raced.stored_xp(raw) == 10
     assert await raw.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'boss'") == 1
+
+
+async def test_an_expiry_sweep_spares_a_key_a_new_call_took_over_while_it_waited(
+    two_layers: list[AsyncPersistenceLayer], raw: asyncpg.Connection, pg_url: str
+) -> None:
+    player = await two_layers[0].create_player(name="Swept", user_id=uuid.uuid4())
+    await raw.execute(
+        "INSERT INTO idempotency_keys (key, method, fingerprint, result, created_at, expires_at)"
+        " VALUES ('daily', 'gain_experience', 'old', '1', now() - interval '2 days',"
+        " now() - interval '1 day')"
+    )
+    blocker = await asyncpg.connect(pg_url)
+    hold = await locked(blocker, player)
+    # the new call takes the expired key over, then waits for the player's row
+    award = asyncio.create_task(two_layers[0].gain_experience(player, 10, idempotency_key="daily"))
+    await waiting_on_lock(raw, 1)
+    # another process's sweep finds the key expired and waits for the new call's lock on it
+    sweep = asyncio.create_task(two_layers[1]._idempotency.delete_expired())
+    await waiting_on_lock(raw, 2)
+    await hold.rollback()
+    await blocker.close()
+    assert (await award).new_xp == 10
+    assert await sweep == 0  # the key it found expired is live again
+    assert await raw.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'daily'") == 1
+    again = await two_layers[0].gain_experience(player, 10, idempotency_key="daily")
+    assert again.new_xp == 10
+    xp = await raw.fetchval(
+        "SELECT experience_points FROM players WHERE player_id = $1", player.player_uuid
+    )
+    assert xp == 10

@@ -12,6 +12,8 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings, Player
+from mud_persistence.events import PlayerXPAwarded, RecordingBus
+from mud_persistence.repositories.idempotency import IdempotencyRepository
 from mud_persistence.schemas.progress import XPAward
 from tests.reliability.proxy import Proxy, proxy_in_front_of
 
@@ -139,3 +141,86 @@ async def test_keyed_awards_under_killed_backends_add_up_exactly(
     assert any(failures for task in tasks for failures in task)  # the kills did hit calls
     assert await keys_and_xp(raw, player, "t") == (8 * 40, 8 * 40 * 3)
     await layer.close()
+
+
+@pytest.fixture
+def record_fails_once(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The keyed transaction rolls back once, after the call's own statements ran (as a lost
+    COMMIT or a deadlock at the end would): the layer repeats the call itself. Append to the
+    returned list to make the next record fail again."""
+    real_record = IdempotencyRepository.record
+    failures = [1]
+
+    async def record_once_failing(self: IdempotencyRepository, key: str, result: str) -> None:
+        await real_record(self, key, result)
+        if failures:
+            failures.pop()
+            raise asyncpg.exceptions.DeadlockDetectedError("injected: transaction rolled back")
+
+    monkeypatch.setattr(IdempotencyRepository, "record", record_once_failing)
+    return failures
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_a_keyed_save_the_layer_repeats_after_a_rollback_is_written(
+    pg_url: str, raw: asyncpg.Connection, record_fails_once: list[int]
+) -> None:
+    layer = await connected(pg_url, retry_attempts=3)
+    try:
+        player = await layer.create_player(name="Lucky", user_id=uuid.uuid4())
+        player.luck = 77
+        await layer.save_player(player, idempotency_key=f"save-{player.player_id}")
+        assert not record_fails_once  # the first attempt rolled back
+        stored = await raw.fetchval(
+            "SELECT luck FROM players WHERE player_id = $1", player.player_uuid
+        )
+        assert (stored, player.changed_fields()) == (77, {})
+        # a new player: the repeat inserts it
+        record_fails_once.append(1)
+        new = Player(user_id=uuid.uuid4(), name=f"n{uuid.uuid4().hex[:8]}")
+        await layer.save_players([new], idempotency_key=f"new-{new.player_id}")
+        assert not record_fails_once
+        assert (await layer.get_player_by_id(new.player_id)) is not None
+        assert new.changed_fields() == {}
+        # a save of several players, one of them lowering its max DP (read back)
+        record_fails_once.append(1)
+        player.constitution, new.luck = 10, 5
+        await layer.save_players([player, new], idempotency_key=f"both-{player.player_id}")
+        rows = await raw.fetch(
+            "SELECT luck, constitution FROM players WHERE player_id = ANY($1::uuid[])"
+            " ORDER BY luck",
+            [player.player_uuid, new.player_uuid],
+        )
+        assert [tuple(row) for row in rows] == [(5, 50), (77, 10)]
+    finally:
+        await layer.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="events are published before the keyed commit until the outbox unit of work lands",
+)
+@pytest.mark.usefixtures("cleanup")
+async def test_a_keyed_call_the_layer_repeats_publishes_its_events_once_after_the_commit(
+    pg_url: str, record_fails_once: list[int]
+) -> None:
+    bus = RecordingBus()
+    layer = AsyncPersistenceLayer(
+        settings=PersistenceSettings(database_url=pg_url, retry_base_delay=0.005),
+        event_bus=bus,
+    )
+    await layer.connect()
+    try:
+        player = await layer.create_player(name="Heard", user_id=uuid.uuid4())
+        award = await layer.gain_experience(player, 40, "quest", idempotency_key="quest-1")
+        assert not record_fails_once  # the first attempt rolled back; the layer repeated it
+        assert [(event.xp_amount, event.new_xp) for event in bus.of(PlayerXPAwarded)] == [
+            (40, award.new_xp)
+        ]
+        # a call whose every attempt rolls back publishes nothing
+        record_fails_once.extend([1] * layer.settings.retry_attempts)
+        with pytest.raises(DatabaseError):
+            await layer.gain_experience(player, 5, "quest", idempotency_key="quest-2")
+        assert len(bus.of(PlayerXPAwarded)) == 1
+    finally:
+        await layer.close()
