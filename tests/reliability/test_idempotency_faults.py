@@ -196,10 +196,6 @@ async def test_a_keyed_save_the_layer_repeats_after_a_rollback_is_written(
         await layer.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="events are published before the keyed commit until the outbox unit of work lands",
-)
 @pytest.mark.usefixtures("cleanup")
 async def test_a_keyed_call_the_layer_repeats_publishes_its_events_once_after_the_commit(
     pg_url: str, record_fails_once: list[int]
