@@ -179,7 +179,10 @@ class ResultCodec:
         assert adapter is not None
         return adapter.dump_json(result).decode()
 
-    async def decode(self, text: str, repository: IdempotencyRepository) -> Any:
+    async def decode(
+        self, text: str, repository: IdempotencyRepository, call: KeyedCall | None = None
+    ) -> Any:
+        """The recorded result; RecordedRowGoneError when it names a row deleted since."""
         model, adapter = self._resolve()
         if model is None:
             assert adapter is not None
@@ -189,8 +192,24 @@ class ResultCodec:
             return None
         found = await repository.load(model, pk)
         if found is None:
-            raise NotFoundError(model.__name__, pk)
+            if call is None:
+                raise NotFoundError(model.__name__, pk)
+            raise RecordedRowGoneError(call, model.__name__, pk)
         return found
+
+
+class RecordedRowGoneError(NotFoundError):
+    """A repeat of a keyed call whose recorded result is a row deleted since."""
+
+    def __init__(self, call: KeyedCall, entity: str, key: Any) -> None:
+        super().__init__(entity, key)
+        row = str(self).removesuffix(" not found")
+        verb = "created" if call.method.startswith("create_") else "returned"
+        self.args = (
+            f"{call.method} already ran with {IDEMPOTENCY_KEY.replace('_', ' ')} {call.key!r} "
+            f"and {verb} {row}, which no longer exists: nothing was done; use a new key to run "
+            "the call again",
+        )
 
 
 def _mentions_uuid(annotation: Any) -> bool:
@@ -345,7 +364,7 @@ class Idempotency:
                 if (recorded.method, recorded.fingerprint) != (call.method, call.fingerprint):
                     raise ConflictError(_conflict(call, recorded.method))
                 assert recorded.result is not None  # recorded in the transaction that committed
-                result = await call.codec.decode(recorded.result, self._repository)
+                result = await call.codec.decode(recorded.result, self._repository, call)
         return recorded, result
 
     def _clean_up_now_and_then(self) -> None:

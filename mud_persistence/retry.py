@@ -71,16 +71,12 @@ def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     return idempotent and isinstance(exc, MAYBE_SENT)
 
 
-UNKNOWN_OUTCOME = (
+LOST_AFTER_SENDING = (
     "; the connection was lost after the write was sent, so it may or may not have been "
-    "applied (outcome unknown: check before repeating it)"
+    "applied (outcome unknown: {})"
 )
-
-
-KEYED_UNKNOWN_OUTCOME = (
-    "; the connection was lost after the write was sent, so it may or may not have been "
-    "applied (outcome unknown: repeat it with the same idempotency key)"
-)
+UNKNOWN_OUTCOME = LOST_AFTER_SENDING.format("check before repeating it")
+KEYED_UNKNOWN_OUTCOME = LOST_AFTER_SENDING.format("repeat it with the same idempotency key")
 
 
 def outcome_unknown(exc: BaseException) -> bool:

@@ -336,5 +336,11 @@ async def test_a_repeat_whose_recorded_row_is_gone_says_so(
     user = uuid.uuid4()
     created = await layer.create_player(name="Gone", user_id=user, idempotency_key="make-gone")
     await layer.delete_player(created.player_id)
-    with pytest.raises(NotFoundError, match=str(created.player_id)):
+    with pytest.raises(NotFoundError) as caught:
         await layer.create_player(name="Gone", user_id=user, idempotency_key="make-gone")
+    assert str(caught.value) == (
+        f"create_player already ran with idempotency key 'make-gone' and created player "
+        f"'{created.player_id}', which no longer exists: nothing was done; use a new key to "
+        "run the call again"
+    )
+    assert (caught.value.entity, str(caught.value.key)) == ("Player", str(created.player_id))
