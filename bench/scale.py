@@ -4,7 +4,6 @@ statement count for a large listing, and the memory each loaded Player takes."""
 from __future__ import annotations
 
 import gc
-import logging
 import statistics
 import time
 import tracemalloc
@@ -15,6 +14,7 @@ import asyncpg
 
 from bench.contenders.facade import FacadeContender
 from bench.contenders.raw_best import RawBestContender
+from tests.query_counter import counting_queries  # the query-count test's own counter
 
 SCALE_ROOM = "earth_arkhamcity_sanitarium_room_basement_001"  # a room of the bundled world
 SCALE_PLAYERS = 10_000
@@ -76,28 +76,11 @@ async def fill(url: str) -> None:
         await connection.close()
 
 
-class StatementCounter(logging.Handler):
-    """Counts the statements Tortoise sends, from its db_client debug log."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.args:  # statements are logged with their SQL as an argument; pool messages not
-            self.count += 1
-
-
 async def statements_of(call: Callable[[], Awaitable[Any]]) -> int:
-    logger = logging.getLogger("tortoise.db_client")
-    counter, level = StatementCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
+    """The statements ``call`` sends itself: not those of the outbox relay or subscriptions,
+    which run in their own tasks meanwhile."""
+    with counting_queries() as counter:
         await call()
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
     return counter.count
 
 
