@@ -19,8 +19,9 @@ from tests.conftest import settings_for
 
 @pytest.fixture
 async def layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
-    """A layer with one pooled connection, so every call gets the same one back."""
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1)
+    """A layer with one pooled connection, so every call gets the same one back; without the
+    outbox, whose relay and subscriptions would send their own statements on it meanwhile."""
+    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
     async with AsyncPersistenceLayer(settings=settings) as connected:
         yield connected
     await empty_tables(pg_url)
