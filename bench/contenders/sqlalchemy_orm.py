@@ -142,21 +142,12 @@ class SqlAlchemyContender:
             return (await session.scalars(query.limit(1))).first()
 
     async def damage_player(self, player_id: uuid.UUID) -> Any:
-        async with self.session() as session, session.begin():
-            old = await session.scalar(
-                select(Player.current_dp).where(Player.player_id == player_id).with_for_update()
-            )
-            new = await session.scalar(
-                update(Player)
-                .where(Player.player_id == player_id)
-                .values(
-                    current_dp=func.greatest(DP_FLOOR, func.least(_max_dp(), Player.current_dp - 1))
-                )
-                .returning(Player.current_dp)
-            )
-            return old, new
+        return await self._change_dp(player_id, -1)
 
     async def heal_player(self, player_id: uuid.UUID) -> Any:
+        return await self._change_dp(player_id, +1)
+
+    async def _change_dp(self, player_id: uuid.UUID, delta: int) -> Any:
         async with self.session() as session, session.begin():
             old = await session.scalar(
                 select(Player.current_dp).where(Player.player_id == player_id).with_for_update()
@@ -165,7 +156,9 @@ class SqlAlchemyContender:
                 update(Player)
                 .where(Player.player_id == player_id)
                 .values(
-                    current_dp=func.greatest(DP_FLOOR, func.least(_max_dp(), Player.current_dp + 1))
+                    current_dp=func.greatest(
+                        DP_FLOOR, func.least(_max_dp(), Player.current_dp + delta)
+                    )
                 )
                 .returning(Player.current_dp)
             )
