@@ -102,7 +102,7 @@ async def number_committed(delivered: Collection[int], notify: bool) -> tuple[in
 _PENDING = "SELECT id FROM outbox WHERE event_id IS NULL ORDER BY id LIMIT {limit}"
 # the first number after the last row's (each row takes EVENTS_PER_CHANGE numbers)
 _NEXT = f"COALESCE(MAX(event_id) + {EVENTS_PER_CHANGE}, 1)"
-_NUMBER_PG_QUIET = f"""
+_NUMBERED = f"""
 WITH base AS (SELECT {_NEXT} AS first FROM outbox),
 pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p),
 numbered AS (UPDATE outbox SET event_id = base.first + (pending.n - 1) * {EVENTS_PER_CHANGE},
@@ -111,12 +111,12 @@ FROM base, pending WHERE outbox.id = pending.id
 RETURNING outbox.id, outbox.event_id, outbox.delivered)"""
 # the NOTIFY in the same statement: one per round, carrying the highest number
 _NUMBER_PG = (
-    _NUMBER_PG_QUIET
+    _NUMBERED
     + """, announced AS (SELECT pg_notify($3, MAX(event_id)::text) FROM numbered
     HAVING COUNT(*) > 0)
 SELECT id, event_id, delivered, (SELECT COUNT(*) FROM announced) AS notified FROM numbered"""
 )
-_NUMBER_PG_QUIET += " SELECT id, event_id, delivered FROM numbered"
+_NUMBER_PG_QUIET = _NUMBERED + " SELECT id, event_id, delivered FROM numbered"
 _NUMBER_SQLITE = f"""
 UPDATE outbox SET event_id = (SELECT {_NEXT} FROM outbox) + (pending.n - 1) * {EVENTS_PER_CHANGE},
     delivered = outbox.delivered OR outbox.id IN ({{marks}})
