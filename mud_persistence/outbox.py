@@ -357,9 +357,12 @@ class Subscription:
     async def _run(self) -> None:
         failures = 0
         while True:
+            self._wake.clear()  # before the read: a wake-up during it means read again
             try:
                 with self._outbox._database.bound("subscribe"):
-                    changes = await rows.numbered_after(self._last)
+                    changes, through = await rows.numbered_after(
+                        self._last, kinds=self._kinds, skip_origin=self._skip_origin
+                    )
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -368,29 +371,25 @@ class Subscription:
                 logger.exception("reading the outbox for a subscriber failed; trying again")
                 await asyncio.sleep(self._outbox._backoff(failures))
                 continue
-            if not changes:
-                self._wake.clear()
-                await _wait(self._wake, self._outbox.poll_interval)
-                continue
-            first = changes[0].event_id
-            assert first is not None  # numbered_after reads numbered rows only
-            if self._last and first > self._last + 1:
-                logger.warning(
-                    "outbox events %d..%d were pruned before this subscriber read them",
-                    self._last + 1,
-                    first - 1,
-                )
+            if changes and self._kinds is None and self._skip_origin is None:
+                first = changes[0].event_id
+                assert first is not None  # numbered_after reads numbered rows only
+                if self._last and first > self._last + 1:
+                    logger.warning(
+                        "outbox events %d..%d were pruned before this subscriber read them",
+                        self._last + 1,
+                        first - 1,
+                    )
             for change in changes:
                 await self._deliver(change)
                 assert change.event_id is not None
                 # past every number the row holds, whether or not it had that many events
                 self._last = max(self._last, change.event_id + EVENTS_PER_CHANGE - 1)
+            self._last = max(self._last, through)  # past the rows the filters left out
+            if not changes:
+                await _wait(self._wake, self._outbox.poll_interval)
 
     async def _deliver(self, change: StoredChange) -> None:
-        if self._kinds is not None and change.kind not in self._kinds:
-            return
-        if change.origin == self._skip_origin:
-            return
         events = events_for(
             change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
         )

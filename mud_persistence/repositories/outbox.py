@@ -88,8 +88,9 @@ async def number_committed(delivered: Collection[int], notify: bool) -> tuple[in
                 [ids, BATCH, CHANNEL][: 3 if notify else 2],
             )
         else:  # BEGIN IMMEDIATE: this transaction holds SQLite's one write lock
-            marks = ", ".join("?" * len(ids)) or "NULL"
-            rows = await db.execute_query_dict(_NUMBER_SQLITE.format(marks=marks), [BATCH, *ids])
+            # not "IN (NULL)" when none was delivered: "delivered OR NULL" would be NULL
+            took = f"outbox.id IN ({', '.join('?' * len(ids))})" if ids else "0"
+            rows = await db.execute_query_dict(_NUMBER_SQLITE.format(took=took), [BATCH, *ids])
         marked = {row["id"] for row in rows if row["delivered"]} & set(ids)
         rest = [i for i in ids if i not in marked]
         if rest:
@@ -119,7 +120,7 @@ SELECT id, event_id, delivered, (SELECT COUNT(*) FROM announced) AS notified FRO
 _NUMBER_PG_QUIET = _NUMBERED + " SELECT id, event_id, delivered FROM numbered"
 _NUMBER_SQLITE = f"""
 UPDATE outbox SET event_id = (SELECT {_NEXT} FROM outbox) + (pending.n - 1) * {EVENTS_PER_CHANGE},
-    delivered = outbox.delivered OR outbox.id IN ({{marks}})
+    delivered = outbox.delivered OR {{took}}
 FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="?")})) pending
 WHERE outbox.id = pending.id
 RETURNING outbox.id, outbox.event_id, outbox.delivered"""
@@ -143,17 +144,55 @@ async def last_event_id() -> int:
     return int(rows[0]["last"])
 
 
-async def numbered_after(event_id: int, limit: int = BATCH) -> list[StoredChange]:
-    """Numbered rows holding an event numbered after ``event_id``, in event_id order."""
-    event_id -= EVENTS_PER_CHANGE - 1  # the row that holds event_id may hold later ones too
+async def numbered_after(
+    event_id: int,
+    limit: int = BATCH,
+    *,
+    kinds: Collection[str] | None = None,
+    skip_origin: str | None = None,
+) -> tuple[list[StoredChange], int]:
+    """Numbered rows holding an event numbered after ``event_id``, in event_id order: only rows
+    of ``kinds`` (all when None) and not written by ``skip_origin``, filtered by the database so
+    that a reader of a few kinds does not fetch every row.
+
+    Returns:
+        The rows, and the last event number the read went past (``event_id`` when it found
+        none): a reader continues after it, past the rows the filters left out.
+    """
     db = _db()
-    mark = "$1" if _is_postgres(db) else "?"
+    postgres = _is_postgres(db)
+    # the row that holds event_id may hold later numbers too
+    parameters: list[Any] = [event_id - (EVENTS_PER_CHANGE - 1)]
+    conditions = [f"event_id > {_mark(postgres, 1)}"]
+    if kinds is not None:
+        kinds = sorted(kinds)
+        if postgres:
+            conditions.append(f"kind = ANY({_mark(postgres, len(parameters) + 1)})")
+            parameters.append(kinds)
+        else:
+            conditions.append(f"kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
+            parameters.extend(kinds)
+    if skip_origin is not None:
+        conditions.append(f"origin <> {_mark(postgres, len(parameters) + 1)}")
+        parameters.append(skip_origin)
+    # one statement: the rows, then a row holding only the highest event_id, read in the same
+    # snapshot, so that a reader knows how far it got when the filters left rows out
     rows = await db.execute_query_dict(
-        "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
-        f"WHERE event_id > {mark} ORDER BY event_id LIMIT {int(limit)}",
-        [event_id],
+        "SELECT * FROM (SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
+        f"WHERE {' AND '.join(conditions)} ORDER BY event_id LIMIT {int(limit)}) found "
+        "UNION ALL SELECT NULL, MAX(event_id), NULL, NULL, NULL, NULL FROM outbox",
+        parameters,
     )
-    return [_stored(row) for row in rows]
+    changes = [_stored(row) for row in rows if row["id"] is not None]
+    highest = next((row["event_id"] for row in rows if row["id"] is None), None)
+    if len(changes) == limit:  # more may follow the last row read
+        highest = changes[-1].event_id
+    through = event_id if highest is None else int(highest) + EVENTS_PER_CHANGE - 1
+    return changes, max(event_id, through)
+
+
+def _mark(postgres: bool, number: int) -> str:
+    return f"${number}" if postgres else "?"
 
 
 async def claim_undelivered(
