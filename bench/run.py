@@ -428,8 +428,8 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
 - **facade without outbox** (`facade.py`, `outbox=False`): the same layer with events to the
   local bus only. "outbox cost" in the throughput table is 1 - facade / facade without
   outbox: what the transactional outbox (the outbox row written by each change's own
-  statement, the relay numbering and marking rows in the background) costs. Target (issue
-  18): at most 15% on a counter update at 50 tasks.
+  statement, and the relay's NOTIFY and bookkeeping per round in the background) costs.
+  Target (issue 18): at most 15% on a counter update at 50 tasks.
 - **raw best** (`raw_best.py`), the fair limit: hand-written asyncpg SQL that returns what the
   facade returns (every player column with JSON decoded and string ids; the new DP; an
   `XPAward`; the old container dicts of the room listing; the destination `ContainerData` of

@@ -195,6 +195,18 @@ def event_payload(event: Event) -> dict[str, Any]:
 EVENTS_PER_CHANGE = 2
 
 
+def first_event_id(row_id: int) -> int:
+    """The number of the first event of outbox row ``row_id``; its last is the next row's
+    first minus one."""
+    return (row_id - 1) * EVENTS_PER_CHANGE + 1
+
+
+def last_row_done(event_id: int) -> int:
+    """The last outbox row all of whose events are numbered ``event_id`` or lower: a reader
+    that handled the events up to ``event_id`` reads on from the row after it."""
+    return event_id // EVENTS_PER_CHANGE
+
+
 def events_for(
     kind: str,
     payload: Mapping[str, Any],

@@ -1,12 +1,14 @@
-"""The transactional outbox at run time: each operation's unit of work, the relay that numbers,
-announces, re-delivers and prunes outbox rows, and ``subscribe()``'s subscriptions.
+"""The transactional outbox at run time: each operation's unit of work, the relay, and
+``subscribe()``'s subscriptions.
 
 A write records its events with the current unit of work (``record``), which also writes their
-outbox row in the write's transaction. The operation wrapper (``Outbox.run``) publishes them on
-the local bus after the operation's outermost commit, as before the outbox existed, and wakes
-the relay. The relay gives committed rows their ``event_id`` in commit order, NOTIFYs other
-processes, marks the rows the local bus took, re-publishes those it refused (with backoff) and
-those a dead writer never published, and prunes old rows. Subscribers read rows by event_id.
+outbox row in the write's transaction; the row's id, taken in that transaction, numbers its
+events. The operation wrapper (``Outbox.run``) publishes them on the local bus after the
+operation's outermost commit, as before the outbox existed, and wakes the relay. The relay
+NOTIFYs other processes, re-publishes what the local bus refused (with backoff), records how far
+this process has published (``outbox_origins``), publishes the rows of processes that died
+before publishing theirs, and prunes old rows. Subscribers read rows in id order, waiting at a
+missing id until it is settled (see ``Subscription``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -32,10 +35,12 @@ from mud_persistence.events import (
     EventBus,
     event_payload,
     events_for,
+    last_row_done,
     publish_safely,
 )
 from mud_persistence.repositories import outbox as rows
 from mud_persistence.repositories.outbox import StoredChange
+from mud_persistence.retry import outcome_unknown
 from mud_persistence.settings import PersistenceSettings
 
 if TYPE_CHECKING:
@@ -97,18 +102,31 @@ class Outbox:
 
     def __init__(self, settings: PersistenceSettings, bus: EventBus, database: Database) -> None:
         self.settings = settings
-        self.enabled = settings.outbox
         self.origin = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._bus = bus
         self._database = database
-        self._delivered: set[int] = set()  # published locally, not yet marked in the table
+        # how far this process has published its own rows: every row it wrote up to
+        # _published is published, but for those in _retry and those of units still running
+        self._published = 0
         self._retry: dict[int, tuple[int, float]] = {}  # row id -> (attempts, due at)
+        self._running: Counter[int] = Counter()  # a running unit's rows come after its key
+        # units that failed after their write may have committed: (their floor, when), and
+        # the rows published since the first of them, to tell which rows after it were not
+        self._unsure: list[tuple[int, float]] = []
+        self._published_ids: set[int] = set()
+        self._committed = False  # rows committed since the last NOTIFY
+        self._registered = False  # this process's position is in outbox_origins
         self._announcements: list[tuple[str, dict[str, Any]]] = []
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriptions: set[Subscription] = set()
         self._listening = False
         self._last_prune = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether changes get an outbox row (``settings.outbox``)."""
+        return self.settings.outbox
 
     # -- units of work -----------------------------------------------------------------------
 
@@ -118,13 +136,24 @@ class Outbox:
         if _current.get() is not None:
             return await call()
         unit = UnitOfWork(self)
-        token = _current.set(unit)
+        floor = self._published  # any row this unit writes gets a higher id
+        self._running[floor] += 1
         try:
-            result = await call()
+            token = _current.set(unit)
+            try:
+                result = await call()
+            except BaseException as exc:
+                if outcome_unknown(exc):  # its rows may have committed, unpublished
+                    self._unsure.append((floor, time.monotonic()))
+                raise
+            finally:
+                _current.reset(token)
+            if unit.changes:
+                await self._publish(unit)
         finally:
-            _current.reset(token)
-        if unit.changes:
-            await self._publish(unit)
+            self._running[floor] -= 1
+            if not self._running[floor]:
+                del self._running[floor]
         return result
 
     async def _publish(self, unit: UnitOfWork) -> None:
@@ -132,11 +161,22 @@ class Outbox:
             took = [await publish_safely(self._bus, event) for event in _local(events)]
             if row_id is None:
                 continue
-            if all(took):
-                self._delivered.add(row_id)
-            else:
+            self._published = max(self._published, row_id)
+            self._committed = True
+            if self._unsure:
+                self._published_ids.add(row_id)
+            if not all(took):
                 self._retry[row_id] = (1, time.monotonic() + self._backoff(1))
         self._wake.set()
+
+    def published_through(self) -> int:
+        """The row id up to which every row of this process is published on its bus."""
+        bounds = [self._published, *(floor for floor, _ in self._unsure)]
+        if self._retry:
+            bounds.append(min(self._retry) - 1)
+        if self._running:
+            bounds.append(min(self._running))
+        return min(bounds)
 
     def announce(self, event: Event) -> None:
         """Queue an event for other processes from sync code (``save_room``): the relay writes
@@ -153,40 +193,49 @@ class Outbox:
         return bool(self._tasks)
 
     async def start(self, on_cache_event: Handler) -> None:
-        """Start the relay, the LISTEN connection (PostgreSQL) and the layer's own subscription
-        to other processes' cache events."""
+        """Record this process's position, start the relay, the LISTEN connection (PostgreSQL)
+        and the layer's own subscription to other processes' cache events."""
         if not self.enabled or self._tasks:
             return
+        with self._database.bound("subscribe"):
+            self._published = await rows.last_row_id()
+            self._registered = await self._register()
         self._wake = asyncio.Event()
         self._tasks.append(asyncio.create_task(self._relay_loop(), name="outbox relay"))
         if self._listen_url is not None:
             self._tasks.append(asyncio.create_task(self._listen_loop(), name="outbox listen"))
-        with self._database.bound("subscribe"):
-            last = await rows.last_event_id()
         self._add(
-            Subscription(self, on_cache_event, last, kinds=_CACHE_KINDS, skip_origin=self.origin)
+            Subscription(
+                self,
+                on_cache_event,
+                self._published * EVENTS_PER_CHANGE,
+                kinds=_CACHE_KINDS,
+                skip_origin=self.origin,
+            )
         )
 
     async def stop(self) -> None:
-        """Stop every task and subscription; events not yet marked delivered are re-published
-        by the next relay after ``outbox_orphan_grace``. Rooms saved just before are still
-        announced to other processes."""
+        """Stop every task and subscription. Rooms saved just before are still announced to
+        other processes; with every row published, this process's position is deleted (else
+        another process publishes the rest after ``outbox_orphan_grace``)."""
         tasks, self._tasks = self._tasks, []
         subscriptions, self._subscriptions = self._subscriptions, set()
         for task in [*tasks, *(s._task for s in subscriptions)]:
             task.cancel()
         await asyncio.gather(*tasks, *(s._task for s in subscriptions), return_exceptions=True)
         self._listening = False
-        if tasks and self._announcements:
+        if tasks:
             with contextlib.suppress(Exception), self._database.bound("close"):
                 await self._round(tick=False)
+                if not (self._retry or self._running or self._unsure):
+                    await rows.forget_origin(self.origin)
 
     # -- subscriptions -------------------------------------------------------------------------
 
     async def subscribe(self, handler: Handler, since: int | None) -> Subscription:
         if since is None:
             with self._database.bound("subscribe"):
-                since = await rows.last_event_id()
+                since = await rows.last_row_id() * EVENTS_PER_CHANGE
         return self._add(Subscription(self, handler, since))
 
     def _add(self, subscription: Subscription) -> Subscription:
@@ -222,8 +271,8 @@ class Outbox:
         failures = 0
         while True:
             await _wait(self._wake, next_tick - time.monotonic())
-            # let the writes of the next few milliseconds join this round: one numbering
-            # transaction for many writes, not one each
+            # let the commits of the next few milliseconds join this round: one NOTIFY, and
+            # one read by each subscriber, for many writes
             await asyncio.sleep(_GATHER)
             self._wake.clear()
             tick = time.monotonic() >= next_tick
@@ -243,40 +292,93 @@ class Outbox:
     async def _round(self, *, tick: bool) -> None:
         while self._announcements:
             kind, payload = self._announcements[0]
-            self._delivered.add(await rows.insert_change(kind, payload, self.origin))
+            row_id = await rows.insert_change(kind, payload, self.origin)
+            self._published = max(self._published, row_id)  # no local bus event to publish
+            self._committed = True
             self._announcements.pop(0)
-        marking = set(self._delivered)
-        last, marked = await rows.number_committed(
-            marking, notify=self.settings.dialect == "postgres"
-        )
-        self._delivered -= marked
-        if last is not None:
-            self._wake_subscriptions()
+        if self._committed:
+            if not self._registered:  # connected to a standby, which has become the primary
+                self._registered = await self._register()
+            self._committed = False
+            if self.settings.dialect == "postgres":
+                await rows.notify()
+            if not self._listening:  # else this process's NOTIFY wakes them
+                self._wake_subscriptions()
         now = time.monotonic()
         due = {row_id: n for row_id, (n, at) in self._retry.items() if at <= now}
-        if due or tick:
-            for row_id in due:
-                del self._retry[row_id]
-            grace = self.settings.outbox_orphan_grace
-            cutoff = datetime.now(UTC) - timedelta(seconds=grace) if tick else _EPOCH
-            await rows.claim_undelivered(due, cutoff, lambda found: self._republish(found, due))
-        if tick and now - self._last_prune >= self.settings.outbox_relay_interval * 60:
+        if due:
+            await self._republish_own(due)
+        if not tick:
+            return
+        settings = self.settings
+        if self._unsure and now - self._unsure[0][1] >= settings.outbox_orphan_grace:
+            await self._publish_unsure()
+        if self._registered:  # a layer on a standby writes nothing, and takes nothing over
+            with contextlib.suppress(Exception):  # the next tick tries again
+                await rows.heartbeat(self.origin, self.published_through())
+            while await rows.take_over_dead_origin(
+                self.origin, settings.outbox_orphan_grace, self._republish
+            ):
+                pass
+        if now - self._last_prune >= settings.outbox_relay_interval * 60:
             self._last_prune = now
-            retention = timedelta(seconds=self.settings.outbox_retention)
-            await rows.prune(datetime.now(UTC) - retention)
+            await rows.prune(datetime.now(UTC) - timedelta(seconds=settings.outbox_retention))
 
-    async def _republish(self, changes: list[StoredChange], attempts: dict[int, int]) -> set[int]:
-        published: set[int] = set()
-        for change in changes:
-            events = events_for(
-                change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
-            )
-            if all([await publish_safely(self._bus, event) for event in _local(events)]):
-                published.add(change.id)
+    async def _register(self) -> bool:
+        """Record this process's position, so that another process takes over its rows if it
+        dies; False on a server that refuses writes (a standby)."""
+        try:
+            await rows.heartbeat(self.origin, self.published_through())
+        except Exception as exc:
+            logger.debug("outbox position not recorded (%s); it is once this process writes", exc)
+            return False
+        return True
+
+    async def _republish_own(self, due: dict[int, int]) -> None:
+        """Publish again the rows whose events the local bus refused."""
+        found = {change.id: change for change in await rows.rows_by_id(due)}
+        for row_id, attempts in due.items():
+            change = found.get(row_id)
+            if change is None or await self._publish_stored(change):  # pruned: given up
+                del self._retry[row_id]
             else:
-                tries = attempts.get(change.id, 0) + 1
-                self._retry[change.id] = (tries, time.monotonic() + self._backoff(tries))
-        return published
+                tries = attempts + 1
+                self._retry[row_id] = (tries, time.monotonic() + self._backoff(tries))
+
+    async def _publish_unsure(self) -> None:
+        """Publish the rows that units which failed after sending their write committed after
+        all: this process's rows after the first such unit's floor that it did not publish
+        (leaving those of units still running, which publish their own)."""
+        floor, since = self._unsure[0]
+        upto = min(self._running, default=None)
+        changes = await rows.rows_of_origin_after(self.origin, floor)
+        for change in changes:
+            if upto is not None and change.id > upto:
+                break  # the rest on a later tick
+            if change.id not in self._published_ids and not await self._publish_stored(change):
+                self._retry[change.id] = (1, time.monotonic() + self._backoff(1))
+            floor = change.id
+        else:
+            if len(changes) < rows.BATCH:
+                self._unsure.clear()
+                self._published_ids.clear()
+                return
+        self._unsure[0] = (floor, since)
+
+    async def _republish(self, changes: list[StoredChange]) -> int | None:
+        """Publish a dead process's rows, in order; the id of the last one published."""
+        last = None
+        for change in changes:
+            if not await self._publish_stored(change):
+                break
+            last = change.id
+        return last
+
+    async def _publish_stored(self, change: StoredChange) -> bool:
+        events = events_for(
+            change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
+        )
+        return all([await publish_safely(self._bus, event) for event in _local(events)])
 
     def _backoff(self, attempt: int) -> float:
         settings = self.settings
@@ -323,8 +425,14 @@ class Outbox:
 
 
 class Subscription:
-    """One ``subscribe()`` handler: gets every numbered event after its position, in event_id
-    order, at least once (a handler that raises gets the same event again after a backoff)."""
+    """One ``subscribe()`` handler: gets every event after its position, in event_id order, at
+    least once (a handler that raises gets the same event again after a backoff).
+
+    It reads rows in id order. On PostgreSQL an id can be missing while a later one is there:
+    its transaction rolled back, or is still running and may yet commit. The subscription waits
+    there until every transaction that started before it saw the gap has ended
+    (``rows.snapshot_xmax``, ``rows.ended_before``), then reads again and goes on.
+    """
 
     def __init__(
         self,
@@ -340,12 +448,16 @@ class Subscription:
         self._last = last_event_id
         self._kinds = kinds
         self._skip_origin = skip_origin
+        # an id up to _settled that is missing stays missing; one above it waits for the
+        # transactions older than _gap = (xmax then, the highest id read then) to end
+        self._settled = last_row_done(last_event_id)
+        self._gap: tuple[int, int] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None]
 
     @property
     def last_event_id(self) -> int:
-        """The event_id of the last change handled: pass it as ``since`` to resume."""
+        """The event_id of the last event handled: pass it as ``since`` to resume."""
         return self._last
 
     async def close(self) -> None:
@@ -360,9 +472,7 @@ class Subscription:
             self._wake.clear()  # before the read: a wake-up during it means read again
             try:
                 with self._outbox._database.bound("subscribe"):
-                    changes, through = await rows.numbered_after(
-                        self._last, kinds=self._kinds, skip_origin=self._skip_origin
-                    )
+                    blocked = await self._read_and_deliver()
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -371,23 +481,53 @@ class Subscription:
                 logger.exception("reading the outbox for a subscriber failed; trying again")
                 await asyncio.sleep(self._outbox._backoff(failures))
                 continue
-            if changes and self._kinds is None and self._skip_origin is None:
-                first = changes[0].event_id
-                assert first is not None  # numbered_after reads numbered rows only
-                if self._last and first > self._last + 1:
-                    logger.warning(
-                        "outbox events %d..%d were pruned before this subscriber read them",
-                        self._last + 1,
-                        first - 1,
-                    )
-            for change in changes:
-                await self._deliver(change)
-                assert change.event_id is not None
-                # past every number the row holds, whether or not it had that many events
-                self._last = max(self._last, change.event_id + EVENTS_PER_CHANGE - 1)
-            self._last = max(self._last, through)  # past the rows the filters left out
-            if not changes:
+            if blocked:
+                await _wait(self._wake, _GAP_RECHECK)
+            elif blocked is None:
                 await _wait(self._wake, self._outbox.poll_interval)
+
+    async def _read_and_deliver(self) -> bool | None:
+        """One read: deliver what follows the position in order. Returns True when stopped at
+        a gap that is not settled yet, False when there may be more to read, None when all
+        was read."""
+        if self._gap is not None and not await self._gap_settled():
+            return True
+        position = last_row_done(self._last)
+        ids, changes = await rows.rows_after(
+            position, kinds=self._kinds, skip_origin=self._skip_origin
+        )
+        wanted = {change.id: change for change in changes}
+        for row_id in ids:
+            if row_id > position + 1 and row_id - 1 > self._settled:
+                xmax = await rows.snapshot_xmax()
+                if xmax is not None:
+                    self._gap = (xmax, ids[-1])
+                    return True
+                self._settled = ids[-1]  # SQLite: a missing id is never filled
+            change = wanted.get(row_id)
+            if change is not None:
+                await self._deliver(change)
+            # past every number the row holds, whether or not it had that many events
+            self._last = max(self._last, change_last_event(row_id))
+            position = row_id
+        return False if len(ids) == rows.BATCH else None
+
+    async def _gap_settled(self) -> bool:
+        assert self._gap is not None
+        xmax, highest = self._gap
+        ended, oldest = await rows.ended_before(xmax)
+        if not ended:
+            return False
+        self._gap = None
+        self._settled = max(self._settled, highest)
+        first_missing = last_row_done(self._last) + 1
+        if self._kinds is None and first_missing < oldest:
+            logger.warning(
+                "outbox events %d..%d were pruned before this subscriber read them",
+                self._last + 1,
+                change_last_event(oldest - 1),
+            )
+        return True
 
     async def _deliver(self, change: StoredChange) -> None:
         events = events_for(
@@ -419,10 +559,16 @@ class Subscription:
                 await asyncio.sleep(self._outbox._backoff(attempt))
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# how long the relay lets writes gather before a round: fewer numbering transactions under load
-# (with 10 ms, 26-44% outbox cost at 50 tasks in one bench run; with 50 ms, 7-23%), at the
-# price of subscribers seeing events up to 50 ms later (the local bus is not delayed)
+def change_last_event(row_id: int) -> int:
+    """The number of the last event outbox row ``row_id`` may hold."""
+    return row_id * EVENTS_PER_CHANGE
+
+
+# how soon a subscriber stopped at a missing id looks again whether its transaction ended
+_GAP_RECHECK = 0.05
+# how long the relay lets commits gather before a round (one NOTIFY and one read by each
+# subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
+# (the local bus is not delayed)
 _GATHER = 0.05
 _CACHE_KINDS = frozenset(cls.event_type for cls in CACHE_EVENTS)
 

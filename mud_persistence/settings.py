@@ -155,8 +155,9 @@ class PersistenceSettings(BaseSettings):
     outbox_relay_interval: float = Field(
         default=1.0,
         gt=0,
-        description="Seconds between the relay's rounds when no write wakes it: it re-publishes "
-        "what a dead writer left and polls for subscribers without LISTEN.",
+        description="Seconds between the relay's rounds when no write wakes it: it records how "
+        "far this process has published its events, re-publishes what a dead writer left, and "
+        "polls for subscribers without LISTEN.",
     )
     outbox_poll_interval: float = Field(
         default=5.0,
@@ -167,13 +168,14 @@ class PersistenceSettings(BaseSettings):
     outbox_orphan_grace: float = Field(
         default=10.0,
         gt=0,
-        description="Seconds after which an event no local bus took is re-published by any "
-        "process's relay (its writer died between commit and publish).",
+        description="Seconds a process may go without recording how far it has published before "
+        "another process's relay counts it as dead and publishes the events it never did (its "
+        "writer died between commit and publish).",
     )
     outbox_retention: float = Field(
         default=3600.0,
         ge=0,
-        description="Seconds delivered events stay in the outbox for `subscribe(since=...)` "
+        description="Seconds events stay in the outbox for `subscribe(since=...)` "
         "to replay: one hour covers a restart or a deploy and keeps the table small.",
     )
     migrations_location: Path = Field(

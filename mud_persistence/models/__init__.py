@@ -14,11 +14,7 @@ from mud_persistence.models.container import (
 from mud_persistence.models.effect import PlayerEffect
 from mud_persistence.models.idempotency import IdempotencyKey
 from mud_persistence.models.item import ItemInstance, ItemPrototype, OwnerType
-from mud_persistence.models.outbox import (
-    OUTBOX_UNDELIVERED_INDEX,
-    OUTBOX_UNNUMBERED_INDEX,
-    OutboxEntry,
-)
+from mud_persistence.models.outbox import OutboxEntry, OutboxOrigin
 from mud_persistence.models.player import DEFAULT_ROOM_ID, Player
 from mud_persistence.models.player_stats import STAT_COLUMNS, Position
 from mud_persistence.models.profession import Profession
@@ -32,6 +28,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContainerContent,
     PlayerEffect,
     OutboxEntry,
+    OutboxOrigin,
     IdempotencyKey,
 )
 
@@ -48,13 +45,6 @@ EXPRESSION_INDEXES: dict[str, str] = {
     EFFECT_EXPIRY_INDEX: (
         f"CREATE INDEX IF NOT EXISTS {EFFECT_EXPIRY_INDEX} "
         "ON player_effects ((applied_at_tick + duration))"
-    ),
-    OUTBOX_UNNUMBERED_INDEX: (
-        f"CREATE INDEX IF NOT EXISTS {OUTBOX_UNNUMBERED_INDEX} "
-        "ON outbox (id) WHERE event_id IS NULL"
-    ),
-    OUTBOX_UNDELIVERED_INDEX: (
-        f"CREATE INDEX IF NOT EXISTS {OUTBOX_UNDELIVERED_INDEX} ON outbox (id) WHERE NOT delivered"
     ),
 }
 
@@ -75,8 +65,6 @@ __all__ = [
     "EFFECT_EXPIRY_INDEX",
     "EXPRESSION_INDEXES",
     "MAX_CAPACITY",
-    "OUTBOX_UNDELIVERED_INDEX",
-    "OUTBOX_UNNUMBERED_INDEX",
     "PLAYER_NAME_INDEX",
     "STAT_COLUMNS",
     "Container",
@@ -86,6 +74,7 @@ __all__ = [
     "ItemPrototype",
     "LockState",
     "OutboxEntry",
+    "OutboxOrigin",
     "OwnerType",
     "Player",
     "PlayerEffect",

@@ -1,4 +1,5 @@
-"""The outbox table: every event, written in the same transaction as the change it describes."""
+"""The outbox: every event, written in the same transaction as the change it describes, and
+where each writing process stands with publishing its own events on its local bus."""
 
 from __future__ import annotations
 
@@ -8,32 +9,45 @@ from tortoise import fields
 from tortoise.fields.db_defaults import Now
 from tortoise.models import Model
 
-# Partial indexes Tortoise cannot declare (see EXPRESSION_INDEXES): the relay's two scans, for
-# rows not numbered yet and rows no local bus has taken yet, read only these small indexes.
-OUTBOX_UNNUMBERED_INDEX = "idx_outbox_unnumbered"
-OUTBOX_UNDELIVERED_INDEX = "idx_outbox_undelivered"
-
 
 class OutboxEntry(Model):
-    """The events of one committed change, numbered in commit order.
+    """The events of one committed change.
 
     ``kind`` and ``payload`` describe the change (``mud_persistence.events.events_for`` turns
-    them back into event objects).
-    ``id`` follows insert order; ``event_id`` is given by the relay once the row is committed,
-    in commit order, and is what subscribers see. ``delivered``: a local bus has published it.
+    them back into event objects). ``id`` numbers the row's events
+    (``mud_persistence.events.first_event_id``); on PostgreSQL it is taken inside the writing
+    transaction after the change's row locks (the ``outbox_next_id()`` default, migration 7),
+    so that one player's rows are numbered in the order their changes commit.
     """
 
     id = fields.BigIntField(primary_key=True)
-    event_id = fields.BigIntField(null=True, unique=True)
     kind = fields.CharField(max_length=64)
     player_id = fields.UUIDField(null=True)
     payload: Any = fields.JSONField()
     origin = fields.CharField(max_length=64)
-    delivered = fields.BooleanField(db_default=False)
     created_at = fields.DatetimeField(db_default=Now())
 
     class Meta:
         table = "outbox"
 
     def __str__(self) -> str:
-        return f"OutboxEntry({self.id}, {self.kind}, event {self.event_id})"
+        return f"OutboxEntry({self.id}, {self.kind})"
+
+
+class OutboxOrigin(Model):
+    """How far one writing process has published its own outbox rows on its local bus.
+
+    Every row ``origin`` wrote up to ``published_id`` was published. The process updates
+    ``seen_at`` each relay tick; once it stops (it died), another process's relay publishes that
+    process's later rows on its own bus and deletes this row.
+    """
+
+    origin = fields.CharField(max_length=64, primary_key=True)
+    published_id = fields.BigIntField()
+    seen_at = fields.DatetimeField(db_default=Now())
+
+    class Meta:
+        table = "outbox_origins"
+
+    def __str__(self) -> str:
+        return f"OutboxOrigin({self.origin}, published through {self.published_id})"

@@ -1,11 +1,12 @@
-"""The outbox's SQL: writing a change's row, numbering committed rows in commit order, reading
-them back, claiming rows no local bus took, pruning, and the LISTEN connection."""
+"""The outbox's SQL: writing a change's row, reading rows back in id order, telling when a
+missing id is settled, each process's published position (and taking over a dead process's),
+pruning, NOTIFY and the LISTEN connection."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,23 +16,22 @@ import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from mud_persistence.events import EVENTS_PER_CHANGE
+from mud_persistence.events import first_event_id
 from mud_persistence.models import OutboxEntry
 from mud_persistence.urls import DatabaseURL
 
 CHANNEL = "mud_persistence_outbox"
-# pg_advisory_xact_lock key of the numbering transaction ("outbox" in ASCII): one relay at a time
-NUMBERING_LOCK = 0x6F7574626F78
 BATCH = 1000
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
+_COLUMNS = "id, kind, payload, origin, created_at"
 
 
 @dataclass(frozen=True)
 class StoredChange:
-    """One outbox row as readers see it."""
+    """One outbox row as readers see it; ``event_id`` is the number of its first event."""
 
     id: int
-    event_id: int | None
+    event_id: int
     kind: str
     payload: dict[str, Any]
     origin: str
@@ -44,6 +44,12 @@ def _db() -> BaseDBAsyncClient:
 
 def _is_postgres(db: BaseDBAsyncClient) -> bool:
     return db.capabilities.dialect == "postgres"
+
+
+def _marks(db: BaseDBAsyncClient, count: int, first: int = 1) -> list[str]:
+    if _is_postgres(db):
+        return [f"${n}" for n in range(first, first + count)]
+    return ["?"] * count
 
 
 async def insert_change(
@@ -69,186 +75,201 @@ def outbox_cte(change: str, *, first_parameter: int) -> str:
     )
 
 
-async def number_committed(delivered: Collection[int], notify: bool) -> tuple[int | None, set[int]]:
-    """Give every committed, unnumbered row its ``event_id`` (in id order, after the highest
-    so far), one batch, and mark the ``delivered`` ids delivered, in one transaction that one
-    relay at a time runs. On PostgreSQL, NOTIFY the highest id when ``notify``.
-
-    Returns:
-        The highest event_id numbered now (None when none was pending), and the delivered ids
-        marked.
-    """
-    ids = sorted(delivered)
-    async with in_transaction() as db:
-        if _is_postgres(db):
-            await db.execute_query("SELECT pg_advisory_xact_lock($1)", [NUMBERING_LOCK])
-            # a new statement, after the lock: it sees every row the previous holder numbered
-            rows = await db.execute_query_dict(
-                _NUMBER_PG if notify else _NUMBER_PG_QUIET,
-                [ids, BATCH, CHANNEL][: 3 if notify else 2],
-            )
-        else:  # BEGIN IMMEDIATE: this transaction holds SQLite's one write lock
-            # not "IN (NULL)" when none was delivered: "delivered OR NULL" would be NULL
-            took = f"outbox.id IN ({', '.join('?' * len(ids))})" if ids else "0"
-            rows = await db.execute_query_dict(_NUMBER_SQLITE.format(took=took), [BATCH, *ids])
-        marked = {row["id"] for row in rows if row["delivered"]} & set(ids)
-        rest = [i for i in ids if i not in marked]
-        if rest:
-            await _mark_delivered(db, rest)
-            marked.update(rest)
-        last = max((row["event_id"] for row in rows), default=None)
-    return last, marked
-
-
-_PENDING = "SELECT id FROM outbox WHERE event_id IS NULL ORDER BY id LIMIT {limit}"
-# the first number after the last row's (each row takes EVENTS_PER_CHANGE numbers)
-_NEXT = f"COALESCE(MAX(event_id) + {EVENTS_PER_CHANGE}, 1)"
-_NUMBERED = f"""
-WITH base AS (SELECT {_NEXT} AS first FROM outbox),
-pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="$2")}) p),
-numbered AS (UPDATE outbox SET event_id = base.first + (pending.n - 1) * {EVENTS_PER_CHANGE},
-    delivered = outbox.delivered OR outbox.id = ANY($1::bigint[])
-FROM base, pending WHERE outbox.id = pending.id
-RETURNING outbox.id, outbox.event_id, outbox.delivered)"""
-# the NOTIFY in the same statement: one per round, carrying the highest number
-_NUMBER_PG = (
-    _NUMBERED
-    + """, announced AS (SELECT pg_notify($3, MAX(event_id)::text) FROM numbered
-    HAVING COUNT(*) > 0)
-SELECT id, event_id, delivered, (SELECT COUNT(*) FROM announced) AS notified FROM numbered"""
-)
-_NUMBER_PG_QUIET = _NUMBERED + " SELECT id, event_id, delivered FROM numbered"
-_NUMBER_SQLITE = f"""
-UPDATE outbox SET event_id = (SELECT {_NEXT} FROM outbox) + (pending.n - 1) * {EVENTS_PER_CHANGE},
-    delivered = outbox.delivered OR {{took}}
-FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ({_PENDING.format(limit="?")})) pending
-WHERE outbox.id = pending.id
-RETURNING outbox.id, outbox.event_id, outbox.delivered"""
-
-
-async def _mark_delivered(db: BaseDBAsyncClient, ids: Sequence[int]) -> None:
-    if _is_postgres(db):
-        await db.execute_query(
-            "UPDATE outbox SET delivered = TRUE WHERE id = ANY($1::bigint[])", [list(ids)]
-        )
-    else:
-        marks = ", ".join("?" * len(ids))
-        await db.execute_query(f"UPDATE outbox SET delivered = 1 WHERE id IN ({marks})", list(ids))
-
-
-async def last_event_id() -> int:
-    """The highest event number given so far (0 when none): the last the newest row holds."""
-    rows = await _db().execute_query_dict(
-        f"SELECT COALESCE(MAX(event_id) + {EVENTS_PER_CHANGE - 1}, 0) AS last FROM outbox"
-    )
+async def last_row_id() -> int:
+    """The highest row id written and committed so far (0 when none)."""
+    rows = await _db().execute_query_dict("SELECT COALESCE(MAX(id), 0) AS last FROM outbox")
     return int(rows[0]["last"])
 
 
-async def numbered_after(
-    event_id: int,
+async def rows_after(
+    row_id: int,
     limit: int = BATCH,
     *,
     kinds: Collection[str] | None = None,
     skip_origin: str | None = None,
-) -> tuple[list[StoredChange], int]:
-    """Numbered rows holding an event numbered after ``event_id``, in event_id order: only rows
-    of ``kinds`` (all when None) and not written by ``skip_origin``, filtered by the database so
-    that a reader of a few kinds does not fetch every row.
-
-    Returns:
-        The rows, and the last event number the read went past (``event_id`` when it found
-        none): a reader continues after it, past the rows the filters left out.
+) -> tuple[list[int], list[StoredChange]]:
+    """The committed rows after ``row_id``, in id order, at most ``limit``: the ids of all of
+    them (a reader needs them to see a missing id), and the rows themselves only for those of
+    ``kinds`` (all when None) not written by ``skip_origin``, so that a reader of a few kinds
+    does not fetch every payload.
     """
     db = _db()
     postgres = _is_postgres(db)
-    # the row that holds event_id may hold later numbers too
-    parameters: list[Any] = [event_id - (EVENTS_PER_CHANGE - 1)]
-    conditions = [f"event_id > {_mark(postgres, 1)}"]
+    parameters: list[Any] = [row_id]
+    wanted = []
     if kinds is not None:
         kinds = sorted(kinds)
         if postgres:
-            conditions.append(f"kind = ANY({_mark(postgres, len(parameters) + 1)})")
+            wanted.append(f"kind = ANY(${len(parameters) + 1})")
             parameters.append(kinds)
         else:
-            conditions.append(f"kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
+            wanted.append(f"kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
             parameters.extend(kinds)
     if skip_origin is not None:
-        conditions.append(f"origin <> {_mark(postgres, len(parameters) + 1)}")
+        wanted.append(f"origin <> {_marks(db, 1, len(parameters) + 1)[0]}")
         parameters.append(skip_origin)
-    # one statement: the rows, then a row holding only the highest event_id, read in the same
-    # snapshot, so that a reader knows how far it got when the filters left rows out
+    condition = " AND ".join(wanted) or "TRUE"
     rows = await db.execute_query_dict(
-        "SELECT * FROM (SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
-        f"WHERE {' AND '.join(conditions)} ORDER BY event_id LIMIT {int(limit)}) found "
-        "UNION ALL SELECT NULL, MAX(event_id), NULL, NULL, NULL, NULL FROM outbox",
+        f"WITH found AS (SELECT {_COLUMNS} FROM outbox WHERE id > {_marks(db, 1)[0]} "
+        f"ORDER BY id LIMIT {int(limit)}) "
+        # payload is NOT NULL: a NULL one marks a row the reader does not want
+        f"SELECT id, kind, CASE WHEN {condition} THEN payload END AS payload, origin, "
+        "created_at FROM found ORDER BY id",
         parameters,
     )
-    changes = [_stored(row) for row in rows if row["id"] is not None]
-    highest = next((row["event_id"] for row in rows if row["id"] is None), None)
-    if len(changes) == limit:  # more may follow the last row read
-        highest = changes[-1].event_id
-    through = event_id if highest is None else int(highest) + EVENTS_PER_CHANGE - 1
-    return changes, max(event_id, through)
+    return [int(row["id"]) for row in rows], [
+        _stored(row) for row in rows if row["payload"] is not None
+    ]
 
 
-def _mark(postgres: bool, number: int) -> str:
-    return f"${number}" if postgres else "?"
+async def rows_by_id(ids: Collection[int]) -> list[StoredChange]:
+    """The rows of ``ids`` still in the outbox, in id order."""
+    db = _db()
+    ids = sorted(ids)
+    parameters: list[Any]
+    if _is_postgres(db):
+        where, parameters = "id = ANY($1)", [ids]
+    else:
+        where, parameters = f"id IN ({', '.join('?' * len(ids))})", ids
+    rows = await db.execute_query_dict(
+        f"SELECT {_COLUMNS} FROM outbox WHERE {where} ORDER BY id", parameters
+    )
+    return [_stored(row) for row in rows]
 
 
-async def claim_undelivered(
-    ids: Collection[int],
-    older_than: datetime,
-    publish: Callable[[list[StoredChange]], Any],
-) -> set[int]:
-    """Lock undelivered rows that are among ``ids`` or were written before ``older_than`` (a
-    writer that died between its commit and its publish), skipping rows another relay holds;
-    hand them to ``publish`` (which returns the ids it published) and mark those delivered,
-    in one transaction.
+async def rows_of_origin_after(origin: str, row_id: int) -> list[StoredChange]:
+    """Up to BATCH rows ``origin`` wrote after ``row_id``, in id order."""
+    db = _db()
+    marks = _marks(db, 2)
+    rows = await db.execute_query_dict(
+        f"SELECT {_COLUMNS} FROM outbox WHERE origin = {marks[0]} AND id > {marks[1]} "
+        f"ORDER BY id LIMIT {BATCH}",
+        [origin, row_id],
+    )
+    return [_stored(row) for row in rows]
+
+
+# -- missing ids ---------------------------------------------------------------------------
+# On PostgreSQL, an id missing below a committed one belongs to a transaction that rolled back
+# or is still running. outbox_next_id() gives a writer its transaction id before its row id, so
+# such a transaction started before the reader's snapshot: once every transaction older than
+# that snapshot's xmax has ended, the id is settled (committed, and visible, or never). SQLite
+# takes ids under its one write lock, in commit order: a missing id there is never filled.
+
+
+async def snapshot_xmax() -> int | None:
+    """The first transaction id not yet started (PostgreSQL); None on SQLite."""
+    db = _db()
+    if not _is_postgres(db):
+        return None
+    rows = await db.execute_query_dict(
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax"
+    )
+    return int(rows[0]["xmax"])
+
+
+async def ended_before(xmax: int) -> tuple[bool, int]:
+    """Whether every transaction older than ``xmax`` has ended, and the lowest row id the
+    outbox still holds (0 when empty): an id below it was pruned, not rolled back."""
+    rows = await _db().execute_query_dict(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS ended, "
+        "COALESCE((SELECT MIN(id) FROM outbox), 0) AS oldest",
+        [str(xmax)],
+    )
+    return bool(rows[0]["ended"]), int(rows[0]["oldest"])
+
+
+# -- each process's published position -------------------------------------------------------
+
+
+async def heartbeat(origin: str, published_id: int) -> None:
+    """``origin`` is alive and has published its rows up to ``published_id`` on its bus."""
+    db = _db()
+    marks = _marks(db, 2)
+    await db.execute_query(
+        f"INSERT INTO outbox_origins (origin, published_id) VALUES ({marks[0]}, {marks[1]}) "
+        "ON CONFLICT (origin) DO UPDATE SET published_id = excluded.published_id, "
+        "seen_at = CURRENT_TIMESTAMP",
+        [origin, published_id],
+    )
+
+
+async def forget_origin(origin: str) -> None:
+    """``origin`` stopped cleanly, every row it wrote published."""
+    db = _db()
+    await db.execute_query(
+        f"DELETE FROM outbox_origins WHERE origin = {_marks(db, 1)[0]}", [origin]
+    )
+
+
+async def take_over_dead_origin(
+    me: str, grace: float, publish: Callable[[list[StoredChange]], Awaitable[int | None]]
+) -> bool:
+    """Lock one process's position that has not been updated for ``grace`` seconds (skipping
+    positions another relay holds), hand up to BATCH of that process's rows after it to
+    ``publish`` (which returns the id of the last row it published, in order, or None), and
+    move the position there, or delete it once every row is published.
 
     Returns:
-        The ids published and marked delivered.
+        Whether a dead process's position was found and every row of the batch published: a
+        caller may then look for the next one.
     """
     async with in_transaction() as db:
         if _is_postgres(db):
-            rows = await db.execute_query_dict(
-                "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
-                "WHERE NOT delivered AND (id = ANY($1::bigint[]) OR created_at < $2) "
-                f"ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED",
-                [sorted(ids), older_than],
+            found = await db.execute_query_dict(
+                "SELECT origin, published_id FROM outbox_origins WHERE origin <> $1 "
+                "AND seen_at < CURRENT_TIMESTAMP - make_interval(secs => $2) "
+                "ORDER BY seen_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+                [me, grace],
             )
-        else:
-            marks = ", ".join("?" * len(ids)) or "NULL"
-            rows = await db.execute_query_dict(
-                "SELECT id, event_id, kind, payload, origin, created_at FROM outbox "
-                f"WHERE NOT delivered AND (id IN ({marks}) OR created_at < ?) "
-                f"ORDER BY id LIMIT {BATCH}",
-                [*sorted(ids), older_than.astimezone(UTC).strftime(_SQLITE_TIME)],
+        else:  # SQLite has one writer at a time: no row locks to skip
+            found = await db.execute_query_dict(
+                "SELECT origin, published_id FROM outbox_origins WHERE origin <> ? "
+                "AND seen_at < datetime('now', ?) ORDER BY seen_at LIMIT 1",
+                [me, f"-{grace} seconds"],
             )
-        if not rows:
-            return set()
-        published: set[int] = await publish([_stored(row) for row in rows])
-        if published:
-            await _mark_delivered(db, sorted(published))
-    return published
+        if not found:
+            return False
+        origin, after = found[0]["origin"], int(found[0]["published_id"])
+        marks = _marks(db, 2)
+        changes = await rows_of_origin_after(origin, after)
+        published = await publish(changes) if changes else after
+        done = published == (changes[-1].id if changes else after)
+        if done and len(changes) < BATCH:
+            await db.execute_query(
+                f"DELETE FROM outbox_origins WHERE origin = {marks[0]}", [origin]
+            )
+        elif published is not None:
+            await db.execute_query(
+                f"UPDATE outbox_origins SET published_id = {marks[1]} WHERE origin = {marks[0]}",
+                [origin, published],
+            )
+    return done
+
+
+# -- housekeeping ------------------------------------------------------------------------------
 
 
 async def prune(older_than: datetime) -> int:
-    """Delete delivered, numbered rows written before ``older_than``, one batch, keeping the
-    newest numbered row (numbering continues after it). Returns how many were deleted."""
+    """Delete rows written before ``older_than``, one batch, keeping the newest row (a
+    subscriber starting from now starts after it). Returns how many were deleted."""
     db = _db()
-    if _is_postgres(db):
-        cutoff: Any = older_than
-        marks = ("$1", "$2")
-    else:
+    cutoff: Any = older_than
+    if not _is_postgres(db):
         cutoff = older_than.astimezone(UTC).strftime(_SQLITE_TIME)
-        marks = ("?", "?")
+    marks = _marks(db, 2)
     rows = await db.execute_query_dict(
-        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered "
-        f"AND event_id < (SELECT MAX(event_id) FROM outbox) AND created_at < {marks[0]} "
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+        f"id < (SELECT MAX(id) FROM outbox) AND created_at < {marks[0]} "
         f"ORDER BY id LIMIT {marks[1]}) RETURNING id",
         [cutoff, BATCH * 10],
     )
     return len(rows)
+
+
+async def notify() -> None:
+    """Tell every process LISTENing (PostgreSQL) that new rows were committed."""
+    await _db().execute_query("SELECT pg_notify($1, '')", [CHANNEL])
 
 
 def _stored(row: dict[str, Any]) -> StoredChange:
@@ -260,7 +281,7 @@ def _stored(row: dict[str, Any]) -> StoredChange:
         created = created.replace(tzinfo=UTC)
     return StoredChange(
         id=int(row["id"]),
-        event_id=None if row["event_id"] is None else int(row["event_id"]),
+        event_id=first_event_id(int(row["id"])),
         kind=row["kind"],
         payload=json.loads(payload) if isinstance(payload, str | bytes) else payload,
         origin=row["origin"],

@@ -1,37 +1,62 @@
-"""Reading the outbox holds the same way on PostgreSQL and SQLite: a reader of a few kinds gets
-only those rows from the database, and learns how far its read went past the others."""
+"""The outbox's SQL holds the same way on PostgreSQL and SQLite: a reader of a few kinds gets only
+those rows' payloads but every id (to tell an id is missing), and a dead process's rows after
+its recorded position are handed to another process once."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 from mud_persistence import AsyncPersistenceLayer
+from mud_persistence.events import first_event_id
+from mud_persistence.models import OutboxOrigin
 from mud_persistence.repositories import outbox as rows
 
 
-async def test_a_filtered_read_gets_only_its_rows_and_goes_past_the_others(
+async def test_a_filtered_read_gets_only_its_rows_but_every_id(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     written = [("dp", "here"), ("room_saved", "there"), ("dp", "there"), ("xp", "here")]
     with contract_persistence._database.bound():
         async with in_transaction():
-            for kind, origin in written:
-                await rows.insert_change(kind, {"args": {}}, origin)
-        await rows.number_committed([], notify=False)  # the relay may have numbered them first
+            ids = [await rows.insert_change(kind, {"args": {}}, origin) for kind, origin in written]
 
-        every, through = await rows.numbered_after(0)
+        every_id, every = await rows.rows_after(0)
+        assert every_id == ids == sorted(ids)
         assert [(c.kind, c.origin) for c in every] == written
-        ids = [c.event_id for c in every]
-        assert ids == sorted(ids) and through == ids[-1] + 1  # each row holds two numbers
+        assert [c.event_id for c in every] == [first_event_id(i) for i in ids]
 
-        found, filtered_through = await rows.numbered_after(
-            0, kinds={"dp", "room_saved"}, skip_origin="here"
-        )
+        all_ids, found = await rows.rows_after(0, kinds={"dp", "room_saved"}, skip_origin="here")
+        assert all_ids == ids
         assert [(c.kind, c.origin) for c in found] == [("room_saved", "there"), ("dp", "there")]
-        assert filtered_through == through  # past the last row, which the filters left out
 
-        first, first_through = await rows.numbered_after(0, limit=1, kinds={"dp"})
-        assert [c.event_id for c in first] == ids[:1] and first_through == ids[0] + 1
+        next_ids, none = await rows.rows_after(ids[0], limit=1, kinds={"xp"})
+        assert next_ids == ids[1:2] and none == []
 
-        none, none_through = await rows.numbered_after(through, kinds={"dp"})
-        assert none == [] and none_through == through
+
+async def test_a_dead_process_rows_after_its_position_are_handed_over_once(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    me = contract_persistence._outbox.origin
+    with contract_persistence._database.bound():
+        async with in_transaction():
+            ids = [await rows.insert_change("dp", {"args": {}}, "dead") for _ in range(3)]
+        await rows.heartbeat("dead", ids[0])  # it published its first row, then died
+        handed: list[int] = []
+
+        async def publish(changes: list[rows.StoredChange]) -> int | None:
+            handed.extend(change.id for change in changes)
+            return changes[-1].id
+
+        assert not await rows.take_over_dead_origin(me, 60, publish)  # seen just now: alive
+        db = OutboxOrigin._meta.db
+        await (
+            OutboxOrigin.filter(origin="dead")
+            .using_db(db)
+            .update(seen_at=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+        assert await rows.take_over_dead_origin(me, 60, publish)
+        assert handed == ids[1:]
+        assert not await rows.take_over_dead_origin(me, 60, publish)  # its position is gone
+        assert [o.origin for o in await OutboxOrigin.all()] == [me]

@@ -170,6 +170,7 @@ async def test_a_failing_subscriber_never_undoes_the_write(
     assert award.new_level == 2 and new_dp == 15
     assert stored is not None and (stored.experience_points, stored.current_dp) == (150, 15)
     failures = [r for r in caplog.records if r.exc_info and "subscriber failed" in r.message]
-    logged = sorted(record.getMessage().split()[-4] for record in failures)
-    assert logged == ["player_dp_updated;", "player_leveled_up;", "player_xp_awarded;"]
+    # each event failed at least once; the outbox's relay may have retried some meanwhile
+    logged = {record.getMessage().split()[-4] for record in failures}
+    assert logged == {"player_dp_updated;", "player_leveled_up;", "player_xp_awarded;"}
     assert "scoreboard offline" in caplog.text

@@ -4,15 +4,18 @@ rolled-back changes, and the local bus's events unchanged."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
 import pytest
+from asyncpg.transaction import Transaction
 
 from mud_persistence import AsyncPersistenceLayer
-from mud_persistence.errors import CapacityError, ValidationError
+from mud_persistence.errors import CapacityError, DatabaseError, ValidationError
 from mud_persistence.events import (
     Event,
     ItemTransferred,
@@ -20,6 +23,7 @@ from mud_persistence.events import (
     PlayerLeveledUp,
     PlayerXPAwarded,
     RecordingBus,
+    event_payload,
 )
 from mud_persistence.settings import load_settings
 
@@ -122,6 +126,48 @@ async def test_since_replays_what_came_after_then_goes_on_live(
     await second.close()
 
 
+async def test_a_subscriber_waits_at_a_row_still_being_written_and_passes_one_rolled_back(
+    layer: AsyncPersistenceLayer, pg_url: str
+) -> None:
+    player = await layer.create_player(name="Waited", user_id=uuid.uuid4())
+    await layer.damage_player(player, 1)
+    template = bus_of(layer).of(PlayerDPUpdated)[0]
+    received: list[Event] = []
+    subscription = await layer.subscribe(received.append)
+    writer = await asyncpg.connect(pg_url)  # another process's write, held open
+    row = json.dumps(event_payload(dataclasses.replace(template, new_dp=5)))
+
+    async def begin_a_write() -> Transaction:
+        transaction = writer.transaction()
+        await transaction.start()
+        await writer.execute(
+            "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'elsewhere')",
+            template.event_type,
+            row,
+        )
+        return transaction
+
+    try:
+        held = await begin_a_write()  # takes the next id, not committed yet
+        await layer.damage_player(player, 1)  # the id after it, committed
+        await asyncio.sleep(0.5)
+        assert received == []  # the earlier id may still commit: it waits there
+        await held.commit()
+        await eventually(lambda: len(received) == 2)
+        assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5, 18]
+
+        doomed = await begin_a_write()
+        await layer.damage_player(player, 1)
+        await asyncio.sleep(0.3)
+        assert len(received) == 2
+        await doomed.rollback()  # its id stays missing: the subscriber goes past it
+        await eventually(lambda: len(received) == 3)
+        assert isinstance(received[-1], PlayerDPUpdated) and received[-1].new_dp == 17
+    finally:
+        await writer.close()
+        await subscription.close()
+
+
 async def test_a_handler_that_raises_gets_the_same_event_again_and_later_ones_wait(
     layer: AsyncPersistenceLayer,
 ) -> None:
@@ -164,16 +210,49 @@ async def test_a_failing_local_bus_leaves_the_write_and_gets_the_event_again(
         first, again = bus.calls
         assert isinstance(again, PlayerDPUpdated) and strip(again) == strip(first)
         assert again.event_id == 1
-        await eventually_delivered(raw)
+        await eventually_recorded_as_published(raw)
     assert await raw.fetchval("SELECT current_dp FROM players") == 15
+    # stopped cleanly with everything published: no position left for another process
+    assert await raw.fetchval("SELECT count(*) FROM outbox_origins") == 0
 
 
-async def eventually_delivered(raw: asyncpg.Connection) -> None:
+async def test_a_write_whose_reply_was_lost_reaches_the_bus_once_it_had_committed(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mud_persistence.repositories import health
+
+    real = health.change_counters
+
+    async def commit_then_lose_the_reply(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)
+        raise ConnectionResetError("the connection died before the reply")
+
+    bus = RecordingBus()
+    settings = load_settings(
+        database_url=pg_url, outbox_relay_interval=0.1, outbox_orphan_grace=0.3
+    )
+    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
+        player = await layer.create_player(name="Unsure", user_id=uuid.uuid4())
+        monkeypatch.setattr(health, "change_counters", commit_then_lose_the_reply)
+        with pytest.raises(DatabaseError) as caught:
+            await layer.damage_player(player, 4)
+        assert caught.value.outcome_unknown
+        monkeypatch.undo()
+        await layer.damage_player(player, 1)  # published at once
+        await eventually(lambda: len(bus.of(PlayerDPUpdated)) == 2)
+        await asyncio.sleep(0.5)  # and the lost one once only
+    assert sorted(e.new_dp for e in bus.of(PlayerDPUpdated)) == [15, 16]
+
+
+async def eventually_recorded_as_published(raw: asyncpg.Connection) -> None:
+    """Until the process's recorded position (``outbox_origins``) covers every row."""
     for _ in range(200):
-        if await raw.fetchval("SELECT bool_and(delivered) FROM outbox"):
+        if await raw.fetchval(
+            "SELECT published_id >= (SELECT MAX(id) FROM outbox) FROM outbox_origins"
+        ):
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("outbox rows still undelivered")
+    raise AssertionError("the process's position stays before the last row")
 
 
 async def test_a_rolled_back_change_leaves_no_event(
@@ -256,7 +335,7 @@ async def test_old_rows_are_pruned_but_the_numbering_goes_on(
         await eventually_pruned(raw, keep=1)
         await layer.damage_player(player, 1)
         await eventually_pruned(raw, keep=1)
-    assert await raw.fetchval("SELECT max(event_id) FROM outbox") == 7  # the fourth change
+    assert await raw.fetchval("SELECT max(id) FROM outbox") == 4  # the fourth change
 
 
 async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:

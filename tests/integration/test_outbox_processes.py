@@ -12,7 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -94,9 +94,13 @@ async def test_a_writer_killed_after_its_commits_loses_no_event_to_the_other_pro
             return committed_xp <= xp and committed_moves <= moved
 
         await wait_for(got_everything, 30, "every committed event")
-        # the orphans (committed, never published by the dead writer) reach this process's bus
-        delivered = "SELECT bool_and(delivered) FROM outbox"
-        await wait_for(lambda: raw.fetchval(delivered), 30, "orphans re-published")
+        # the orphans (committed, never published by the dead writer) reach this process's bus,
+        # which then deletes the dead writer's position: only this process's is left
+        positions = "SELECT array_agg(origin) FROM outbox_origins"
+        only_this = [layer._outbox.origin]
+        await wait_for(
+            lambda: _equals(raw.fetchval(positions), only_this), 30, "orphans re-published"
+        )
         await subscription.close()
 
     once = {(e.event_id, type(e)): e for e in received}.values()  # at least once: dedupe
@@ -117,6 +121,10 @@ async def test_a_writer_killed_after_its_commits_loses_no_event_to_the_other_pro
     orphans = {(str(e.player_id), e.new_xp) for e in bus.of(PlayerXPAwarded)}
     assert orphans, "no orphan was re-published here"
     assert orphans <= {(str(e.player_id), e.new_xp) for e in awards}
+
+
+async def _equals(value: Awaitable[object], expected: object) -> bool:
+    return await value == expected
 
 
 def _split(lines: list[str], kind: str) -> list[tuple[str, ...]]:

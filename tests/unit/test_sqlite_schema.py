@@ -32,8 +32,7 @@ def test_checks_go_inside_their_create_table() -> None:
     assert 'CONSTRAINT "ck_players_fear" CHECK (fear BETWEEN 0 AND 100)' in players
     assert "ck_containers" not in players
     assert "ON players (LOWER(name)) WHERE NOT is_deleted;" in sql
-    assert "ON player_effects ((applied_at_tick + duration));" in sql
-    assert sql.rstrip().endswith("ON outbox (id) WHERE NOT delivered;")
+    assert sql.rstrip().endswith("ON player_effects ((applied_at_tick + duration));")
 
 
 def test_a_table_missing_from_the_script_is_an_error() -> None:
