@@ -251,8 +251,10 @@ async def take_over_dead_origin(
 
 
 async def prune(older_than: datetime) -> int:
-    """Delete rows written before ``older_than``, one batch, keeping the newest row (a
-    subscriber starting from now starts after it). Returns how many were deleted."""
+    """Delete rows written before ``older_than`` that their writer has published on its bus
+    (a dead writer's later rows wait for the process that takes them over), one batch,
+    keeping the newest row (a subscriber starting from now starts after it). Returns how many
+    were deleted."""
     db = _db()
     cutoff: Any = older_than
     if not _is_postgres(db):
@@ -261,6 +263,8 @@ async def prune(older_than: datetime) -> int:
     rows = await db.execute_query_dict(
         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
         f"id < (SELECT MAX(id) FROM outbox) AND created_at < {marks[0]} "
+        "AND NOT EXISTS (SELECT 1 FROM outbox_origins o "
+        "WHERE o.origin = outbox.origin AND o.published_id < outbox.id) "
         f"ORDER BY id LIMIT {marks[1]}) RETURNING id",
         [cutoff, BATCH * 10],
     )

@@ -4,13 +4,13 @@ its recorded position are handed to another process once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.events import first_event_id
-from mud_persistence.models import OutboxOrigin
+from mud_persistence.models import OutboxEntry, OutboxOrigin
 from mud_persistence.repositories import outbox as rows
 
 
@@ -43,6 +43,9 @@ async def test_a_dead_process_rows_after_its_position_are_handed_over_once(
         async with in_transaction():
             ids = [await rows.insert_change("dp", {"args": {}}, "dead") for _ in range(3)]
         await rows.heartbeat("dead", ids[0])  # it published its first row, then died
+        await rows.prune(datetime.now(UTC) + timedelta(hours=1))  # every row is old enough
+        left = [entry.id for entry in await OutboxEntry.filter(origin="dead").order_by("id")]
+        assert left == ids[1:]  # only what its writer published goes
         handed: list[int] = []
 
         async def publish(changes: list[rows.StoredChange]) -> int | None:
