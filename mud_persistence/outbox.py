@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mud_persistence.errors import PersistenceError
 from mud_persistence.events import (
     CACHE_EVENTS,
     EVENTS_PER_CHANGE,
@@ -40,7 +41,7 @@ from mud_persistence.events import (
 )
 from mud_persistence.repositories import outbox as rows
 from mud_persistence.repositories.outbox import StoredChange
-from mud_persistence.retry import outcome_unknown
+from mud_persistence.retry import DRIVER_ERRORS, outcome_unknown
 from mud_persistence.settings import PersistenceSettings
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class Outbox:
             try:
                 result = await call()
             except BaseException as exc:
-                if outcome_unknown(exc):  # its rows may have committed, unpublished
+                if _may_have_committed(exc):  # its rows may be committed, and unpublished
                     self._unsure.append((floor, time.monotonic()))
                 raise
             finally:
@@ -157,17 +158,27 @@ class Outbox:
         return result
 
     async def _publish(self, unit: UnitOfWork) -> None:
-        for row_id, events in unit.changes:
-            took = [await publish_safely(self._bus, event) for event in _local(events)]
-            if row_id is None:
-                continue
-            self._published = max(self._published, row_id)
-            self._committed = True
-            if self._unsure:
-                self._published_ids.add(row_id)
-            if not all(took):
-                self._retry[row_id] = (1, time.monotonic() + self._backoff(1))
-        self._wake.set()
+        pending = list(unit.changes)
+        try:
+            while pending:
+                row_id, events = pending[0]
+                took = all([await publish_safely(self._bus, event) for event in _local(events)])
+                pending.pop(0)
+                if row_id is not None:
+                    self._published_row(row_id, took=took)
+        finally:  # cancelled while a handler ran: that row and the rest are published later
+            for row_id, _ in pending:
+                if row_id is not None:
+                    self._published_row(row_id, took=False)
+            self._wake.set()
+
+    def _published_row(self, row_id: int, *, took: bool) -> None:
+        self._published = max(self._published, row_id)
+        self._committed = True
+        if self._unsure:
+            self._published_ids.add(row_id)
+        if not took:
+            self._retry[row_id] = (1, time.monotonic() + self._backoff(1))
 
     def published_through(self) -> int:
         """The row id up to which every row of this process is published on its bus."""
@@ -229,6 +240,8 @@ class Outbox:
                 await self._round(tick=False)
                 if not (self._retry or self._running or self._unsure):
                     await rows.forget_origin(self.origin)
+                elif self._registered:  # another process publishes the rest, from here
+                    await rows.heartbeat(self.origin, self.published_through())
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -311,18 +324,20 @@ class Outbox:
         if not tick:
             return
         settings = self.settings
-        if self._unsure and now - self._unsure[0][1] >= settings.outbox_orphan_grace:
-            await self._publish_unsure()
-        if self._registered:  # a layer on a standby writes nothing, and takes nothing over
+        if self._unsure:
+            await self._publish_unsure(now)
+        if self._registered:  # a layer on a standby writes, takes over and prunes nothing
             with contextlib.suppress(Exception):  # the next tick tries again
                 await rows.heartbeat(self.origin, self.published_through())
-            while await rows.take_over_dead_origin(
-                self.origin, settings.outbox_orphan_grace, self._republish
+            while claimed := await rows.claim_dead_origin(
+                self.origin, settings.outbox_orphan_grace
             ):
-                pass
-        if now - self._last_prune >= settings.outbox_relay_interval * 60:
-            self._last_prune = now
-            await rows.prune(datetime.now(UTC) - timedelta(seconds=settings.outbox_retention))
+                if not await self._take_over(*claimed):
+                    break  # its bus refused a row: that process's rest after another grace
+            if now - self._last_prune >= settings.outbox_relay_interval * 60:
+                self._last_prune = now
+                retention = timedelta(seconds=settings.outbox_retention)
+                await rows.prune(datetime.now(UTC) - retention)
 
     async def _register(self) -> bool:
         """Record this process's position, so that another process takes over its rows if it
@@ -345,39 +360,47 @@ class Outbox:
                 tries = attempts + 1
                 self._retry[row_id] = (tries, time.monotonic() + self._backoff(tries))
 
-    async def _publish_unsure(self) -> None:
-        """Publish the rows that units which failed after sending their write committed after
-        all: this process's rows after the first such unit's floor that it did not publish
-        (leaving those of units still running, which publish their own)."""
-        floor, since = self._unsure[0]
+    async def _publish_unsure(self, now: float) -> None:
+        """Publish the rows that units which failed after their write may have committed did
+        commit: after ``outbox_orphan_grace``, this process's rows after such a unit's floor
+        that it has not published (not those of units still running: they publish their own).
+        A row that other units published before the failure may be published again."""
+        grace = self.settings.outbox_orphan_grace
+        due = [entry for entry in self._unsure if now - entry[1] >= grace]
+        if not due:
+            return
+        floor = min(floor for floor, _ in due)
         upto = min(self._running, default=None)
         changes = await rows.rows_of_origin_after(self.origin, floor)
         for change in changes:
             if upto is not None and change.id > upto:
-                break  # the rest on a later tick
+                return  # the rest on a later tick
             if change.id not in self._published_ids and not await self._publish_stored(change):
                 self._retry[change.id] = (1, time.monotonic() + self._backoff(1))
-            floor = change.id
-        else:
-            if len(changes) < rows.BATCH:
-                self._unsure.clear()
-                self._published_ids.clear()
-                return
-        self._unsure[0] = (floor, since)
+            self._published_ids.add(change.id)
+        self._unsure = [entry for entry in self._unsure if entry not in due]
+        if len(changes) == rows.BATCH:  # more after them
+            self._unsure.append((changes[-1].id, min(at for _, at in due)))
+        elif not self._unsure:
+            self._published_ids.clear()
 
-    async def _republish(self, changes: list[StoredChange]) -> int | None:
-        """Publish a dead process's rows, in order; the id of the last one published."""
-        last = None
-        for change in changes:
-            if not await self._publish_stored(change):
-                break
-            last = change.id
-        return last
+    async def _take_over(self, origin: str, after: int) -> bool:
+        """Publish, on this process's bus, the rows of the dead process ``origin`` after
+        ``after``, in order, outside any transaction; record how far it got, or forget the
+        process once all are published. Whether all were."""
+        while True:
+            changes = await rows.rows_of_origin_after(origin, after)
+            for change in changes:
+                if not await self._publish_stored(change):
+                    await rows.move_position(origin, after)
+                    return False
+                after = change.id
+            if len(changes) < rows.BATCH:
+                await rows.forget_origin(origin)
+                return True
 
     async def _publish_stored(self, change: StoredChange) -> bool:
-        events = events_for(
-            change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
-        )
+        events = _events_of(change)
         return all([await publish_safely(self._bus, event) for event in _local(events)])
 
     def _backoff(self, attempt: int) -> float:
@@ -431,7 +454,7 @@ class Subscription:
     It reads rows in id order. On PostgreSQL an id can be missing while a later one is there:
     its transaction rolled back, or is still running and may yet commit. The subscription waits
     there until every transaction that started before it saw the gap has ended
-    (``rows.snapshot_xmax``, ``rows.ended_before``), then reads again and goes on.
+    (``rows.gap_bound``, ``rows.ended_before``), then reads again and goes on.
     """
 
     def __init__(
@@ -449,7 +472,7 @@ class Subscription:
         self._kinds = kinds
         self._skip_origin = skip_origin
         # an id up to _settled that is missing stays missing; one above it waits for the
-        # transactions older than _gap = (xmax then, the highest id read then) to end
+        # transactions below _gap = (a transaction id then, the highest id read then) to end
         self._settled = last_row_done(last_event_id)
         self._gap: tuple[int, int] | None = None
         self._wake = asyncio.Event()
@@ -499,9 +522,9 @@ class Subscription:
         wanted = {change.id: change for change in changes}
         for row_id in ids:
             if row_id > position + 1 and row_id - 1 > self._settled:
-                xmax = await rows.snapshot_xmax()
-                if xmax is not None:
-                    self._gap = (xmax, ids[-1])
+                bound = await rows.gap_bound()
+                if bound is not None:
+                    self._gap = (bound, ids[-1])
                     return True
                 self._settled = ids[-1]  # SQLite: a missing id is never filled
             change = wanted.get(row_id)
@@ -514,8 +537,8 @@ class Subscription:
 
     async def _gap_settled(self) -> bool:
         assert self._gap is not None
-        xmax, highest = self._gap
-        ended, oldest = await rows.ended_before(xmax)
+        bound, highest = self._gap
+        ended, oldest = await rows.ended_before(bound)
         if not ended:
             return False
         self._gap = None
@@ -523,17 +546,15 @@ class Subscription:
         first_missing = last_row_done(self._last) + 1
         if self._kinds is None and first_missing < oldest:
             logger.warning(
-                "outbox events %d..%d were pruned before this subscriber read them",
+                "outbox events %d..%d are not in the outbox: pruned before this subscriber "
+                "read them (outbox_retention), or never committed",
                 self._last + 1,
                 change_last_event(oldest - 1),
             )
         return True
 
     async def _deliver(self, change: StoredChange) -> None:
-        events = events_for(
-            change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
-        )
-        for event in events:
+        for event in _events_of(change):
             assert event.event_id is not None
             if event.event_id > self._last:  # a resumed subscriber may have had the first
                 await self._hand_over(event)
@@ -571,6 +592,27 @@ _GAP_RECHECK = 0.05
 # (the local bus is not delayed)
 _GATHER = 0.05
 _CACHE_KINDS = frozenset(cls.event_type for cls in CACHE_EVENTS)
+
+
+def _events_of(change: StoredChange) -> list[Event]:
+    """The events of a stored change; none, logged, for a row this version cannot read (a
+    kind a newer version wrote during a rolling deploy): it must not hold up the rest."""
+    try:
+        return events_for(
+            change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
+        )
+    except Exception:
+        logger.exception("outbox row %d (%s) cannot be read; it is skipped", change.id, change.kind)
+        return []
+
+
+def _may_have_committed(exc: BaseException) -> bool:
+    """Whether an operation that raised ``exc`` may have committed its rows: not when the
+    layer refused it, or the database did and rolled it back; when the connection was lost
+    after sending, the task was cancelled, or anything else went wrong."""
+    if isinstance(exc, PersistenceError):
+        return False
+    return outcome_unknown(exc) or not isinstance(exc, DRIVER_ERRORS)
 
 
 def _local(events: list[Event]) -> list[Event]:

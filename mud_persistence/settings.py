@@ -227,6 +227,17 @@ class PersistenceSettings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _orphan_grace_outlasts_the_relay_interval(self) -> PersistenceSettings:
+        if self.outbox_orphan_grace <= self.outbox_relay_interval:
+            raise ValueError(
+                f"outbox_orphan_grace ({self.outbox_orphan_grace:g} s) must be longer than "
+                f"outbox_relay_interval ({self.outbox_relay_interval:g} s): a process records "
+                "that it is alive once per relay interval, so a shorter grace would count live "
+                "processes as dead"
+            )
+        return self
+
     @cached_property
     def parsed_database_url(self) -> DatabaseURL:
         """``database_url`` taken apart: servers, credentials, options."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from mud_persistence.events import first_event_id
 from mud_persistence.models import OutboxEntry
@@ -100,7 +99,7 @@ async def rows_after(
     if kinds is not None:
         kinds = sorted(kinds)
         if postgres:
-            wanted.append(f"kind = ANY(${len(parameters) + 1})")
+            wanted.append(f"kind = ANY({_marks(db, 1, len(parameters) + 1)[0]})")
             parameters.append(kinds)
         else:
             wanted.append(f"kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
@@ -152,29 +151,30 @@ async def rows_of_origin_after(origin: str, row_id: int) -> list[StoredChange]:
 # -- missing ids ---------------------------------------------------------------------------
 # On PostgreSQL, an id missing below a committed one belongs to a transaction that rolled back
 # or is still running. outbox_next_id() gives a writer its transaction id before its row id, so
-# such a transaction started before the reader's snapshot: once every transaction older than
-# that snapshot's xmax has ended, the id is settled (committed, and visible, or never). SQLite
-# takes ids under its one write lock, in commit order: a missing id there is never filled.
+# that transaction's id was given out before the reader saw the gap. A new transaction id,
+# taken then, is above every id given out so far (a snapshot's xmax is not: it is one past the
+# last transaction to complete, and a running transaction can hold it); once every transaction
+# below it has ended, the missing id is settled: committed, and visible, or never. SQLite takes
+# ids under its one write lock, in commit order: a missing id there is never filled.
 
 
-async def snapshot_xmax() -> int | None:
-    """The first transaction id not yet started (PostgreSQL); None on SQLite."""
+async def gap_bound() -> int | None:
+    """A transaction id above every one given out so far (PostgreSQL; it takes a new one);
+    None on SQLite."""
     db = _db()
     if not _is_postgres(db):
         return None
-    rows = await db.execute_query_dict(
-        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax"
-    )
-    return int(rows[0]["xmax"])
+    rows = await db.execute_query_dict("SELECT pg_current_xact_id()::text AS bound")
+    return int(rows[0]["bound"])
 
 
-async def ended_before(xmax: int) -> tuple[bool, int]:
-    """Whether every transaction older than ``xmax`` has ended, and the lowest row id the
-    outbox still holds (0 when empty): an id below it was pruned, not rolled back."""
+async def ended_before(bound: int) -> tuple[bool, int]:
+    """Whether every transaction with an id below ``bound`` has ended, and the lowest row id
+    the outbox still holds (0 when empty)."""
     rows = await _db().execute_query_dict(
         "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS ended, "
         "COALESCE((SELECT MIN(id) FROM outbox), 0) AS oldest",
-        [str(xmax)],
+        [str(bound)],
     )
     return bool(rows[0]["ended"]), int(rows[0]["oldest"])
 
@@ -195,56 +195,48 @@ async def heartbeat(origin: str, published_id: int) -> None:
 
 
 async def forget_origin(origin: str) -> None:
-    """``origin`` stopped cleanly, every row it wrote published."""
+    """Every row ``origin`` wrote is published: it stopped cleanly, or died and another
+    process published the rest."""
     db = _db()
     await db.execute_query(
         f"DELETE FROM outbox_origins WHERE origin = {_marks(db, 1)[0]}", [origin]
     )
 
 
-async def take_over_dead_origin(
-    me: str, grace: float, publish: Callable[[list[StoredChange]], Awaitable[int | None]]
-) -> bool:
-    """Lock one process's position that has not been updated for ``grace`` seconds (skipping
-    positions another relay holds), hand up to BATCH of that process's rows after it to
-    ``publish`` (which returns the id of the last row it published, in order, or None), and
-    move the position there, or delete it once every row is published.
+async def claim_dead_origin(me: str, grace: float) -> tuple[str, int] | None:
+    """Lease the position of one process (not ``me``) that has not updated it for ``grace``
+    seconds: its ``seen_at`` becomes now, so no other relay takes it for another ``grace``
+    (skipping positions another relay is leasing right now).
 
     Returns:
-        Whether a dead process's position was found and every row of the batch published: a
-        caller may then look for the next one.
+        The dead process's origin and the id up to which it had published, or None.
     """
-    async with in_transaction() as db:
-        if _is_postgres(db):
-            found = await db.execute_query_dict(
-                "SELECT origin, published_id FROM outbox_origins WHERE origin <> $1 "
-                "AND seen_at < CURRENT_TIMESTAMP - make_interval(secs => $2) "
-                "ORDER BY seen_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-                [me, grace],
-            )
-        else:  # SQLite has one writer at a time: no row locks to skip
-            found = await db.execute_query_dict(
-                "SELECT origin, published_id FROM outbox_origins WHERE origin <> ? "
-                "AND seen_at < datetime('now', ?) ORDER BY seen_at LIMIT 1",
-                [me, f"-{grace} seconds"],
-            )
-        if not found:
-            return False
-        origin, after = found[0]["origin"], int(found[0]["published_id"])
-        marks = _marks(db, 2)
-        changes = await rows_of_origin_after(origin, after)
-        published = await publish(changes) if changes else after
-        done = published == (changes[-1].id if changes else after)
-        if done and len(changes) < BATCH:
-            await db.execute_query(
-                f"DELETE FROM outbox_origins WHERE origin = {marks[0]}", [origin]
-            )
-        elif published is not None:
-            await db.execute_query(
-                f"UPDATE outbox_origins SET published_id = {marks[1]} WHERE origin = {marks[0]}",
-                [origin, published],
-            )
-    return done
+    db = _db()
+    if _is_postgres(db):
+        stale = (
+            "origin <> $1 AND seen_at < CURRENT_TIMESTAMP - make_interval(secs => $2) "
+            "ORDER BY seen_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+        )
+        parameters: list[Any] = [me, grace]
+    else:  # SQLite has one writer at a time: no row locks to skip
+        stale = "origin <> ? AND seen_at < datetime('now', ?) ORDER BY seen_at LIMIT 1"
+        parameters = [me, f"-{grace} seconds"]
+    rows = await db.execute_query_dict(
+        "UPDATE outbox_origins SET seen_at = CURRENT_TIMESTAMP WHERE origin = "
+        f"(SELECT origin FROM outbox_origins WHERE {stale}) RETURNING origin, published_id",
+        parameters,
+    )
+    return (rows[0]["origin"], int(rows[0]["published_id"])) if rows else None
+
+
+async def move_position(origin: str, published_id: int) -> None:
+    """Record that ``origin``'s rows up to ``published_id`` are published."""
+    db = _db()
+    marks = _marks(db, 2)
+    await db.execute_query(
+        f"UPDATE outbox_origins SET published_id = {marks[1]} WHERE origin = {marks[0]}",
+        [origin, published_id],
+    )
 
 
 # -- housekeeping ------------------------------------------------------------------------------

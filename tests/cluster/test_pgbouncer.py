@@ -88,7 +88,11 @@ async def test_subscribers_behind_pgbouncer_listen_on_listen_url(
     without it, the layer does not LISTEN through PgBouncer and its subscribers poll."""
     direct = await shared_cluster.create_database()
     url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
-    slow = {"outbox_relay_interval": 30.0, "outbox_poll_interval": 30.0}
+    slow = {
+        "outbox_relay_interval": 30.0,
+        "outbox_poll_interval": 30.0,
+        "outbox_orphan_grace": 60.0,
+    }
     listening = PersistenceSettings(
         database_url=url, pool_mode="transaction", listen_url=direct, **slow
     )

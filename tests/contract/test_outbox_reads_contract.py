@@ -35,7 +35,7 @@ async def test_a_filtered_read_gets_only_its_rows_but_every_id(
         assert next_ids == ids[1:2] and none == []
 
 
-async def test_a_dead_process_rows_after_its_position_are_handed_over_once(
+async def test_a_dead_process_position_is_leased_to_one_relay_and_its_rows_kept_for_it(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     me = contract_persistence._outbox.origin
@@ -46,20 +46,13 @@ async def test_a_dead_process_rows_after_its_position_are_handed_over_once(
         await rows.prune(datetime.now(UTC) + timedelta(hours=1))  # every row is old enough
         left = [entry.id for entry in await OutboxEntry.filter(origin="dead").order_by("id")]
         assert left == ids[1:]  # only what its writer published goes
-        handed: list[int] = []
 
-        async def publish(changes: list[rows.StoredChange]) -> int | None:
-            handed.extend(change.id for change in changes)
-            return changes[-1].id
-
-        assert not await rows.take_over_dead_origin(me, 60, publish)  # seen just now: alive
-        db = OutboxOrigin._meta.db
-        await (
-            OutboxOrigin.filter(origin="dead")
-            .using_db(db)
-            .update(seen_at=datetime(2000, 1, 1, tzinfo=UTC))
-        )
-        assert await rows.take_over_dead_origin(me, 60, publish)
-        assert handed == ids[1:]
-        assert not await rows.take_over_dead_origin(me, 60, publish)  # its position is gone
+        assert await rows.claim_dead_origin(me, 60) is None  # seen just now: alive
+        await OutboxOrigin.filter(origin="dead").update(seen_at=datetime(2000, 1, 1, tzinfo=UTC))
+        assert await rows.claim_dead_origin(me, 60) == ("dead", ids[0])
+        assert await rows.claim_dead_origin(me, 60) is None  # leased to the first claim
+        after = await rows.rows_of_origin_after("dead", ids[0])
+        assert [change.id for change in after] == ids[1:]
+        await rows.move_position("dead", ids[1])
+        await rows.forget_origin("dead")
         assert [o.origin for o in await OutboxOrigin.all()] == [me]

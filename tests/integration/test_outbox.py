@@ -25,6 +25,7 @@ from mud_persistence.events import (
     RecordingBus,
     event_payload,
 )
+from mud_persistence.repositories import outbox as rows
 from mud_persistence.settings import load_settings
 
 pytestmark = pytest.mark.usefixtures("cleanup")
@@ -168,6 +169,73 @@ async def test_a_subscriber_waits_at_a_row_still_being_written_and_passes_one_ro
         await subscription.close()
 
 
+async def test_a_subscriber_waits_for_a_write_whose_transaction_began_after_a_later_commit(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    # B takes its transaction id first; A, with a later transaction id, takes outbox id N; B
+    # takes N + 1 and commits. A is still running, with a transaction id above every completed
+    # one: a subscriber polling (nothing else wakes it) must wait at N until A ends.
+    # no relay tick meanwhile: its position update would complete a later transaction id
+    settings = load_settings(
+        database_url=pg_url,
+        outbox_poll_interval=0.05,
+        outbox_relay_interval=60,
+        outbox_orphan_grace=120,
+    )
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        player = await layer.create_player(name="Polled", user_id=uuid.uuid4())
+        await layer.damage_player(player, 1)
+        kind, payload = await raw.fetchrow("SELECT kind, payload::text FROM outbox")
+        received: list[Event] = []
+        subscription = await layer.subscribe(received.append)
+        first, second = await asyncpg.connect(pg_url), await asyncpg.connect(pg_url)
+        insert = "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'elsewhere')"
+        try:
+            b = second.transaction()
+            await b.start()
+            await second.fetchval("SELECT pg_current_xact_id()")
+            a = first.transaction()
+            await a.start()
+            await first.execute(insert, kind, payload)  # id N
+            await second.execute(insert, kind, payload)  # id N + 1
+            await b.commit()
+            await asyncio.sleep(0.5)
+            assert received == []  # N may still commit
+            await a.commit()
+            await eventually(lambda: len(received) == 2)
+            ids = [e.event_id for e in received]
+            assert ids == sorted(ids) and len(set(ids)) == 2
+        finally:
+            await first.close()
+            await second.close()
+            await subscription.close()
+
+
+async def test_a_gap_is_not_settled_while_a_transaction_with_a_later_id_still_runs(
+    layer: AsyncPersistenceLayer, pg_url: str
+) -> None:
+    # A running transaction can hold an id no transaction completed after: one past the last
+    # completed id (a snapshot's xmax) is no bound for it; a new transaction id is.
+    first, second = await asyncpg.connect(pg_url), await asyncpg.connect(pg_url)
+    try:
+        b = second.transaction()
+        await b.start()
+        await second.fetchval("SELECT pg_current_xact_id()")
+        a = first.transaction()
+        await a.start()
+        await first.fetchval("SELECT pg_current_xact_id()")  # above b's
+        await b.commit()  # a is now the only transaction running, above every completed one
+        with layer._database.bound():
+            bound = await rows.gap_bound()
+            assert bound is not None
+            assert (await rows.ended_before(bound))[0] is False
+            await a.commit()
+            assert (await rows.ended_before(bound))[0] is True
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_a_handler_that_raises_gets_the_same_event_again_and_later_ones_wait(
     layer: AsyncPersistenceLayer,
 ) -> None:
@@ -216,16 +284,19 @@ async def test_a_failing_local_bus_leaves_the_write_and_gets_the_event_again(
     assert await raw.fetchval("SELECT count(*) FROM outbox_origins") == 0
 
 
-async def test_a_write_whose_reply_was_lost_reaches_the_bus_once_it_had_committed(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("ending", ["the connection died", "the call was cancelled"])
+async def test_a_write_that_ended_unsure_reaches_the_bus_once_it_had_committed(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, ending: str
 ) -> None:
     from mud_persistence.repositories import health
 
     real = health.change_counters
 
-    async def commit_then_lose_the_reply(*args: Any, **kwargs: Any) -> Any:
+    async def commit_then_no_reply(*args: Any, **kwargs: Any) -> Any:
         await real(*args, **kwargs)
-        raise ConnectionResetError("the connection died before the reply")
+        if ending == "the connection died":
+            raise ConnectionResetError("the connection died before the reply")
+        await asyncio.Event().wait()  # waits for the reply until the caller gives up
 
     bus = RecordingBus()
     settings = load_settings(
@@ -233,15 +304,81 @@ async def test_a_write_whose_reply_was_lost_reaches_the_bus_once_it_had_committe
     )
     async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
         player = await layer.create_player(name="Unsure", user_id=uuid.uuid4())
-        monkeypatch.setattr(health, "change_counters", commit_then_lose_the_reply)
-        with pytest.raises(DatabaseError) as caught:
-            await layer.damage_player(player, 4)
-        assert caught.value.outcome_unknown
+        monkeypatch.setattr(health, "change_counters", commit_then_no_reply)
+        if ending == "the connection died":
+            with pytest.raises(DatabaseError) as caught:
+                await layer.damage_player(player, 4)
+            assert caught.value.outcome_unknown
+        else:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(layer.damage_player(player, 4), 0.2)
         monkeypatch.undo()
         await layer.damage_player(player, 1)  # published at once
         await eventually(lambda: len(bus.of(PlayerDPUpdated)) == 2)
-        await asyncio.sleep(0.5)  # and the lost one once only
+        await asyncio.sleep(0.5)  # and the unsure one once only
     assert sorted(e.new_dp for e in bus.of(PlayerDPUpdated)) == [15, 16]
+
+
+async def test_an_event_whose_handler_was_cancelled_is_published_again(pg_url: str) -> None:
+    class SlowOnce:
+        def __init__(self) -> None:
+            self.took: list[Event] = []
+            self.calls = 0
+
+        async def publish(self, event: Event) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                await asyncio.Event().wait()  # still handling it when the caller gives up
+            self.took.append(event)
+
+    bus = SlowOnce()
+    settings = load_settings(database_url=pg_url, outbox_relay_interval=0.1)
+    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
+        player = await layer.create_player(name="Impatient", user_id=uuid.uuid4())
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(layer.damage_player(player, 4), 0.3)
+        await eventually(lambda: len(bus.took) == 1)
+    assert isinstance(bus.took[0], PlayerDPUpdated) and bus.took[0].new_dp == 16
+
+
+async def test_a_dead_process_rows_reach_this_bus_even_if_it_refuses_one_at_first(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    class RefusesOnce(RecordingBus):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def publish(self, event: Event) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("bus down")
+            super().publish(event)
+
+    bus = RefusesOnce()
+    settings = load_settings(
+        database_url=pg_url, outbox_relay_interval=0.1, outbox_orphan_grace=0.3
+    )
+    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as layer:
+        player = await layer.create_player(name="Inherited", user_id=uuid.uuid4())
+        await layer.damage_player(player, 1)
+        (event,) = bus.of(PlayerDPUpdated)
+        # a process that wrote three more DP changes and died before publishing them
+        for new_dp in (18, 17, 16):
+            await raw.execute(
+                "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'dead')",
+                event.event_type,
+                json.dumps(event_payload(dataclasses.replace(event, new_dp=new_dp))),
+            )
+        await raw.execute(
+            "INSERT INTO outbox_origins (origin, published_id, seen_at) "
+            "VALUES ('dead', 0, now() - interval '1 hour')"
+        )
+        await eventually(lambda: len(bus.of(PlayerDPUpdated)) == 4)
+        # 18 was refused once: the rest waited for it, one lease (a grace period) later
+        assert [e.new_dp for e in bus.of(PlayerDPUpdated)] == [19, 18, 17, 16]
+        assert bus.calls == 5
+        assert await raw.fetchval("SELECT count(*) FROM outbox_origins WHERE origin = 'dead'") == 0
 
 
 async def eventually_recorded_as_published(raw: asyncpg.Connection) -> None:

@@ -40,6 +40,11 @@ def test_pool_minimum_above_maximum_is_refused() -> None:
         PersistenceSettings(pool_min_size=9, pool_max_size=3)
 
 
+def test_an_orphan_grace_within_one_relay_interval_is_refused() -> None:
+    with pytest.raises(PydanticValidationError, match="outbox_orphan_grace"):
+        PersistenceSettings(outbox_relay_interval=5, outbox_orphan_grace=5)
+
+
 def test_descriptions_and_scrubbing_never_show_the_password() -> None:
     settings = PersistenceSettings(database_url="postgres://game:hunter2@db.example:6432/world")
     description = settings.describe_database()
