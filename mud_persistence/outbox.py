@@ -25,6 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -209,20 +210,15 @@ class Outbox:
         if not self.enabled or self._tasks:
             return
         with self._database.bound("subscribe"):
-            self._published = await rows.last_row_id()
+            start = await self._start()
+            self._published = start.last_row
             self._registered = await self._register()
         self._wake = asyncio.Event()
         self._tasks.append(asyncio.create_task(self._relay_loop(), name="outbox relay"))
         if self._listen_url is not None:
             self._tasks.append(asyncio.create_task(self._listen_loop(), name="outbox listen"))
         self._add(
-            Subscription(
-                self,
-                on_cache_event,
-                self._published * EVENTS_PER_CHANGE,
-                kinds=_CACHE_KINDS,
-                skip_origin=self.origin,
-            )
+            Subscription(self, on_cache_event, start, kinds=_CACHE_KINDS, skip_origin=self.origin)
         )
 
     async def stop(self) -> None:
@@ -248,8 +244,21 @@ class Outbox:
     async def subscribe(self, handler: Handler, since: int | None) -> Subscription:
         if since is None:
             with self._database.bound("subscribe"):
-                since = await rows.last_row_id() * EVENTS_PER_CHANGE
-        return self._add(Subscription(self, handler, since))
+                start = await self._start()
+        else:
+            start = Start(since // EVENTS_PER_CHANGE, since)
+        return self._add(Subscription(self, handler, start))
+
+    async def _start(self) -> Start:
+        """Where a subscriber from now on starts: after the newest committed row, but with
+        the ids missing among the rows before it, whose writes may still be running."""
+        ids = await rows.newest_ids()
+        if not ids:
+            return Start(0, 0)
+        missing = frozenset(range(ids[-1], ids[0])) - frozenset(ids)
+        bound = await rows.gap_bound() if missing else None
+        late = (missing, bound) if bound is not None else None
+        return Start(ids[0], ids[0] * EVENTS_PER_CHANGE, late)
 
     def _add(self, subscription: Subscription) -> Subscription:
         self._subscriptions.add(subscription)
@@ -461,20 +470,23 @@ class Subscription:
         self,
         outbox: Outbox,
         handler: Handler,
-        last_event_id: int,
+        start: Start,
         *,
         kinds: frozenset[str] | None = None,
         skip_origin: str | None = None,
     ) -> None:
         self._outbox = outbox
         self._handler = handler
-        self._last = last_event_id
+        self._last = start.last_event_id
         self._kinds = kinds
         self._skip_origin = skip_origin
         # an id up to _settled that is missing stays missing; one above it waits for the
         # transactions below _gap = (a transaction id then, the highest id read then) to end
-        self._settled = last_row_done(last_event_id)
+        self._settled = last_row_done(start.last_event_id)
         self._gap: tuple[int, int] | None = None
+        # ids before the start that were missing then, and the transaction id that bounds
+        # the writes that may still commit them (see Outbox._start)
+        self._late, self._late_bound = start.late or (frozenset(), 0)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None]
 
@@ -515,12 +527,21 @@ class Subscription:
         was read."""
         if self._gap is not None and not await self._gap_settled():
             return True
+        # checked before the read: once settled, that read sees every late row there will be
+        late_settled = bool(self._late) and (await rows.ended_before(self._late_bound))[0]
         position = last_row_done(self._last)
         ids, changes = await rows.rows_after(
-            position, kinds=self._kinds, skip_origin=self._skip_origin
+            position, kinds=self._kinds, skip_origin=self._skip_origin, also=self._late
         )
         wanted = {change.id: change for change in changes}
+        if late_settled:
+            self._late = frozenset()
         for row_id in ids:
+            if row_id <= position:  # a late row, before any later row of its player
+                self._late -= {row_id}
+                if row_id in wanted:
+                    await self._deliver(wanted[row_id], late=True)
+                continue
             if row_id > position + 1 and row_id - 1 > self._settled:
                 bound = await rows.gap_bound()
                 if bound is not None:
@@ -553,10 +574,12 @@ class Subscription:
             )
         return True
 
-    async def _deliver(self, change: StoredChange) -> None:
+    async def _deliver(self, change: StoredChange, *, late: bool = False) -> None:
         for event in _events_of(change):
             assert event.event_id is not None
-            if event.event_id > self._last:  # a resumed subscriber may have had the first
+            if late:  # numbered before the position it started from: it stays there
+                await self._hand_over(event)
+            elif event.event_id > self._last:  # a resumed subscriber may have had the first
                 await self._hand_over(event)
                 self._last = event.event_id
 
@@ -578,6 +601,17 @@ class Subscription:
                     event.event_id,
                 )
                 await asyncio.sleep(self._outbox._backoff(attempt))
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a subscription starts: after row ``last_row`` (event ``last_event_id``), and
+    with ``late``, ids before it that were missing then and the transaction id below which
+    every write that may still commit them runs."""
+
+    last_row: int
+    last_event_id: int
+    late: tuple[frozenset[int], int] | None = None
 
 
 def change_last_event(row_id: int) -> int:

@@ -25,7 +25,9 @@ class SubscriptionsMixin(LayerBase):
         Args:
             handler: a function or coroutine function taking one event.
             since: replay what the outbox still holds after this event_id first
-                (``settings.outbox_retention`` decides how far back); None: from now on.
+                (``settings.outbox_retention`` decides how far back); None: from now on
+                (events committed after this call, including those of writes that were
+                running during it, whose numbers may be lower).
 
         Returns:
             The subscription: ``await subscription.close()`` stops it (``close()`` of the

@@ -80,21 +80,39 @@ async def last_row_id() -> int:
     return int(rows[0]["last"])
 
 
+async def newest_ids(limit: int = BATCH) -> list[int]:
+    """The ids of the newest committed rows, newest first, at most ``limit``."""
+    rows = await _db().execute_query_dict(
+        f"SELECT id FROM outbox ORDER BY id DESC LIMIT {int(limit)}"
+    )
+    return [int(row["id"]) for row in rows]
+
+
 async def rows_after(
     row_id: int,
     limit: int = BATCH,
     *,
     kinds: Collection[str] | None = None,
     skip_origin: str | None = None,
+    also: Collection[int] = (),
 ) -> tuple[list[int], list[StoredChange]]:
-    """The committed rows after ``row_id``, in id order, at most ``limit``: the ids of all of
-    them (a reader needs them to see a missing id), and the rows themselves only for those of
-    ``kinds`` (all when None) not written by ``skip_origin``, so that a reader of a few kinds
-    does not fetch every payload.
+    """The committed rows after ``row_id``, and those of ``also`` (ids before it), in id order,
+    at most ``limit``: the ids of all of them (a reader needs them to see a missing id), and
+    the rows themselves only for those of ``kinds`` (all when None) not written by
+    ``skip_origin``, so that a reader of a few kinds does not fetch every payload.
     """
     db = _db()
     postgres = _is_postgres(db)
     parameters: list[Any] = [row_id]
+    where = f"id > {_marks(db, 1)[0]}"
+    if also:
+        also = sorted(also)
+        if postgres:
+            where += f" OR id = ANY({_marks(db, 1, 2)[0]})"
+            parameters.append(also)
+        else:
+            where += f" OR id IN ({', '.join('?' * len(also))})"
+            parameters.extend(also)
     wanted = []
     if kinds is not None:
         kinds = sorted(kinds)
@@ -109,7 +127,7 @@ async def rows_after(
         parameters.append(skip_origin)
     condition = " AND ".join(wanted) or "TRUE"
     rows = await db.execute_query_dict(
-        f"WITH found AS (SELECT {_COLUMNS} FROM outbox WHERE id > {_marks(db, 1)[0]} "
+        f"WITH found AS (SELECT {_COLUMNS} FROM outbox WHERE {where} "
         f"ORDER BY id LIMIT {int(limit)}) "
         # payload is NOT NULL: a NULL one marks a row the reader does not want
         f"SELECT id, kind, CASE WHEN {condition} THEN payload END AS payload, origin, "

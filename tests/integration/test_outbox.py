@@ -127,25 +127,37 @@ async def test_since_replays_what_came_after_then_goes_on_live(
     await second.close()
 
 
+async def write_dp_row(
+    connection: asyncpg.Connection, like: PlayerDPUpdated, new_dp: int, origin: str = "elsewhere"
+) -> None:
+    """Write an outbox row as another process would: ``like``'s event with ``new_dp``."""
+    await connection.execute(
+        "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, $3)",
+        like.event_type,
+        json.dumps(event_payload(dataclasses.replace(like, new_dp=new_dp))),
+        origin,
+    )
+
+
+async def a_damaged_player(layer: AsyncPersistenceLayer, name: str) -> tuple[Any, PlayerDPUpdated]:
+    """A new player, damaged once, and the DP event of that damage."""
+    player = await layer.create_player(name=name, user_id=uuid.uuid4())
+    await layer.damage_player(player, 1)
+    return player, bus_of(layer).of(PlayerDPUpdated)[-1]
+
+
 async def test_a_subscriber_waits_at_a_row_still_being_written_and_passes_one_rolled_back(
     layer: AsyncPersistenceLayer, pg_url: str
 ) -> None:
-    player = await layer.create_player(name="Waited", user_id=uuid.uuid4())
-    await layer.damage_player(player, 1)
-    template = bus_of(layer).of(PlayerDPUpdated)[0]
+    player, template = await a_damaged_player(layer, "Waited")
     received: list[Event] = []
     subscription = await layer.subscribe(received.append)
     writer = await asyncpg.connect(pg_url)  # another process's write, held open
-    row = json.dumps(event_payload(dataclasses.replace(template, new_dp=5)))
 
     async def begin_a_write() -> Transaction:
         transaction = writer.transaction()
         await transaction.start()
-        await writer.execute(
-            "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'elsewhere')",
-            template.event_type,
-            row,
-        )
+        await write_dp_row(writer, template, 5)
         return transaction
 
     try:
@@ -234,6 +246,27 @@ async def test_a_gap_is_not_settled_while_a_transaction_with_a_later_id_still_ru
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_subscriber_from_now_on_gets_a_write_running_when_it_subscribed(
+    layer: AsyncPersistenceLayer, pg_url: str
+) -> None:
+    player, template = await a_damaged_player(layer, "Late")
+    writer = await asyncpg.connect(pg_url)
+    received: list[Event] = []
+    try:
+        running = writer.transaction()
+        await running.start()
+        await write_dp_row(writer, template, 5)
+        await layer.damage_player(player, 1)  # a later id, committed before subscribe()
+        subscription = await layer.subscribe(received.append)
+        await running.commit()  # after subscribe(): it is news
+        await eventually(lambda: len(received) == 1)
+        await asyncio.sleep(0.3)
+        assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5]
+        await subscription.close()
+    finally:
+        await writer.close()
 
 
 async def begin_with_a_transaction_id(connection: asyncpg.Connection) -> Transaction:
@@ -372,11 +405,7 @@ async def test_a_dead_process_rows_reach_this_bus_even_if_it_refuses_one_at_firs
         (event,) = bus.of(PlayerDPUpdated)
         # a process that wrote three more DP changes and died before publishing them
         for new_dp in (18, 17, 16):
-            await raw.execute(
-                "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'dead')",
-                event.event_type,
-                json.dumps(event_payload(dataclasses.replace(event, new_dp=new_dp))),
-            )
+            await write_dp_row(raw, event, new_dp, origin="dead")
         await raw.execute(
             "INSERT INTO outbox_origins (origin, published_id, seen_at) "
             "VALUES ('dead', 0, now() - interval '1 hour')"
