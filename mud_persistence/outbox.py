@@ -8,14 +8,13 @@ operation's outermost commit, as before the outbox existed, and wakes the relay.
 NOTIFYs other processes, re-publishes what the local bus refused (with backoff), records how far
 this process has published (``outbox_origins``), publishes the rows of processes that died
 before publishing theirs, and prunes old rows. Subscribers read rows in id order, waiting at a
-missing id until it is settled (see ``Subscription``).
+missing id until it is settled (``mud_persistence.subscription``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import os
 import random
@@ -25,7 +24,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,14 +34,19 @@ from mud_persistence.events import (
     Event,
     EventBus,
     event_payload,
-    events_for,
-    last_row_done,
     publish_safely,
 )
 from mud_persistence.repositories import outbox as rows
 from mud_persistence.repositories.outbox import StoredChange
 from mud_persistence.retry import DRIVER_ERRORS, outcome_unknown
 from mud_persistence.settings import PersistenceSettings
+from mud_persistence.subscription import (
+    Handler,
+    Start,
+    Subscription,
+    events_of,
+    wait_for_wake,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-Handler = Callable[[Event], Any]
 
 
 class UnitOfWork:
@@ -292,7 +294,7 @@ class Outbox:
         next_tick = time.monotonic() + interval
         failures = 0
         while True:
-            await _wait(self._wake, next_tick - time.monotonic())
+            await wait_for_wake(self._wake, next_tick - time.monotonic())
             # let the commits of the next few milliseconds join this round: one NOTIFY, and
             # one read by each subscriber, for many writes
             await asyncio.sleep(_GATHER)
@@ -409,7 +411,7 @@ class Outbox:
                 return True
 
     async def _publish_stored(self, change: StoredChange) -> bool:
-        events = _events_of(change)
+        events = events_of(change)
         return all([await publish_safely(self._bus, event) for event in _local(events)])
 
     def _backoff(self, attempt: int) -> float:
@@ -456,188 +458,11 @@ class Outbox:
         self._wake_subscriptions()
 
 
-class Subscription:
-    """One ``subscribe()`` handler: gets every event after its position, in event_id order, at
-    least once (a handler that raises gets the same event again after a backoff).
-
-    It reads rows in id order. On PostgreSQL an id can be missing while a later one is there:
-    its transaction rolled back, or is still running and may yet commit. The subscription waits
-    there until every transaction that started before it saw the gap has ended
-    (``rows.gap_bound``, ``rows.ended_before``), then reads again and goes on.
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        handler: Handler,
-        start: Start,
-        *,
-        kinds: frozenset[str] | None = None,
-        skip_origin: str | None = None,
-    ) -> None:
-        self._outbox = outbox
-        self._handler = handler
-        self._last = start.last_event_id
-        self._kinds = kinds
-        self._skip_origin = skip_origin
-        # an id up to _settled that is missing stays missing; one above it waits for the
-        # transactions below _gap = (a transaction id then, the highest id read then) to end
-        self._settled = last_row_done(start.last_event_id)
-        self._gap: tuple[int, int] | None = None
-        # ids before the start that were missing then, and the transaction id that bounds
-        # the writes that may still commit them (see Outbox._start)
-        self._late, self._late_bound = start.late or (frozenset(), 0)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None]
-
-    @property
-    def last_event_id(self) -> int:
-        """The event_id of the last event handled: pass it as ``since`` to resume."""
-        return self._last
-
-    async def close(self) -> None:
-        """Stop delivering. Safe to call twice."""
-        self._outbox._subscriptions.discard(self)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            self._wake.clear()  # before the read: a wake-up during it means read again
-            try:
-                with self._outbox._database.bound("subscribe"):
-                    blocked = await self._read_and_deliver()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                logger.exception("reading the outbox for a subscriber failed; trying again")
-                await asyncio.sleep(self._outbox._backoff(failures))
-                continue
-            if blocked:
-                await _wait(self._wake, _GAP_RECHECK)
-            elif blocked is None:
-                await _wait(self._wake, self._outbox.poll_interval)
-
-    async def _read_and_deliver(self) -> bool | None:
-        """One read: deliver what follows the position in order. Returns True when stopped at
-        a gap that is not settled yet, False when there may be more to read, None when all
-        was read."""
-        if self._gap is not None and not await self._gap_settled():
-            return True
-        # checked before the read: once settled, that read sees every late row there will be
-        late_settled = bool(self._late) and (await rows.ended_before(self._late_bound))[0]
-        position = last_row_done(self._last)
-        ids, changes = await rows.rows_after(
-            position, kinds=self._kinds, skip_origin=self._skip_origin, also=self._late
-        )
-        wanted = {change.id: change for change in changes}
-        if late_settled:
-            self._late = frozenset()
-        for row_id in ids:
-            if row_id <= position:  # a late row, before any later row of its player
-                self._late -= {row_id}
-                if row_id in wanted:
-                    await self._deliver(wanted[row_id], late=True)
-                continue
-            if row_id > position + 1 and row_id - 1 > self._settled:
-                bound = await rows.gap_bound()
-                if bound is not None:
-                    self._gap = (bound, ids[-1])
-                    return True
-                self._settled = ids[-1]  # SQLite: a missing id is never filled
-            change = wanted.get(row_id)
-            if change is not None:
-                await self._deliver(change)
-            # past every number the row holds, whether or not it had that many events
-            self._last = max(self._last, change_last_event(row_id))
-            position = row_id
-        return False if len(ids) == rows.BATCH else None
-
-    async def _gap_settled(self) -> bool:
-        assert self._gap is not None
-        bound, highest = self._gap
-        ended, oldest = await rows.ended_before(bound)
-        if not ended:
-            return False
-        self._gap = None
-        self._settled = max(self._settled, highest)
-        first_missing = last_row_done(self._last) + 1
-        if self._kinds is None and first_missing < oldest:
-            logger.warning(
-                "outbox events %d..%d are not in the outbox: pruned before this subscriber "
-                "read them (outbox_retention), or never committed",
-                self._last + 1,
-                change_last_event(oldest - 1),
-            )
-        return True
-
-    async def _deliver(self, change: StoredChange, *, late: bool = False) -> None:
-        for event in _events_of(change):
-            assert event.event_id is not None
-            if late:  # numbered before the position it started from: it stays there
-                await self._hand_over(event)
-            elif event.event_id > self._last:  # a resumed subscriber may have had the first
-                await self._hand_over(event)
-                self._last = event.event_id
-
-    async def _hand_over(self, event: Event) -> None:
-        attempt = 0
-        while True:
-            try:
-                result = self._handler(event)
-                if inspect.isawaitable(result):
-                    await result
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                attempt += 1
-                logger.exception(
-                    "subscriber failed on %s (event %s); it gets it again",
-                    event.event_type,
-                    event.event_id,
-                )
-                await asyncio.sleep(self._outbox._backoff(attempt))
-
-
-@dataclass(frozen=True)
-class Start:
-    """Where a subscription starts: after row ``last_row`` (event ``last_event_id``), and
-    with ``late``, ids before it that were missing then and the transaction id below which
-    every write that may still commit them runs."""
-
-    last_row: int
-    last_event_id: int
-    late: tuple[frozenset[int], int] | None = None
-
-
-def change_last_event(row_id: int) -> int:
-    """The number of the last event outbox row ``row_id`` may hold."""
-    return row_id * EVENTS_PER_CHANGE
-
-
-# how soon a subscriber stopped at a missing id looks again whether its transaction ended
-_GAP_RECHECK = 0.05
 # how long the relay lets commits gather before a round (one NOTIFY and one read by each
 # subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
 # (the local bus is not delayed)
 _GATHER = 0.05
 _CACHE_KINDS = frozenset(cls.event_type for cls in CACHE_EVENTS)
-
-
-def _events_of(change: StoredChange) -> list[Event]:
-    """The events of a stored change; none, logged, for a row this version cannot read (a
-    kind a newer version wrote during a rolling deploy): it must not hold up the rest."""
-    try:
-        return events_for(
-            change.kind, change.payload, event_id=change.event_id, timestamp=change.created_at
-        )
-    except Exception:
-        logger.exception("outbox row %d (%s) cannot be read; it is skipped", change.id, change.kind)
-        return []
 
 
 def _may_have_committed(exc: BaseException) -> bool:
@@ -654,16 +479,9 @@ def _local(events: list[Event]) -> list[Event]:
     return [event for event in events if not isinstance(event, CACHE_EVENTS)]
 
 
-async def _wait(event: asyncio.Event, seconds: float) -> None:
-    """Until ``event`` is set or ``seconds`` have passed."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(max(0.0, seconds)):
-            await event.wait()
-
-
 async def _close_quietly(connection: asyncpg.Connection) -> None:
     with contextlib.suppress(Exception):
         await connection.close(timeout=1)
 
 
-__all__ = ["Outbox", "Subscription", "UnitOfWork", "current_unit", "record"]
+__all__ = ["Handler", "Outbox", "UnitOfWork", "current_unit", "record"]

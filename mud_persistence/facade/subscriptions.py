@@ -5,7 +5,8 @@ from __future__ import annotations
 from mud_persistence.errors import ValidationError
 from mud_persistence.facade.base import LayerBase
 from mud_persistence.facade.operation import _read
-from mud_persistence.outbox import Handler, Subscription
+from mud_persistence.outbox import Handler
+from mud_persistence.subscription import Subscription
 
 
 class SubscriptionsMixin(LayerBase):
