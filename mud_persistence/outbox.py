@@ -225,15 +225,18 @@ class Outbox:
 
     async def stop(self) -> None:
         """Stop every task and subscription. Rooms saved just before are still announced to
-        other processes; with every row published, this process's position is deleted (else
-        another process publishes the rest after ``outbox_orphan_grace``)."""
+        other processes; with every row published and no call in flight, this process's
+        position is deleted (else another process publishes the rest after
+        ``outbox_orphan_grace``)."""
         tasks, self._tasks = self._tasks, []
         subscriptions, self._subscriptions = self._subscriptions, set()
         for task in [*tasks, *(s._task for s in subscriptions)]:
             task.cancel()
         await asyncio.gather(*tasks, *(s._task for s in subscriptions), return_exceptions=True)
         self._listening = False
-        if tasks:
+        # with calls still in flight (close() cuts them off), nothing that could wait: another
+        # process publishes what they leave, from the position of the last tick
+        if tasks and (self._announcements or not self._running):
             with contextlib.suppress(Exception), self._database.bound("close"):
                 await self._round(tick=False)
                 if not (self._retry or self._running or self._unsure):
