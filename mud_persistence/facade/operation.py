@@ -8,9 +8,9 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from mud_persistence.errors import DatabaseError
+from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.idempotency import IDEMPOTENCY_KEY, KeyedMethod
-from mud_persistence.retry import DRIVER_ERRORS, run_with_retry
+from mud_persistence.retry import DRIVER_ERRORS, retry_after, run_with_retry
 from mud_persistence.schemas.validation import check_text_arguments
 
 if TYPE_CHECKING:
@@ -89,16 +89,28 @@ def _operation(
 
             if stale_ok and layer._replicas.configured and not layer._closed:
                 return await layer._replicas.read(call, on_primary)
-            if idempotent:
-                return await on_primary()
-            # only a write that committed, or may have, moves the position replicas must reach
             try:
-                result = await on_primary()
+                # run_with_retry, with its first attempt made here: one coroutine less per call
+                try:
+                    result = await attempt()
+                except PersistenceError:
+                    raise
+                except DRIVER_ERRORS as exc:
+                    result = await retry_after(
+                        exc,
+                        attempt,
+                        layer.settings,
+                        name=name,
+                        idempotent=idempotent,
+                        keyed=keyed_call is not None,
+                    )
             except DatabaseError as exc:
-                if exc.outcome_unknown:
+                # only a write that committed, or may have, moves the position replicas must reach
+                if not idempotent and exc.outcome_unknown:
                     await layer._replicas.note_write()
                 raise
-            await layer._replicas.note_write()
+            if not idempotent:
+                await layer._replicas.note_write()
             return result
 
         if keys is not None:
