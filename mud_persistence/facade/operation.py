@@ -87,8 +87,10 @@ def _operation(
                     keyed=keyed_call is not None,
                 )
 
-            if stale_ok and layer._replicas.configured and not layer._closed:
+            replicas = layer._replicas.configured
+            if stale_ok and replicas and not layer._closed:
                 return await layer._replicas.read(call, on_primary)
+            moves_replica_position = replicas and not idempotent
             try:
                 # run_with_retry, with its first attempt made here: one coroutine less per call
                 try:
@@ -106,10 +108,10 @@ def _operation(
                     )
             except DatabaseError as exc:
                 # only a write that committed, or may have, moves the position replicas must reach
-                if not idempotent and exc.outcome_unknown:
+                if moves_replica_position and exc.outcome_unknown:
                     await layer._replicas.note_write()
                 raise
-            if not idempotent:
+            if moves_replica_position:
                 await layer._replicas.note_write()
             return result
 
