@@ -80,6 +80,11 @@ class ReplicaRouter:
         self._turns = itertools.cycle(range(len(self._replicas) or 1))
         self._last_write = 0  # the primary's WAL position after this layer's last write
 
+    @property
+    def configured(self) -> bool:
+        """Whether this layer has read replicas at all."""
+        return bool(self._replicas)
+
     async def read(
         self, call: Callable[[], Awaitable[T]], on_primary: Callable[[], Awaitable[T]]
     ) -> T:

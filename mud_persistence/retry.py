@@ -114,25 +114,49 @@ async def run_with_retry(
 
     Errors of the persistence layer's own (validation, conflicts, not found) pass through.
     """
+    try:
+        return await operation()
+    except PersistenceError:
+        raise
+    except DRIVER_ERRORS as exc:
+        return await retry_after(
+            exc, operation, settings, name=name, idempotent=idempotent, keyed=keyed
+        )
+
+
+async def retry_after(
+    failure: BaseException,
+    operation: Callable[[], Awaitable[T]],
+    settings: PersistenceSettings,
+    *,
+    name: str,
+    idempotent: bool,
+    keyed: bool = False,
+) -> T:
+    """run_with_retry once its first attempt failed with ``failure`` (a DRIVER_ERRORS one): for
+    a caller that makes the first attempt itself, so that a call that succeeds (nearly every
+    one) goes through one coroutine less."""
     may_have_run = False  # a keyed write stays of unknown outcome once one attempt may have run
-    for attempt in range(settings.retry_attempts):
+    attempt = 0
+    while True:
+        may_have_run = may_have_run or outcome_unknown(failure)
+        last_try = attempt + 1 >= settings.retry_attempts
+        if last_try or not is_retryable(failure, idempotent=idempotent or keyed):
+            unknown = not idempotent and may_have_run
+            raise DatabaseError(
+                f"{name} failed on the {settings.describe_database()}: "
+                f"{settings.scrub(describe(failure, settings))}"
+                + ((KEYED_UNKNOWN_OUTCOME if keyed else UNKNOWN_OUTCOME) if unknown else ""),
+                operation=name,
+                outcome_unknown=unknown,
+            ) from failure
+        delay = backoff_delay(attempt, settings)
+        logger.warning("%s: transient %s, retry in %.3fs", name, type(failure).__name__, delay)
+        await asyncio.sleep(delay)
+        attempt += 1
         try:
             return await operation()
         except PersistenceError:
             raise
         except DRIVER_ERRORS as exc:
-            may_have_run = may_have_run or outcome_unknown(exc)
-            last_try = attempt + 1 == settings.retry_attempts
-            if last_try or not is_retryable(exc, idempotent=idempotent or keyed):
-                unknown = not idempotent and may_have_run
-                raise DatabaseError(
-                    f"{name} failed on the {settings.describe_database()}: "
-                    f"{settings.scrub(describe(exc, settings))}"
-                    + ((KEYED_UNKNOWN_OUTCOME if keyed else UNKNOWN_OUTCOME) if unknown else ""),
-                    operation=name,
-                    outcome_unknown=unknown,
-                ) from exc
-            delay = backoff_delay(attempt, settings)
-            logger.warning("%s: transient %s, retry in %.3fs", name, type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable: retry_attempts is at least 1")
+            failure = exc

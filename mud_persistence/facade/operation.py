@@ -8,14 +8,16 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from mud_persistence.errors import DatabaseError
+from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.idempotency import IDEMPOTENCY_KEY, KeyedMethod
-from mud_persistence.retry import run_with_retry
+from mud_persistence.retry import DRIVER_ERRORS, retry_after, run_with_retry
 from mud_persistence.schemas.validation import check_text_arguments
 
 if TYPE_CHECKING:
     from mud_persistence.facade import AsyncPersistenceLayer
 
+# What a call that close() tore down may fail with (see attempt below).
+_FAILURES: tuple[type[BaseException], ...] = (DatabaseError, *DRIVER_ERRORS)
 Operation = TypeVar("Operation", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
@@ -37,60 +39,80 @@ def _operation(
         name = method.__name__
         parameters = list(inspect.signature(method).parameters)[1:]
         keys = KeyedMethod(method) if keyed else None
+        records_events = not idempotent  # a read records none: it needs no unit of work
 
         @functools.wraps(method)
         async def wrapper(layer: AsyncPersistenceLayer, /, *args: Any, **kwargs: Any) -> Any:
             idempotency_key = kwargs.pop(IDEMPOTENCY_KEY, None) if keys else None
             args, kwargs = _checked_arguments(parameters, args, kwargs)
-            await layer._open_on_first_use(name)
+            if not layer._database.is_open:
+                await layer._open_on_first_use(name)
             # after opening: a Player's foreign-key columns exist once Tortoise is initialised
             keyed_call = (
                 None
                 if keys is None or idempotency_key is None
                 else keys.prepare(idempotency_key, (layer, *args), kwargs)
             )
+            call: Callable[[], Coroutine[Any, Any, Any]] = (
+                functools.partial(method, layer, *args, **kwargs)
+                if keyed_call is None
+                else functools.partial(
+                    layer._idempotency.run,
+                    keyed_call,
+                    functools.partial(method, layer, *args, **kwargs),
+                )
+            )
 
-            def call() -> Coroutine[Any, Any, Any]:
-                if keyed_call is not None:
-                    return layer._idempotency.run(
-                        keyed_call, lambda: method(layer, *args, **kwargs)
-                    )
-                return method(layer, *args, **kwargs)
-
-            async def on_primary() -> Any:
-                async def attempt() -> Any:
-                    if layer._closed:
-                        raise layer._closed_error(name)
-                    with layer._database.bound(name):
-                        # events are published once the call's outermost commit is done
-                        return await layer._outbox.run(call)
-
+            async def attempt() -> Any:
+                if layer._closed:
+                    raise layer._closed_error(name)
                 try:
-                    return await run_with_retry(
+                    with layer._database.bound(name):
+                        if records_events:
+                            # events are published once the call's outermost commit is done
+                            return await layer._outbox.run(call)
+                        return await call()
+                except _FAILURES as exc:
+                    # a call in flight when close() ran fails on whatever close() tore down
+                    if layer._closed and not isinstance(exc, LayerClosedError):
+                        raise layer._closed_error(name) from exc
+                    raise
+
+            def on_primary() -> Coroutine[Any, Any, Any]:
+                return run_with_retry(
+                    attempt,
+                    layer.settings,
+                    name=name,
+                    idempotent=idempotent,
+                    keyed=keyed_call is not None,
+                )
+
+            replicas = layer._replicas.configured
+            if stale_ok and replicas and not layer._closed:
+                return await layer._replicas.read(call, on_primary)
+            moves_replica_position = replicas and not idempotent
+            try:
+                # run_with_retry, with its first attempt made here: one coroutine less per call
+                try:
+                    result = await attempt()
+                except PersistenceError:
+                    raise
+                except DRIVER_ERRORS as exc:
+                    result = await retry_after(
+                        exc,
                         attempt,
                         layer.settings,
                         name=name,
                         idempotent=idempotent,
                         keyed=keyed_call is not None,
                     )
-                except DatabaseError as exc:
-                    # a call in flight when close() ran fails on whatever close() tore down
-                    if layer._closed and not isinstance(exc, LayerClosedError):
-                        raise layer._closed_error(name) from exc
-                    raise
-
-            if stale_ok and not layer._closed:
-                return await layer._replicas.read(call, on_primary)
-            if idempotent:
-                return await on_primary()
-            # only a write that committed, or may have, moves the position replicas must reach
-            try:
-                result = await on_primary()
             except DatabaseError as exc:
-                if exc.outcome_unknown:
+                # only a write that committed, or may have, moves the position replicas must reach
+                if moves_replica_position and exc.outcome_unknown:
                     await layer._replicas.note_write()
                 raise
-            await layer._replicas.note_write()
+            if moves_replica_position:
+                await layer._replicas.note_write()
             return result
 
         if keys is not None:

@@ -57,8 +57,10 @@ class PlayersMixin(LayerBase):
         return await self._with_valid_room(await self._players.get_by_name(name))
 
     async def _with_valid_room(self, player: Player | None) -> Player | None:
-        if player is not None:
-            await self._with_valid_rooms([player])
+        if player is not None and (
+            not self._rooms.is_loaded or self._replacement_room(player) is not None
+        ):
+            await self._with_valid_rooms([player])  # not a coroutine more for the common case
         return player
 
     async def _with_valid_rooms(self, players: list[Player]) -> list[Player]:

@@ -9,6 +9,7 @@ from types import MemberDescriptorType
 from typing import TYPE_CHECKING, Any
 
 from tortoise.fields import DatetimeField, Field, JSONField
+from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.timezone import get_default_timezone, get_use_tz
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ def player_row_loader(model: type[Player]) -> Callable[[Row], Player]:
 def _converter(field: Field[Any]) -> Callable[[Any], Any]:
     if isinstance(field, DatetimeField) and get_use_tz():
         return _aware_time_converter(field, get_default_timezone())
+    if isinstance(field, CharEnumFieldInstance):
+        return _enum_converter(field)
     if not isinstance(field, JSONField):
         return field.to_python_value
     decode = field.to_python_value
@@ -107,3 +110,15 @@ def _aware_time_converter(field: DatetimeField[Any], zone: tzinfo) -> Callable[[
         return convert(value)
 
     return to_zone
+
+
+def _enum_converter(field: CharEnumFieldInstance) -> Callable[[Any], Any]:
+    members = {member.value: member for member in field.enum_type}
+    convert = field.to_python_value
+
+    def to_member(value: Any) -> Any:
+        # a dict lookup instead of calling the enum class (0.6 us); anything else as before
+        member = members.get(value)
+        return convert(value) if member is None else member
+
+    return to_member

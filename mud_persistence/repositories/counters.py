@@ -23,6 +23,7 @@ from mud_persistence.repositories.sql import (
     ExpressionRenderer,
     Placeholder,
     Statement,
+    connection_of,
     placeholders,
 )
 
@@ -93,7 +94,7 @@ async def update_counters(
     Raises:
         NotFoundError: no active player has this id.
     """
-    connection = Player._meta.db
+    connection = connection_of(Player)
     if connection.capabilities.dialect == "postgres":
         found = await _update_returning_old_and_new(connection, player_id, shape, values)
     else:

@@ -23,7 +23,12 @@ from mud_persistence.errors import (
 from mud_persistence.models import PLAYER_NAME_INDEX, Player
 from mud_persistence.models.player_stats import STAT_KEYS, check_stat
 from mud_persistence.repositories.save_updates import SaveUpdates
-from mud_persistence.repositories.sql import Least, effective_max_dp, is_foreign_key_error
+from mud_persistence.repositories.sql import (
+    Least,
+    connection_of,
+    effective_max_dp,
+    is_foreign_key_error,
+)
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
 from mud_persistence.schemas.validation import check_player, validate_value
 from mud_persistence.settings import PersistenceSettings
@@ -130,7 +135,7 @@ class PlayerWriter:
 def compares_by_value() -> bool:
     # SQLite compares JSON and times as text, and one value has many spellings (a script's
     # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values.
-    return Player._meta.db.capabilities.dialect == "sqlite"
+    return connection_of(Player).capabilities.dialect == "sqlite"
 
 
 def caps_max_dp(changes: Changes) -> bool:

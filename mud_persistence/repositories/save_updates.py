@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from mud_persistence.models import Player
+from mud_persistence.repositories.sql import connection_of
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class SaveUpdates:
     async def run(self, player: Player, changes: Values, expected: Values) -> int:
         """Write ``changes`` to the active ``player``'s row if its columns still hold
         ``expected``; return the number of rows written (0 or 1)."""
-        connection = Player._meta.db
+        connection = connection_of(Player)
         key = shape_key(connection, changes, expected)
         sql = self._sql.get(key)
         parameters = _parameters(player, changes, expected)

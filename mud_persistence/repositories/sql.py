@@ -10,6 +10,7 @@ from pypika_tortoise.enums import Dialects
 from pypika_tortoise.terms import Function as PypikaFunction
 from pypika_tortoise.terms import Parameterizer
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.context import require_context
 from tortoise.expressions import (
     CombinedExpression,
     Connector,
@@ -135,6 +136,16 @@ def effective_max_dp(**new_values: Any) -> Any:
 M = TypeVar("M", bound=Model)
 
 
+def connection_of(model: type[Model]) -> BaseDBAsyncClient:
+    """``model._meta.db``: the connection ``model``'s queries use here (a transaction's, or the
+    pool's), for the lookups every operation makes. Tortoise's own runs an import statement
+    each time: about 3 us per lookup there, 1 us here (timeit)."""
+    alias = model._meta.default_connection
+    if alias is None:
+        return model._meta.db  # Tortoise's own error
+    return require_context().connections.get(alias)
+
+
 class CompiledQuery(Generic[M]):
     """A Tortoise query built once per dialect (the Tortoise connection name), then run with
     new parameters.
@@ -173,7 +184,7 @@ class CompiledQuery(Generic[M]):
         self, args: tuple[Any, ...]
     ) -> tuple[Awaitable[Sequence[Mapping[str, Any]]], Callable[[Mapping[str, Any]], M]]:
         """The rows to await, and the loader of this connection."""
-        connection = self._model._meta.db
+        connection = connection_of(self._model)
         compiled = self._compiled.get(connection.connection_name) or self._compile(connection, args)
         sql, load = compiled
         # TimedAsyncpgClient's, outside a transaction: no statement-type check per call
