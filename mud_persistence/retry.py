@@ -105,6 +105,7 @@ async def run_with_retry(
     name: str,
     idempotent: bool,
     keyed: bool = False,
+    failed: BaseException | None = None,
 ) -> T:
     """Run ``operation``, retrying transient failures; raise DatabaseError when it gives up.
 
@@ -112,51 +113,34 @@ async def run_with_retry(
     have committed: its key makes a repeat return the first result. If it still fails, its
     DatabaseError says whether the outcome is unknown, as any write's does.
 
+    ``failed``: the first attempt was made by the caller and failed with this (a DRIVER_ERRORS
+    one), so that a call that succeeds (nearly every one) goes through one coroutine less.
+
     Errors of the persistence layer's own (validation, conflicts, not found) pass through.
     """
-    try:
-        return await operation()
-    except PersistenceError:
-        raise
-    except DRIVER_ERRORS as exc:
-        return await retry_after(
-            exc, operation, settings, name=name, idempotent=idempotent, keyed=keyed
-        )
-
-
-async def retry_after(
-    failure: BaseException,
-    operation: Callable[[], Awaitable[T]],
-    settings: PersistenceSettings,
-    *,
-    name: str,
-    idempotent: bool,
-    keyed: bool = False,
-) -> T:
-    """run_with_retry once its first attempt failed with ``failure`` (a DRIVER_ERRORS one): for
-    a caller that makes the first attempt itself, so that a call that succeeds (nearly every
-    one) goes through one coroutine less."""
     may_have_run = False  # a keyed write stays of unknown outcome once one attempt may have run
-    attempt = 0
+    attempt = 0 if failed is None else 1
     while True:
-        may_have_run = may_have_run or outcome_unknown(failure)
-        last_try = attempt + 1 >= settings.retry_attempts
-        if last_try or not is_retryable(failure, idempotent=idempotent or keyed):
-            unknown = not idempotent and may_have_run
-            raise DatabaseError(
-                f"{name} failed on the {settings.describe_database()}: "
-                f"{settings.scrub(describe(failure, settings))}"
-                + ((KEYED_UNKNOWN_OUTCOME if keyed else UNKNOWN_OUTCOME) if unknown else ""),
-                operation=name,
-                outcome_unknown=unknown,
-            ) from failure
-        delay = backoff_delay(attempt, settings)
-        logger.warning("%s: transient %s, retry in %.3fs", name, type(failure).__name__, delay)
-        await asyncio.sleep(delay)
+        if failed is not None:
+            may_have_run = may_have_run or outcome_unknown(failed)
+            if attempt >= settings.retry_attempts or not is_retryable(
+                failed, idempotent=idempotent or keyed
+            ):
+                unknown = not idempotent and may_have_run
+                raise DatabaseError(
+                    f"{name} failed on the {settings.describe_database()}: "
+                    f"{settings.scrub(describe(failed, settings))}"
+                    + ((KEYED_UNKNOWN_OUTCOME if keyed else UNKNOWN_OUTCOME) if unknown else ""),
+                    operation=name,
+                    outcome_unknown=unknown,
+                ) from failed
+            delay = backoff_delay(attempt - 1, settings)
+            logger.warning("%s: transient %s, retry in %.3fs", name, type(failed).__name__, delay)
+            await asyncio.sleep(delay)
         attempt += 1
         try:
             return await operation()
         except PersistenceError:
             raise
         except DRIVER_ERRORS as exc:
-            failure = exc
+            failed = exc

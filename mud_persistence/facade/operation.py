@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mud_persistence.errors import DatabaseError, PersistenceError
 from mud_persistence.idempotency import IDEMPOTENCY_KEY, KeyedMethod
-from mud_persistence.retry import DRIVER_ERRORS, retry_after, run_with_retry
+from mud_persistence.retry import DRIVER_ERRORS, run_with_retry
 from mud_persistence.schemas.validation import check_text_arguments
 
 if TYPE_CHECKING:
@@ -92,19 +92,19 @@ def _operation(
                 return await layer._replicas.read(call, on_primary)
             moves_replica_position = replicas and not idempotent
             try:
-                # run_with_retry, with its first attempt made here: one coroutine less per call
+                # the first attempt made here: one coroutine less per call
                 try:
                     result = await attempt()
                 except PersistenceError:
                     raise
                 except DRIVER_ERRORS as exc:
-                    result = await retry_after(
-                        exc,
+                    result = await run_with_retry(
                         attempt,
                         layer.settings,
                         name=name,
                         idempotent=idempotent,
                         keyed=keyed_call is not None,
+                        failed=exc,
                     )
             except DatabaseError as exc:
                 # only a write that committed, or may have, moves the position replicas must reach
