@@ -201,6 +201,11 @@ def first_event_id(row_id: int) -> int:
     return (row_id - 1) * EVENTS_PER_CHANGE + 1
 
 
+def last_event_of_row(row_id: int) -> int:
+    """The number of the last event outbox row ``row_id`` may hold."""
+    return row_id * EVENTS_PER_CHANGE
+
+
 def last_row_done(event_id: int) -> int:
     """The last outbox row all of whose events are numbered ``event_id`` or lower: a reader
     that handled the events up to ``event_id`` reads on from the row after it."""

@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mud_persistence.errors import PersistenceError
 from mud_persistence.events import (
     CACHE_EVENTS,
-    EVENTS_PER_CHANGE,
     Event,
     EventBus,
     event_payload,
+    last_event_of_row,
+    last_row_done,
     publish_safely,
 )
 from mud_persistence.repositories import outbox as rows
@@ -213,7 +214,7 @@ class Outbox:
             return
         with self._database.bound("subscribe"):
             start = await self._start()
-            self._published = start.last_row
+            self._published = last_row_done(start.last_event_id)
             self._registered = await self._register()
         self._wake = asyncio.Event()
         self._tasks.append(asyncio.create_task(self._relay_loop(), name="outbox relay"))
@@ -251,7 +252,7 @@ class Outbox:
             with self._database.bound("subscribe"):
                 start = await self._start()
         else:
-            start = Start(since // EVENTS_PER_CHANGE, since)
+            start = Start(since)
         return self._add(Subscription(self, handler, start))
 
     async def _start(self) -> Start:
@@ -259,11 +260,11 @@ class Outbox:
         the ids missing among the rows before it, whose writes may still be running."""
         ids = await rows.newest_ids()
         if not ids:
-            return Start(0, 0)
+            return Start(0)
         missing = frozenset(range(ids[-1], ids[0])) - frozenset(ids)
         bound = await rows.gap_bound() if missing else None
         late = (missing, bound) if bound is not None else None
-        return Start(ids[0], ids[0] * EVENTS_PER_CHANGE, late)
+        return Start(last_event_of_row(ids[0]), late)
 
     def _add(self, subscription: Subscription) -> Subscription:
         self._subscriptions.add(subscription)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mud_persistence.events import EVENTS_PER_CHANGE, Event, events_for, last_row_done
+from mud_persistence.events import Event, events_for, last_event_of_row, last_row_done
 from mud_persistence.repositories import outbox as rows
 from mud_persistence.repositories.outbox import StoredChange
 
@@ -118,7 +118,7 @@ class Subscription:
             if change is not None:
                 await self._deliver(change)
             # past every number the row holds, whether or not it had that many events
-            self._last = max(self._last, change_last_event(row_id))
+            self._last = max(self._last, last_event_of_row(row_id))
             position = row_id
         return False if len(ids) == rows.BATCH else None
 
@@ -136,7 +136,7 @@ class Subscription:
                 "outbox events %d..%d are not in the outbox: pruned before this subscriber "
                 "read them (outbox_retention), or never committed",
                 self._last + 1,
-                change_last_event(oldest - 1),
+                last_event_of_row(oldest - 1),
             )
         return True
 
@@ -171,18 +171,12 @@ class Subscription:
 
 @dataclass(frozen=True)
 class Start:
-    """Where a subscription starts: after row ``last_row`` (event ``last_event_id``), and
-    with ``late``, ids before it that were missing then and the transaction id below which
-    every write that may still commit them runs."""
+    """Where a subscription starts: after event ``last_event_id``, and with ``late``, ids
+    before it that were missing then and the transaction id below which every write that may
+    still commit them runs."""
 
-    last_row: int
     last_event_id: int
     late: tuple[frozenset[int], int] | None = None
-
-
-def change_last_event(row_id: int) -> int:
-    """The number of the last event outbox row ``row_id`` may hold."""
-    return row_id * EVENTS_PER_CHANGE
 
 
 # how soon a subscriber stopped at a missing id looks again whether its transaction ended

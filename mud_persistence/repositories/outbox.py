@@ -74,12 +74,6 @@ def outbox_cte(change: str, *, first_parameter: int) -> str:
     )
 
 
-async def last_row_id() -> int:
-    """The highest row id written and committed so far (0 when none)."""
-    rows = await _db().execute_query_dict("SELECT COALESCE(MAX(id), 0) AS last FROM outbox")
-    return int(rows[0]["last"])
-
-
 async def newest_ids(limit: int = BATCH) -> list[int]:
     """The ids of the newest committed rows, newest first, at most ``limit``."""
     rows = await _db().execute_query_dict(
