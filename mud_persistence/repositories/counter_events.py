@@ -26,7 +26,7 @@ from mud_persistence.repositories.counters import (
     update_counters,
 )
 from mud_persistence.repositories.outbox import outbox_cte
-from mud_persistence.repositories.sql import Statement
+from mud_persistence.repositories.sql import Statement, connection_of
 
 # shape and connection name -> the shape's statement with the outbox CTE, and its parameter count
 _WITH_OUTBOX: dict[tuple[str, str], tuple[str, int]] = {}
@@ -47,7 +47,7 @@ async def change_counters(
     """
     args = {"player_id": str(player_id), **args}
     unit = current_unit()
-    connection = Player._meta.db
+    connection = connection_of(Player)
     if not unit.writes_rows:
         before, after = await update_counters(player_id, shape, values)
         events = events_for(kind, _payload(args, before, after))

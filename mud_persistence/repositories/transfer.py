@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from mud_persistence.errors import NotFoundError, PersistenceError
 from mud_persistence.models import Container
 from mud_persistence.repositories.contents import full, not_held
+from mud_persistence.repositories.sql import connection_of
 from mud_persistence.repositories.weights import too_heavy
 from mud_persistence.schemas.container import ContainerData
 
@@ -55,7 +56,7 @@ REFUSALS: dict[str, Callable[[Move, list[str]], PersistenceError]] = {
 
 def in_database() -> bool:
     """Whether this backend has the transfer function (PostgreSQL, migrated)."""
-    return bool(Container._meta.db.capabilities.dialect == "postgres")
+    return bool(connection_of(Container).capabilities.dialect == "postgres")
 
 
 # The outbox row of the move, written by the same statement (outbox_origin given): the
@@ -81,11 +82,11 @@ async def transfer_in_database(
     Inside a caller's transaction the call gets a savepoint, as the Python path's nested
     transaction does: a refusal then leaves that transaction usable.
     """
-    db = Container._meta.db
+    db = connection_of(Container)
     if not isinstance(db, TransactionalDBClient):
         return await _call(db, move, outbox_origin)
     async with in_transaction():
-        return await _call(Container._meta.db, move, outbox_origin)
+        return await _call(connection_of(Container), move, outbox_origin)
 
 
 async def _call(
