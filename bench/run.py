@@ -435,11 +435,13 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
   `XPAward`; the old container dicts of the room listing; the destination `ContainerData` of
   a transfer) with the fewest round trips those semantics allow: one statement per operation,
   a transfer included (one CTE that locks both containers, checks, moves and reads the
-  destination back), and no reset query when a connection returns to the pool.
-  `tests/integration/test_bench_equivalence.py` checks that it returns what the facade
-  returns, operation by operation.
+  destination back), and no reset query when a connection returns to the pool. Each change
+  also writes its event to the outbox in that statement, as the facade does (issue 18 made
+  the row part of every change); it sends no NOTIFY (the facade sends one per round of
+  commits). `tests/integration/test_bench_equivalence.py` checks that it returns what the
+  facade returns, and writes the same outbox rows, operation by operation.
 - **raw asyncpg** (`raw_asyncpg.py`): the earlier limit, kept for comparison: the same
-  statements for the counters, but it returns driver records (JSON undecoded, no container
+  statements for the counters but no outbox rows, and it returns driver records (JSON undecoded, no container
   for a transfer), pays the pool's reset query, and transfers in eight round trips (BEGIN,
   six statements, COMMIT).
 - **SQLAlchemy** (`sqlalchemy_orm.py`): the SQLAlchemy 2 async ORM written as its

@@ -5,12 +5,17 @@ fewest round trips they allow and no pool reset. The fair limit for the facade.
   strings), the new DP, an ``XPAward``, old container dicts for the listing, and the destination
   ``ContainerData`` for a transfer; the facade's error classes for its refusals.
 - One statement per operation, none of them inside BEGIN/COMMIT: each is atomic by itself.
+- Each change writes its event to the outbox table in that same statement, as the facade does
+  (issue 18): a kind, the call's arguments and the changed values, which is what a subscriber
+  in another process needs. The facade's relay then sends one NOTIFY per round of commits, not
+  per change; the contender sends none.
 - No reset query when a connection goes back to the pool (the facade's layer keeps no session
   state either): asyncpg's pool accepts a ``reset`` coroutine, and an empty one skips it.
 
 Not reproduced: the facade's room check on a loaded player (an in-memory lookup that writes
 only when the player's room does not exist; the bench's rooms exist) and its events (in-memory
-calls with no subscriber here). Both cost the facade almost nothing.
+calls with no subscriber here), and the facade's reading of the outbox for cache events from
+other processes (one statement per round of commits). These cost the facade almost nothing.
 """
 
 from __future__ import annotations
@@ -39,30 +44,64 @@ PLAYER_BY_NAME = "SELECT * FROM players WHERE LOWER(name) = LOWER($1) AND NOT is
 PLAYERS_IN_ROOM = (
     "SELECT * FROM players WHERE current_room_id = $1 AND NOT is_deleted ORDER BY name"
 )
+# The origin of this contender's outbox rows (the facade's are its process's); no relay
+# publishes them, and no facade takes them over, since no outbox_origins row names it.
+ORIGIN = "bench:raw_best"
+
+
+def with_event(update: str, kind: str, args: str) -> str:
+    """``update`` (``old AS (...) UPDATE ... RETURNING``, the CTE of the locked old row and the
+    change) as one statement that also writes the change's outbox row, as the facade's counter
+    statements do: ``args`` (SQL for the call's arguments as JSON) and the returned row."""
+    old, _, change = update.partition("\nUPDATE ")
+    return f"""WITH {old.strip().removeprefix("WITH ")}, changed AS (UPDATE {change}),
+outbox_row AS (
+    INSERT INTO outbox (kind, player_id, payload, origin)
+    SELECT '{kind}', $1, jsonb_build_object('args', {args}, 'row', to_jsonb(changed)), '{ORIGIN}'
+    FROM changed
+)
+SELECT * FROM changed"""
+
+
 # The CTE locks the row and keeps its old value; the UPDATE clamps as the facade does.
-DAMAGE = f"""
+DAMAGE_UPDATE = f"""
 WITH old AS (
     SELECT player_id, current_dp FROM players WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
 )
 UPDATE players p SET current_dp = GREATEST($2::int, LEAST(p.current_dp - $3::int,
     {EFFECTIVE_MAX_DP}))
 FROM old WHERE p.player_id = old.player_id
-RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp
+RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp, {EFFECTIVE_MAX_DP} AS max_dp
 """
-HEAL = DAMAGE.replace("p.current_dp - $3::int", "p.current_dp + $3::int")
-# update_player_stat_field(player, "magic_points", delta): the same statement as raw asyncpg's
-MAGIC_POINTS = sql.MAGIC_POINTS
+DAMAGE = with_event(
+    DAMAGE_UPDATE, "dp", "jsonb_build_object('player_id', $1, 'source', 'physical')"
+)
+HEAL = with_event(
+    DAMAGE_UPDATE.replace("p.current_dp - $3::int", "p.current_dp + $3::int"),
+    "dp",
+    "jsonb_build_object('player_id', $1, 'source', 'heal')",
+)
+# update_player_stat_field(player, "magic_points", delta): raw asyncpg's statement, with its event
+MAGIC_POINTS = with_event(
+    sql.MAGIC_POINTS,
+    "stat",
+    "jsonb_build_object('player_id', $1, 'field', 'magic_points', 'reason', '')",
+)
 # The level is the game's: the facade leaves it alone unless settings.xp_per_level is set.
-GAIN_XP = """
+GAIN_XP = with_event(
+    """
 WITH old AS (
-    SELECT player_id, experience_points FROM players
+    SELECT player_id, experience_points, level FROM players
     WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
 )
 UPDATE players p SET experience_points = GREATEST(0, LEAST(p.experience_points + $2::bigint,
     $3::bigint))
 FROM old WHERE p.player_id = old.player_id
 RETURNING old.experience_points AS old_xp, p.experience_points AS new_xp, p.level
-"""
+""",
+    "xp",
+    "jsonb_build_object('player_id', $1, 'source', $4::text)",
+)
 # save_player of a loaded player that changed one field: written only if the stored value is
 # still the one it was loaded with.
 SAVE_ROOM = (
@@ -96,7 +135,8 @@ FROM containers c WHERE c.room_id = $1 ORDER BY c.created_at
 """
 # transfer_item in one statement: lock both containers in id order, check that the item is in
 # the source, find the lowest free slot of the target and check its slots and weight limit,
-# move the item, hand it over, touch both containers, and return the target with its items.
+# move the item, hand it over, write its event to the outbox, touch both containers, and return
+# the target with its items.
 # Data-modifying CTEs all see the statement's snapshot, so the returned items are the target's
 # items before the move plus the moved one. A concurrent insert into the same target that
 # committed after that snapshot can make the chosen slot collide with the unique
@@ -133,6 +173,12 @@ WITH locked AS (
     UPDATE item_instances SET owner_type = 'container', owner_id = $3::text, updated_at = now()
     WHERE item_instance_id IN (SELECT item_instance_id FROM moved)
     RETURNING item_instance_id
+), outbox_row AS (
+    INSERT INTO outbox (kind, payload, origin)
+    SELECT 'item_transferred', jsonb_build_object('item_instance_id', item_instance_id,
+        'from_container_id', $2::uuid, 'to_container_id', $3::uuid, 'to_owner_type', 'container',
+        'to_owner_id', $3::text), '{ORIGIN}'
+    FROM moved
 ), touched AS (
     UPDATE containers SET updated_at = now()
     WHERE container_id IN (SELECT container_id FROM locked) AND EXISTS (SELECT 1 FROM moved)
@@ -287,7 +333,7 @@ class RawBestContender:
         self, player_id: uuid.UUID | str, amount: int = 1, source: str = "unknown"
     ) -> XPAward:
         player_id = uuid.UUID(str(player_id))
-        row = await self._pool.fetchrow(GAIN_XP, player_id, amount, MAX_EXPERIENCE)
+        row = await self._pool.fetchrow(GAIN_XP, player_id, amount, MAX_EXPERIENCE, source)
         if row is None:
             raise NotFoundError("Player", player_id)
         return XPAward.model_construct(

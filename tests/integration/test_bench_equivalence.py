@@ -9,14 +9,16 @@ the same values and the same effect on the database.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import json
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bench.contenders.facade import FacadeContender
 from bench.contenders.legacy_psycopg2 import LegacyPsycopg2Contender
 from bench.contenders.raw_asyncpg import RawAsyncpgContender
-from bench.contenders.raw_best import RawBestContender
+from bench.contenders.raw_best import ORIGIN, RawBestContender
 from bench.contenders.sqlalchemy_orm import SqlAlchemyContender
 from bench.world import ROOM, ROOMS, World, create_world, drop_world
 from mud_persistence.errors import ConflictError
@@ -201,4 +203,50 @@ async def test_raw_best_refuses_what_the_facade_refuses(
             )
         ]
     finally:
+        await best.stop()
+
+
+async def test_raw_best_writes_each_changes_event_as_the_facade_does(
+    world: World, facade: FacadeContender
+) -> None:
+    """Each change of raw best writes one outbox row, as the facade's does: the same kind,
+    player and arguments, and the changed values (issue 18 made the row part of a change)."""
+    best = RawBestContender(world.url, 1)
+    await best.start()
+    connection = await asyncpg.connect(world.url)
+    try:
+        player_id = world.player_ids[0]
+        item, here, there = world.flip_shuttle(0)
+        back = world.flip_shuttle(0)
+        changes = [
+            ("damage_player", (player_id,), (player_id,)),
+            ("heal_player", (player_id,), (player_id,)),
+            ("update_player_stat_field", (player_id,), (player_id,)),
+            ("gain_experience", (player_id,), (player_id,)),
+            ("transfer_item", (item, here, there), back),
+        ]
+        for operation, facade_args, best_args in changes:
+            rows = {}
+            for contender, args in ((facade, facade_args), (best, best_args)):
+                last = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+                await getattr(contender, operation)(*args)
+                rows[contender.name] = await connection.fetch(
+                    "SELECT kind, player_id, payload, origin FROM outbox WHERE id > $1", last
+                )
+            (mine,), (theirs,) = rows["raw_best"], rows["facade"]
+            assert mine["origin"] == ORIGIN != theirs["origin"]
+            assert (mine["kind"], mine["player_id"]) == (theirs["kind"], theirs["player_id"])
+            mine_payload, their_payload = json.loads(mine["payload"]), json.loads(theirs["payload"])
+            if operation == "transfer_item":  # the same item, moved back
+                assert mine_payload == {
+                    **their_payload,
+                    "from_container_id": str(there),
+                    "to_container_id": str(here),
+                    "to_owner_id": str(here),
+                }
+            else:
+                assert mine_payload["args"] == their_payload["args"]
+                assert mine_payload["row"] and their_payload["row"]
+    finally:
+        await connection.close()
         await best.stop()
