@@ -441,9 +441,9 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
   commits). `tests/integration/test_bench_equivalence.py` checks that it returns what the
   facade returns, and writes the same outbox rows, operation by operation.
 - **raw asyncpg** (`raw_asyncpg.py`): the earlier limit, kept for comparison: the same
-  statements for the counters but no outbox rows, and it returns driver records (JSON undecoded, no container
-  for a transfer), pays the pool's reset query, and transfers in eight round trips (BEGIN,
-  six statements, COMMIT).
+  statements for the counters but no outbox rows, and it returns driver records (JSON
+  undecoded, no container for a transfer), pays the pool's reset query, and transfers in
+  eight round trips (BEGIN, six statements, COMMIT).
 - **SQLAlchemy** (`sqlalchemy_orm.py`): the SQLAlchemy 2 async ORM written as its
   documentation suggests, mapping every player column; reads run without a transaction
   (autocommit), a counter change locks the row and then updates it with RETURNING, and the

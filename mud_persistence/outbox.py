@@ -140,6 +140,11 @@ class Outbox:
         after its outermost commit. A nested operation joins the outer one's unit."""
         if _current.get() is not None:
             return await call()
+        if not self._registered and self._tasks:
+            # The position was not recorded at start (the server was a standby then). Record it
+            # before this write can commit, so that another process publishes the write's
+            # events if this one dies before its relay's next round.
+            self._registered = await self._register()
         unit = UnitOfWork(self)
         floor = self._published  # any row this unit writes gets a higher id
         self._running[floor] += 1
@@ -325,7 +330,7 @@ class Outbox:
             self._committed = True
             self._announcements.pop(0)
         if self._committed:
-            if not self._registered:  # connected to a standby, which has become the primary
+            if not self._registered:  # run() could not record it, yet the write committed
                 self._registered = await self._register()
             self._committed = False
             if self.settings.dialect == "postgres":

@@ -8,8 +8,8 @@ the same values and the same effect on the database.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg

@@ -423,6 +423,46 @@ async def test_a_dead_process_rows_reach_this_bus_even_if_it_refuses_one_at_firs
             raise AssertionError("the dead process's position is still there")
 
 
+async def test_a_process_that_could_not_record_its_position_at_start_records_it_before_writing(
+    pg_url: str, raw: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process whose position could not be recorded when it started (a standby, promoted
+    since) records it before its first write commits: if it dies before its relay's next
+    round, another process still publishes that write's events."""
+    heartbeat = rows.heartbeat
+    calls = 0
+
+    async def refused_at_start(origin: str, published_id: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise asyncpg.ReadOnlySQLTransactionError(
+                "cannot execute UPDATE in a read-only transaction"
+            )
+        await heartbeat(origin, published_id)
+
+    monkeypatch.setattr(rows, "heartbeat", refused_at_start)
+    settings = load_settings(
+        database_url=pg_url, outbox_relay_interval=0.1, outbox_orphan_grace=0.3
+    )
+    dying = AsyncPersistenceLayer(settings=settings, event_bus=RecordingBus())
+    await dying.connect()
+    try:
+        player = await dying.create_player(name="Promoted", user_id=uuid.uuid4())
+        await dying.damage_player(player, 1)
+        # it dies now, before its relay's next round
+        for task in dying._outbox._tasks:
+            task.cancel()
+        assert await raw.fetchval("SELECT count(*) FROM outbox_origins") == 1
+        await raw.execute("UPDATE outbox_origins SET seen_at = now() - interval '1 hour'")
+        heir = RecordingBus()
+        async with AsyncPersistenceLayer(settings=settings, event_bus=heir):
+            await eventually(lambda: len(heir.of(PlayerDPUpdated)) == 1)
+        assert heir.of(PlayerDPUpdated)[0].player_id == player.player_uuid
+    finally:
+        await dying.close()
+
+
 async def eventually_recorded_as_published(raw: asyncpg.Connection) -> None:
     """Until the process's recorded position (``outbox_origins``) covers every row."""
     for _ in range(200):
