@@ -13,9 +13,9 @@ fewest round trips they allow and no pool reset. The fair limit for the facade.
   state either): asyncpg's pool accepts a ``reset`` coroutine, and an empty one skips it.
 
 Not reproduced: the facade's room check on a loaded player (an in-memory lookup that writes
-only when the player's room does not exist; the bench's rooms exist) and its events (in-memory
-calls with no subscriber here), and the facade's reading of the outbox for cache events from
-other processes (one statement per round of commits). These cost the facade almost nothing.
+only when the player's room does not exist; the bench's rooms exist), its events on the local
+bus (in-memory calls with no subscriber here), and its reading of the outbox for cache events
+from other processes (one statement per round of commits). These cost the facade little.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ MAGIC_POINTS = with_event(
 GAIN_XP = with_event(
     """
 WITH old AS (
-    SELECT player_id, experience_points, level FROM players
+    SELECT player_id, experience_points FROM players
     WHERE player_id = $1 AND NOT is_deleted FOR UPDATE
 )
 UPDATE players p SET experience_points = GREATEST(0, LEAST(p.experience_points + $2::bigint,
