@@ -187,7 +187,7 @@ class Outbox:
         if self._unsure:
             self._published_ids.add(row_id)
         if not took:
-            self._retry[row_id] = (1, time.monotonic() + self._backoff(1))
+            self._retry[row_id] = (1, time.monotonic() + self.backoff(1))
 
     def published_through(self) -> int:
         """The row id up to which every row of this process is published on its bus."""
@@ -236,9 +236,10 @@ class Outbox:
         ``outbox_orphan_grace``)."""
         tasks, self._tasks = self._tasks, []
         subscriptions, self._subscriptions = self._subscriptions, set()
-        for task in [*tasks, *(s._task for s in subscriptions)]:
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, *(s._task for s in subscriptions), return_exceptions=True)
+        closing = [subscription.close() for subscription in subscriptions]
+        await asyncio.gather(*tasks, *closing, return_exceptions=True)
         self._listening = False
         # with calls still in flight (close() cuts them off), nothing that could wait: another
         # process publishes what they leave, from the position of the last tick
@@ -273,12 +274,19 @@ class Outbox:
 
     def _add(self, subscription: Subscription) -> Subscription:
         self._subscriptions.add(subscription)
-        subscription._task = asyncio.create_task(subscription._run(), name="outbox subscription")
         return subscription
+
+    def forget(self, subscription: Subscription) -> None:
+        """Stop waking ``subscription`` (it is closing)."""
+        self._subscriptions.discard(subscription)
+
+    def bound(self, operation: str) -> contextlib.AbstractContextManager[None]:
+        """The layer's database context, for a task of the outbox's own (Database.bound)."""
+        return self._database.bound(operation)
 
     def _wake_subscriptions(self) -> None:
         for subscription in self._subscriptions:
-            subscription._wake.set()
+            subscription.wake()
 
     @property
     def _listen_url(self) -> Any:
@@ -320,7 +328,7 @@ class Outbox:
             except Exception:
                 failures += 1
                 logger.exception("outbox relay round failed; trying again")
-                await asyncio.sleep(self._backoff(failures))
+                await asyncio.sleep(self.backoff(failures))
 
     async def _round(self, *, tick: bool) -> None:
         while self._announcements:
@@ -378,7 +386,7 @@ class Outbox:
                 del self._retry[row_id]
             else:
                 tries = attempts + 1
-                self._retry[row_id] = (tries, time.monotonic() + self._backoff(tries))
+                self._retry[row_id] = (tries, time.monotonic() + self.backoff(tries))
 
     async def _publish_unsure(self, now: float) -> None:
         """Publish the rows that units which failed after their write may have committed did
@@ -396,7 +404,7 @@ class Outbox:
             if upto is not None and change.id > upto:
                 return  # the rest on a later tick
             if change.id not in self._published_ids and not await self._publish_stored(change):
-                self._retry[change.id] = (1, time.monotonic() + self._backoff(1))
+                self._retry[change.id] = (1, time.monotonic() + self.backoff(1))
             self._published_ids.add(change.id)
         self._unsure = [entry for entry in self._unsure if entry not in due]
         if len(changes) == rows.BATCH:  # more after them
@@ -423,7 +431,8 @@ class Outbox:
         events = events_of(change)
         return all([await publish_safely(self._bus, event) for event in _local(events)])
 
-    def _backoff(self, attempt: int) -> float:
+    def backoff(self, attempt: int) -> float:
+        """How long to wait before attempt ``attempt`` (from 1) again: the layer's retry backoff."""
         settings = self.settings
         delay: float = min(
             settings.retry_max_delay, settings.retry_base_delay * 2.0 ** (attempt - 1)
@@ -461,7 +470,7 @@ class Outbox:
                 self._listening = False
                 if connection is not None and not connection.is_closed():
                     await asyncio.shield(_close_quietly(connection))
-            await asyncio.sleep(self._backoff(failures + 1) * 10)
+            await asyncio.sleep(self.backoff(failures + 1) * 10)
 
     def _on_notify(self, payload: str) -> None:
         self._wake_subscriptions()

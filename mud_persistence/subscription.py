@@ -54,16 +54,21 @@ class Subscription:
         # the writes that may still commit them (see Outbox._start)
         self._late, self._late_bound = start.late or (frozenset(), 0)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None]
+        # it reads and delivers from now on, until close()
+        self._task = asyncio.create_task(self._run(), name="outbox subscription")
 
     @property
     def last_event_id(self) -> int:
         """The event_id of the last event handled: pass it as ``since`` to resume."""
         return self._last
 
+    def wake(self) -> None:
+        """Read now: rows may have been written (a NOTIFY, or a commit in this process)."""
+        self._wake.set()
+
     async def close(self) -> None:
         """Stop delivering. Safe to call twice."""
-        self._outbox._subscriptions.discard(self)
+        self._outbox.forget(self)
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
 
@@ -72,7 +77,7 @@ class Subscription:
         while True:
             self._wake.clear()  # before the read: a wake-up during it means read again
             try:
-                with self._outbox._database.bound("subscribe"):
+                with self._outbox.bound("subscribe"):
                     blocked = await self._read_and_deliver()
                 failures = 0
             except asyncio.CancelledError:
@@ -80,7 +85,7 @@ class Subscription:
             except Exception:
                 failures += 1
                 logger.exception("reading the outbox for a subscriber failed; trying again")
-                await asyncio.sleep(self._outbox._backoff(failures))
+                await asyncio.sleep(self._outbox.backoff(failures))
                 continue
             if blocked:
                 await wait_for_wake(self._wake, _GAP_RECHECK)
@@ -166,7 +171,7 @@ class Subscription:
                     event.event_type,
                     event.event_id,
                 )
-                await asyncio.sleep(self._outbox._backoff(attempt))
+                await asyncio.sleep(self._outbox.backoff(attempt))
 
 
 @dataclass(frozen=True)
