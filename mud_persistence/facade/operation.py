@@ -78,13 +78,14 @@ def _operation(
                         raise layer._closed_error(name) from exc
                     raise
 
-            def on_primary() -> Coroutine[Any, Any, Any]:
+            def on_primary(failed: BaseException | None = None) -> Coroutine[Any, Any, Any]:
                 return run_with_retry(
                     attempt,
                     layer.settings,
                     name=name,
                     idempotent=idempotent,
                     keyed=keyed_call is not None,
+                    failed=failed,
                 )
 
             replicas = layer._replicas.configured
@@ -98,14 +99,7 @@ def _operation(
                 except PersistenceError:
                     raise
                 except DRIVER_ERRORS as exc:
-                    result = await run_with_retry(
-                        attempt,
-                        layer.settings,
-                        name=name,
-                        idempotent=idempotent,
-                        keyed=keyed_call is not None,
-                        failed=exc,
-                    )
+                    result = await on_primary(failed=exc)
             except DatabaseError as exc:
                 # only a write that committed, or may have, moves the position replicas must reach
                 if moves_replica_position and exc.outcome_unknown:
