@@ -171,7 +171,7 @@ class Outbox:
         try:
             while pending:
                 row_id, events = pending[0]
-                took = all([await publish_safely(self._bus, event) for event in _local(events)])
+                took = await self._publish_events(events)
                 pending.pop(0)
                 if row_id is not None:
                     self._published_row(row_id, took=took)
@@ -187,7 +187,7 @@ class Outbox:
         if self._unsure:
             self._published_ids.add(row_id)
         if not took:
-            self._retry[row_id] = (1, time.monotonic() + self.backoff(1))
+            self._retry_later(row_id)
 
     def published_through(self) -> int:
         """The row id up to which every row of this process is published on its bus."""
@@ -385,8 +385,7 @@ class Outbox:
             if change is None or await self._publish_stored(change):  # pruned: given up
                 del self._retry[row_id]
             else:
-                tries = attempts + 1
-                self._retry[row_id] = (tries, time.monotonic() + self.backoff(tries))
+                self._retry_later(row_id, attempts + 1)
 
     async def _publish_unsure(self, now: float) -> None:
         """Publish the rows that units which failed after their write may have committed did
@@ -404,7 +403,7 @@ class Outbox:
             if upto is not None and change.id > upto:
                 return  # the rest on a later tick
             if change.id not in self._published_ids and not await self._publish_stored(change):
-                self._retry[change.id] = (1, time.monotonic() + self.backoff(1))
+                self._retry_later(change.id)
             self._published_ids.add(change.id)
         self._unsure = [entry for entry in self._unsure if entry not in due]
         if len(changes) == rows.BATCH:  # more after them
@@ -428,8 +427,15 @@ class Outbox:
                 return True
 
     async def _publish_stored(self, change: StoredChange) -> bool:
-        events = events_of(change)
+        return await self._publish_events(events_of(change))
+
+    async def _publish_events(self, events: list[Event]) -> bool:
+        """Publish ``events`` on the local bus; whether it took every one."""
         return all([await publish_safely(self._bus, event) for event in _local(events)])
+
+    def _retry_later(self, row_id: int, attempt: int = 1) -> None:
+        """Publish row ``row_id`` again after a backoff (``attempt`` from 1)."""
+        self._retry[row_id] = (attempt, time.monotonic() + self.backoff(attempt))
 
     def backoff(self, attempt: int) -> float:
         """How long to wait before attempt ``attempt`` (from 1) again: the layer's retry backoff."""
