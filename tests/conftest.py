@@ -134,3 +134,4 @@ async def pg_layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
 
 # import_legacy's old-schema game, for the facade and the CLI tests
 from tests.integration.legacy_world import old_game  # noqa: E402, F401
+from tests.integration.one_connection import one_connection_layer  # noqa: E402, F401

@@ -32,11 +32,23 @@ from mud_persistence.settings import PersistenceSettings
 BATCH_QUERY_SIZE = 10_000
 
 
+# Lookups by id and by name that wait for a pooled connection go together, as one statement
+# (CompiledQuery's ``batched``): these give each key's row, as the single lookups do.
+PLAYERS_BY_IDS = """SELECT k.lookup_index, p.*
+FROM unnest($1::uuid[]) WITH ORDINALITY AS k(player_id, lookup_index)
+JOIN players p ON p.player_id = k.player_id"""
+ACTIVE_PLAYERS_BY_NAMES = """SELECT k.lookup_index, p.*
+FROM unnest($1::text[]) WITH ORDINALITY AS k(name, lookup_index)
+CROSS JOIN LATERAL (
+    SELECT * FROM players WHERE LOWER(players.name) = LOWER(k.name) AND NOT players.is_deleted
+    LIMIT 1
+) p"""
 BY_ID = CompiledQuery(
     Player,
     lambda player_id: Player.filter(player_id=player_id).limit(1),
     lambda player_id: [str(player_id), 1],
     Player.row_loader,
+    batched=PLAYERS_BY_IDS,
 )
 BY_NAME = CompiledQuery(
     Player,
@@ -48,6 +60,7 @@ BY_NAME = CompiledQuery(
     ),
     lambda name: [name, False, 1],
     Player.row_loader,
+    batched=ACTIVE_PLAYERS_BY_NAMES,
 )
 IN_ROOM = CompiledQuery(
     Player,

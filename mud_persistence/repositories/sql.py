@@ -164,11 +164,14 @@ class CompiledQuery(Generic[M]):
         build: Callable[..., QuerySet[M]],
         params: Callable[..., list[Any]],
         loader: Callable[[], Callable[[Mapping[str, Any]], M]] | None = None,
+        *,
+        batched: str | None = None,
     ) -> None:
         self._model = model
         self._build = build
         self._params = params
         self._loader = loader
+        self._batched = batched
         self._compiled: dict[str, tuple[str, Callable[[Mapping[str, Any]], M]]] = {}
 
     async def fetch(self, *args: Any) -> list[M]:
@@ -176,6 +179,18 @@ class CompiledQuery(Generic[M]):
         return [load(row) for row in await rows]
 
     async def first(self, *args: Any) -> M | None:
+        """The first row's object; with ``batched`` (PostgreSQL's SQL for many lookups: the
+        array of first arguments as $1, each row with its argument's 1-based position as
+        ``lookup_index``), a lookup that would wait for a pooled connection is sent with the
+        others waiting (TimedAsyncpgClient.fetch_keyed_row)."""
+        if self._batched is not None:
+            connection = connection_of(self._model)
+            coalesces = getattr(connection, "coalesces", None)
+            if coalesces is not None and coalesces(self._batched):
+                compiled = self._compiled.get(connection.connection_name)
+                _, load = compiled or self._compile(connection, args)
+                row = await connection.fetch_keyed_row(self._batched, args[0])  # type: ignore[attr-defined]
+                return None if row is None else load(row)
         rows, load = self._send(args)  # not through fetch(): one coroutine less per read
         found = await rows
         return load(found[0]) if found else None

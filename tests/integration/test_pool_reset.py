@@ -3,37 +3,11 @@ except one marked as holding session state; a transaction left open is still rol
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 import asyncpg
-import pytest
-from tortoise import connections
 
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.backend import holds_session_state
-from mud_persistence.testing import empty_tables
-from tests.conftest import settings_for
-
-
-@pytest.fixture
-async def layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
-    """A layer with one pooled connection, so every call gets the same one back; without the
-    outbox, whose relay and subscriptions would send their own statements on it meanwhile."""
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
-    async with AsyncPersistenceLayer(settings=settings) as connected:
-        yield connected
-    await empty_tables(pg_url)
-
-
-@asynccontextmanager
-async def pooled(layer: AsyncPersistenceLayer) -> AsyncIterator[Any]:
-    """The layer's pooled connection, taken from the pool and given back."""
-    with layer._database.bound():
-        client = connections.get(layer.settings.connection_name)
-        async with client.acquire_connection() as connection:
-            yield connection
+from tests.integration.one_connection import pooled
 
 
 async def last_statement_of_the_pool(layer: AsyncPersistenceLayer, raw: asyncpg.Connection) -> str:
@@ -45,35 +19,35 @@ async def last_statement_of_the_pool(layer: AsyncPersistenceLayer, raw: asyncpg.
 
 
 async def test_a_released_connection_is_not_sent_the_reset_query(
-    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+    one_connection_layer: AsyncPersistenceLayer, raw: asyncpg.Connection
 ) -> None:
-    await layer.get_player_by_name("nobody")
+    await one_connection_layer.get_player_by_name("nobody")
 
-    last = await last_statement_of_the_pool(layer, raw)
+    last = await last_statement_of_the_pool(one_connection_layer, raw)
 
     assert "players" in last  # the call's own statement, not asyncpg's RESET ALL after it
     assert "RESET ALL" not in last
 
 
 async def test_a_connection_marked_as_holding_session_state_is_reset_in_full(
-    layer: AsyncPersistenceLayer,
+    one_connection_layer: AsyncPersistenceLayer,
 ) -> None:
-    async with pooled(layer) as connection:
+    async with pooled(one_connection_layer) as connection:
         holds_session_state(connection)
         await connection.execute("SET application_name = 'marked'")
-    async with pooled(layer) as connection:
+    async with pooled(one_connection_layer) as connection:
         name = await connection.fetchval("SHOW application_name")
 
     assert name != "marked"
 
 
 async def test_a_transaction_left_open_is_rolled_back_on_release(
-    layer: AsyncPersistenceLayer,
+    one_connection_layer: AsyncPersistenceLayer,
 ) -> None:
-    async with pooled(layer) as connection:
+    async with pooled(one_connection_layer) as connection:
         await connection.execute("BEGIN")
         await connection.execute("CREATE TEMPORARY TABLE left_open (n int)")
-    async with pooled(layer) as connection:
+    async with pooled(one_connection_layer) as connection:
         in_transaction = connection.is_in_transaction()
         table = await connection.fetchval("SELECT to_regclass('pg_temp.left_open')")
 

@@ -1,0 +1,33 @@
+"""A layer whose pool holds one connection, and a way to keep that connection busy."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from tortoise import connections
+
+from mud_persistence import AsyncPersistenceLayer
+from mud_persistence.testing import empty_tables
+from tests.conftest import settings_for
+
+
+@pytest.fixture
+async def one_connection_layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
+    """A layer with one pooled connection, so every call gets the same one back; without the
+    outbox, whose relay and subscriptions would send their own statements on it meanwhile."""
+    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
+    async with AsyncPersistenceLayer(settings=settings) as connected:
+        yield connected
+    await empty_tables(pg_url)
+
+
+@asynccontextmanager
+async def pooled(layer: AsyncPersistenceLayer) -> AsyncIterator[Any]:
+    """The layer's pooled connection, taken from the pool and given back."""
+    with layer._database.bound():
+        client = connections.get(layer.settings.connection_name)
+        async with client.acquire_connection() as connection:
+            yield connection
