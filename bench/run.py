@@ -425,9 +425,10 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
 ## Contenders (`bench/contenders/`)
 
 - **facade**: `AsyncPersistenceLayer`, the code under test. When all its pooled
-  connections are busy (50 tasks on a pool of 10), its lookups by id and by name that arrive
-  meanwhile go together as one statement once a connection is free (README, "Lookups that
-  would wait go together"); every other contender sends one statement per call.
+  connections are busy (50 tasks on a pool of 10), its lookups by id and by name and its
+  counter changes that arrive meanwhile go together, one statement per kind of call, once a
+  connection is free (README, "Calls that would wait go together"); every other contender
+  sends one statement per call.
 - **facade without outbox** (`facade.py`, `outbox=False`): the same layer with events to the
   local bus only. "outbox cost" in the throughput table is 1 - facade / facade without
   outbox: what the transactional outbox (the outbox row written by each change's own

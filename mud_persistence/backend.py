@@ -23,6 +23,7 @@ from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
 from mud_persistence import echo
+from mud_persistence.batching import Batcher
 from mud_persistence.urls import Address, DatabaseURL
 
 
@@ -232,9 +233,7 @@ class TimedAsyncpgClient(AsyncpgDBClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # keyed lookups waiting for a connection, by statement: key -> their callers' futures
-        self._lookups: dict[str, dict[Any, list[asyncio.Future[Any]]]] = {}
-        self._lookup_tasks: set[asyncio.Task[None]] = set()
+        self._batcher = Batcher(self._acquire_for_batch, self._send_batch)
         # set by settings.tortoise_config for pool_mode="transaction"; None otherwise
         timeout = self.extra.pop("transaction_statement_timeout", None)
         self._set_timeout = (
@@ -283,69 +282,35 @@ class TimedAsyncpgClient(AsyncpgDBClient):
             await pool.release(connection)
 
     def coalesces(self, query: str) -> bool:
-        """Whether a lookup by ``query`` (see fetch_keyed_row) joins a batch now: one is
-        waiting for a connection already, or no connection is free, so it would wait anyway.
+        """Whether a call of the batched ``query`` joins a batch now (mud_persistence.batching):
+        one waits for a connection already, or no connection is free, so it would wait anyway.
         Never under PgBouncer's transaction mode, whose statements need a transaction each."""
         pool = self._pool
         if pool is None or self._set_timeout is not None:
             return False
-        return query in self._lookups or bool(pool.is_busy)
+        return self._batcher.is_waiting(query) or bool(pool.is_busy)
 
-    async def fetch_keyed_row(self, query: str, key: Any) -> Any:
-        """The row ``query`` finds for ``key``, or None, sent together with the other lookups
-        by ``query`` that wait for a connection meanwhile: one statement, one round trip and one
-        pool checkout for all of them, instead of one each. ``query`` takes the array of keys as
-        $1 and gives each row the 1-based position of its key as ``lookup_index``.
+    async def fetch_batched_row(
+        self, query: str, key: Any, values: tuple[Any, ...], *, shared: bool = False
+    ) -> Any:
+        """This call's row of the batched ``query``, or None: Batcher.fetch_row. A failure of
+        the statement is each caller's, translated as execute_query translates it."""
+        return await self._batcher.fetch_row(query, key, values, shared=shared)
 
-        A failure of that statement is each caller's (the operation wrapper retries reads).
-        """
-        waiting = self._lookups.get(query)
-        if waiting is None:
-            waiting = self._lookups[query] = {}
-            task = asyncio.get_running_loop().create_task(self._send_lookups(query))
-            self._lookup_tasks.add(task)  # a reference until it is done
-            task.add_done_callback(self._lookup_tasks.discard)
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        waiting.setdefault(key, []).append(answer)
-        return await answer
+    def _acquire_for_batch(self) -> Any:
+        if self._pool is None:
+            raise ClientClosedError("the connection pool was closed")
+        return self._pool.acquire()
 
-    async def _send_lookups(self, query: str) -> None:
-        waiting: dict[Any, list[asyncio.Future[Any]]] = {}
+    async def _send_batch(
+        self, connection: asyncpg.Connection, query: str, arrays: list[list[Any]]
+    ) -> list[Any]:
+        self.log.debug("%s: %s", query, arrays)
         try:
-            pool = self._pool
-            if pool is None:
-                raise ClientClosedError("the connection pool was closed")
-            connection = await pool.acquire()
-            try:
-                # every lookup that joined while the batch waited for the connection
-                waiting = self._lookups.pop(query)
-                keys = list(waiting)
-                self.log.debug("%s: %s", query, [keys])
-                try:
-                    rows = await connection.fetch(query, keys)
-                except asyncpg.PostgresError as exc:
-                    await self._translate_exceptions(_reraise, exc)
-                    raise  # not reached: the translation raises Tortoise's error
-            finally:
-                await pool.release(connection)
-        except BaseException as exc:
-            for answers in (waiting or self._lookups.pop(query, {})).values():
-                for answer in answers:
-                    if answer.done():
-                        continue
-                    if isinstance(exc, Exception):
-                        answer.set_exception(exc)
-                    else:  # the batch was cancelled: the loop is closing
-                        answer.cancel()
-            if not isinstance(exc, Exception):
-                raise
-            return
-        found = {row["lookup_index"]: row for row in rows}
-        for index, answers in enumerate(waiting.values(), start=1):
-            row = found.get(index)
-            for answer in answers:
-                if not answer.done():  # its caller was cancelled
-                    answer.set_result(row)
+            return await connection.fetch(query, *arrays)  # type: ignore[no-any-return]
+        except asyncpg.PostgresError as exc:
+            await self._translate_exceptions(_reraise, exc)
+            raise  # not reached: the translation raises Tortoise's error
 
     @translate_exceptions
     async def execute_many(self, query: str, values: list[Any]) -> None:

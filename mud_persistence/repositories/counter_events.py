@@ -19,17 +19,21 @@ from mud_persistence.events import Event, events_for
 from mud_persistence.models import Player
 from mud_persistence.outbox import current_unit, record
 from mud_persistence.repositories.counters import (
+    BATCH_INPUT,
     CHANGED,
     PLAYER_ID,
+    Batched,
+    CompiledCounter,
     CounterShape,
     Values,
+    send_change,
     update_counters,
 )
-from mud_persistence.repositories.outbox import outbox_cte
+from mud_persistence.repositories.outbox import batched_outbox_cte, outbox_cte
 from mud_persistence.repositories.sql import Statement, connection_of
 
-# shape and connection name -> the shape's statement with the outbox CTE, and its parameter count
-_WITH_OUTBOX: dict[tuple[str, str], tuple[str, int]] = {}
+# shape and connection name -> the shape's statement with the outbox CTE, alone and batched
+_WITH_OUTBOX: dict[tuple[str, str], tuple[str, Batched]] = {}
 
 
 async def change_counters(
@@ -78,24 +82,42 @@ async def _update_with_outbox_row(
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
     values = {**values, PLAYER_ID: player_id}
     compiled = shape.compiled(connection, values)
+    parameters = [*compiled.binding.bind(values), kind, json.dumps(args), origin]
     key = (shape.name, connection.connection_name)
     found = _WITH_OUTBOX.get(key)
     if found is None:
-        count = len(compiled.binding.bind(values))
-        statement = compiled.statement.with_cte(outbox_cte(CHANGED, first_parameter=count + 1))
-        final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
-        found = _WITH_OUTBOX[key] = (Statement(statement.ctes, final).sql, count)
-    sql, _ = found
-    parameters = [*compiled.binding.bind(values), kind, json.dumps(args), origin]
-    _, rows = await connection.execute_query(sql, parameters)
-    if not rows:
+        found = _WITH_OUTBOX[key] = _with_outbox_rows(compiled, parameters)
+    sql, batched = found
+    row = await send_change(connection, player_id, sql, batched, parameters)
+    if row is None:
         raise NotFoundError("Player", player_id)
-    row = rows[0]
     return (
         {name: row[key] for name, key in shape.old_keys},
         {name: row[key] for name, key in shape.new_keys},
         int(row["outbox_id"]),
     )
+
+
+def _with_outbox_rows(compiled: CompiledCounter, parameters: list[Any]) -> tuple[str, Batched]:
+    """``compiled``'s statement writing the change's outbox row too, alone and batched; the
+    kind, arguments and origin are the last three ``parameters``."""
+    count = len(parameters) - 3
+    statement = compiled.statement.with_cte(outbox_cte(CHANGED, first_parameter=count + 1))
+    final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
+
+    def with_rows(batch: Statement) -> Statement:
+        rows = batched_outbox_cte(
+            CHANGED, BATCH_INPUT, first_column=count + 1, player=compiled.player
+        )
+        return Statement(
+            (*batch.ctes, rows),
+            f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
+            f" JOIN {BATCH_INPUT} USING (lookup_index)"
+            f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{compiled.player}"',
+        )
+
+    single = Statement(statement.ctes, final).sql
+    return single, Batched.of(compiled, parameters, with_rows)
 
 
 def _payload(args: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -66,11 +66,43 @@ def outbox_cte(change: str, *, first_parameter: int) -> str:
     ``first_parameter``: the kind, the call's arguments as JSON (``player_id`` among them) and
     the writer's origin."""
     kind, args, origin = (f"${first_parameter + n}" for n in range(3))
+    return _insert_rows(
+        kind=kind,
+        player=f"({args}::jsonb->>'player_id')::uuid",
+        args=args,
+        row=f"to_jsonb({change})",
+        origin=origin,
+        source=change,
+        returning="id",
+    )
+
+
+def batched_outbox_cte(change: str, batch_input: str, *, first_column: int, player: int) -> str:
+    """outbox_cte for a batched statement (mud_persistence.batching): an outbox row for each
+    row ``change`` returns, in the order of the batch's calls, returning its id and player.
+    The kind, arguments and origin are the columns of ``batch_input`` (the batch's values,
+    ``p1``, ...) numbered from ``first_column``, and the player's id is column ``player``;
+    the payload's ``row`` leaves out ``change``'s ``lookup_index``, so it is the row a call
+    alone writes."""
+    kind, args, origin = (f'{batch_input}."p{first_column + n}"' for n in range(3))
+    return _insert_rows(
+        kind=kind,
+        player=f'{batch_input}."p{player}"',
+        args=args,
+        row=f"to_jsonb({change}) - 'lookup_index'",
+        origin=origin,
+        source=f"{change} JOIN {batch_input} USING (lookup_index) ORDER BY lookup_index",
+        returning="id, player_id",
+    )
+
+
+def _insert_rows(
+    *, kind: str, player: str, args: str, row: str, origin: str, source: str, returning: str
+) -> str:
     return (
         "outbox_rows AS (INSERT INTO outbox (kind, player_id, payload, origin) "
-        f"SELECT {kind}, ({args}::jsonb->>'player_id')::uuid, "
-        f"jsonb_build_object('args', {args}::jsonb, 'row', to_jsonb({change})), {origin} "
-        f"FROM {change} RETURNING id)"
+        f"SELECT {kind}, {player}, jsonb_build_object('args', {args}::jsonb, 'row', {row}), "
+        f"{origin} FROM {source} RETURNING {returning})"
     )
 
 

@@ -182,14 +182,17 @@ class CompiledQuery(Generic[M]):
         """The first row's object; with ``batched`` (PostgreSQL's SQL for many lookups: the
         array of first arguments as $1, each row with its argument's 1-based position as
         ``lookup_index``), a lookup that would wait for a pooled connection is sent with the
-        others waiting (TimedAsyncpgClient.fetch_keyed_row)."""
+        others waiting (mud_persistence.batching)."""
         if self._batched is not None:
             connection = connection_of(self._model)
             coalesces = getattr(connection, "coalesces", None)
             if coalesces is not None and coalesces(self._batched):
                 compiled = self._compiled.get(connection.connection_name)
                 _, load = compiled or self._compile(connection, args)
-                row = await connection.fetch_keyed_row(self._batched, args[0])  # type: ignore[attr-defined]
+                key = args[0]
+                row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
+                    self._batched, key, (key,), shared=True
+                )
                 return None if row is None else load(row)
         rows, load = self._send(args)  # not through fetch(): one coroutine less per read
         found = await rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from tortoise import connections
 from mud_persistence import AsyncPersistenceLayer
 from mud_persistence.testing import empty_tables
 from tests.conftest import settings_for
+from tests.query_counter import counting_queries
 
 
 @pytest.fixture
@@ -31,3 +33,21 @@ async def pooled(layer: AsyncPersistenceLayer) -> AsyncIterator[Any]:
         client = connections.get(layer.settings.connection_name)
         async with client.acquire_connection() as connection:
             yield connection
+
+
+async def waiting(*calls: Any) -> list[asyncio.Task[Any]]:
+    """The calls as tasks, once each has reached the point where it waits for a connection."""
+    tasks = [asyncio.create_task(call) for call in calls]
+    await asyncio.sleep(0.05)
+    assert not any(task.done() for task in tasks), "a call did not wait for the connection"
+    return tasks
+
+
+async def sent_while_busy(layer: AsyncPersistenceLayer, *calls: Any) -> tuple[list[Any], list[str]]:
+    """What the calls return (or raise) when they all wait for the pool's one connection, and
+    the statements sent meanwhile."""
+    with counting_queries(every_task=True) as queries:
+        async with pooled(layer):  # the pool's one connection is busy
+            tasks = await waiting(*calls)
+        found = await asyncio.gather(*tasks, return_exceptions=True)
+    return found, queries.statements

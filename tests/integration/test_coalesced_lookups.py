@@ -15,30 +15,11 @@ from mud_persistence.models import Player
 from mud_persistence.repositories.player import ACTIVE_PLAYERS_BY_NAMES, PLAYERS_BY_IDS
 from mud_persistence.testing import empty_tables
 from tests.conftest import settings_for
-from tests.integration.one_connection import pooled
-from tests.query_counter import counting_queries
+from tests.integration.one_connection import pooled, sent_while_busy, waiting
 
 
 async def created(layer: AsyncPersistenceLayer, *names: str) -> list[Player]:
     return [await layer.create_player(name=name, user_id=uuid.uuid4()) for name in names]
-
-
-async def waiting(*calls: Any) -> list[asyncio.Task[Any]]:
-    """The calls as tasks, once each has reached the point where it waits for a connection."""
-    tasks = [asyncio.create_task(call) for call in calls]
-    await asyncio.sleep(0.05)
-    assert not any(task.done() for task in tasks), "a lookup did not wait for the connection"
-    return tasks
-
-
-async def sent_while_busy(layer: AsyncPersistenceLayer, *calls: Any) -> tuple[list[Any], list[str]]:
-    """What the calls return when they all wait for the pool's one connection, and the
-    statements sent for them."""
-    with counting_queries(every_task=True) as queries:
-        async with pooled(layer):  # the pool's one connection is busy
-            tasks = await waiting(*calls)
-        found = await asyncio.gather(*tasks)
-    return found, queries.statements
 
 
 @pytest.fixture

@@ -276,10 +276,12 @@ async def test_fault_9_close_with_calls_in_flight_fails_them_cleanly_and_leaves_
     before = await backends_on(raw)
     layer = await connected(pg_url)
     player = await layer.create_player(name="Closing", user_id=uuid.uuid4())
+    # each move its own player: concurrent saves of one object would rightly be stale
+    movers = [await layer.create_player(name=f"Mover{n}", user_id=uuid.uuid4()) for n in range(30)]
     calls = [
         *(layer.gain_experience(player, 1) for _ in range(30)),
         *(layer.get_player_by_id(player.player_id) for _ in range(30)),
-        *(move(layer, player, f"room_{n}") for n in range(30)),
+        *(move(layer, mover, f"room_{n}") for n, mover in enumerate(movers)),
     ]
     tasks = [asyncio.create_task(call) for call in calls]
     await asyncio.sleep(0.01)
