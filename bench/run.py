@@ -28,6 +28,7 @@ from bench.world import ROOM, World, create_world, drop_world
 CONTENDERS = (
     "facade",
     "facade_no_outbox",
+    "facade_no_batching",
     "raw_best",
     "raw_asyncpg",
     "sqlalchemy",
@@ -95,7 +96,11 @@ async def measure(
 def contender_classes() -> list[Any]:
     """Imported here, so that --help and bad arguments need none of the bench extra."""
     try:
-        from bench.contenders.facade import FacadeContender, FacadeWithoutOutboxContender
+        from bench.contenders.facade import (
+            FacadeContender,
+            FacadeWithoutBatchingContender,
+            FacadeWithoutOutboxContender,
+        )
         from bench.contenders.legacy_psycopg2 import LegacyPsycopg2Contender
         from bench.contenders.raw_asyncpg import RawAsyncpgContender
         from bench.contenders.raw_best import RawBestContender
@@ -108,6 +113,7 @@ def contender_classes() -> list[Any]:
     return [
         FacadeContender,
         FacadeWithoutOutboxContender,
+        FacadeWithoutBatchingContender,
         RawBestContender,
         RawAsyncpgContender,
         SqlAlchemyContender,
@@ -179,6 +185,7 @@ def summarize(
                     },
                     "outbox_cost": 1 - median["facade"] / median["facade_no_outbox"],
                     "facade_vs_raw_best": median["facade"] / median["raw_best"],
+                    "unbatched_vs_raw_best": median["facade_no_batching"] / median["raw_best"],
                     "facade_vs_raw": median["facade"] / median["raw_asyncpg"],
                     "facade_vs_sqlalchemy": median["facade"] / median["sqlalchemy"],
                     "facade_vs_legacy": median["facade"] / median["legacy_psycopg2"],
@@ -262,11 +269,13 @@ COLUMNS = (
     "tasks",
     "facade",
     "facade without outbox",
+    "facade without batching",
     "raw best",
     "raw asyncpg",
     "SQLAlchemy",
     "legacy",
     "facade/raw-best",
+    "without batching/raw-best",
     "facade/raw",
     "facade/SQLAlchemy",
     "facade/legacy",
@@ -292,6 +301,7 @@ def table(report: dict[str, Any]) -> str:
                 str(row["concurrency"]),
                 *(f"{ops[name]:,.0f}" for name in CONTENDERS),
                 f"{row['facade_vs_raw_best']:.2f}",
+                f"{row['unbatched_vs_raw_best']:.2f}",
                 f"{row['facade_vs_raw']:.2f}",
                 f"{row['facade_vs_sqlalchemy']:.2f}",
                 f"{row['facade_vs_legacy']:.1f}",
@@ -429,6 +439,9 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
   counter changes that arrive meanwhile go together, one statement per kind of call, once a
   connection is free (README, "Calls that would wait go together"); every other contender
   sends one statement per call.
+- **facade without batching** (`facade.py`, `batch_when_busy=False`): the same layer sending
+  one statement per call, as every other contender does; "without batching/raw-best" is the
+  layer's own cost per call, with the batching taken out.
 - **facade without outbox** (`facade.py`, `outbox=False`): the same layer with events to the
   local bus only. "outbox cost" in the throughput table is 1 - facade / facade without
   outbox: what the transactional outbox (the outbox row written by each change's own

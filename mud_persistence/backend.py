@@ -233,7 +233,9 @@ class TimedAsyncpgClient(AsyncpgDBClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batcher = Batcher(self._acquire_for_batch, self._send_batch)
+        self._batcher = Batcher(self._acquire_for_batch, self._fetch)
+        # mud_persistence.batching; settings.batch_when_busy
+        self._batches = self.extra.pop("batch_when_busy", True)
         # set by settings.tortoise_config for pool_mode="transaction"; None otherwise
         timeout = self.extra.pop("transaction_statement_timeout", None)
         self._set_timeout = (
@@ -271,22 +273,27 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         pool = self._pool
         if pool is None or self._set_timeout is not None:
             return list((await super().execute_query(query, values))[1])
-        self.log.debug("%s: %s", query, values)
         connection = await pool.acquire()
+        try:
+            return await self._fetch(connection, query, values)
+        finally:
+            await pool.release(connection)
+
+    async def _fetch(self, connection: Any, query: str, values: list[Any]) -> list[Any]:
+        """``connection.fetch``, logged as execute_query logs, its errors translated as there."""
+        self.log.debug("%s: %s", query, values)
         try:
             return await connection.fetch(query, *values)  # type: ignore[no-any-return]
         except asyncpg.PostgresError as exc:
             await self._translate_exceptions(_reraise, exc)
             raise  # not reached: the translation raises Tortoise's error
-        finally:
-            await pool.release(connection)
 
     def coalesces(self, query: str) -> bool:
         """Whether a call of the batched ``query`` joins a batch now (mud_persistence.batching):
         one waits for a connection already, or no connection is free, so it would wait anyway.
         Never under PgBouncer's transaction mode, whose statements need a transaction each."""
         pool = self._pool
-        if pool is None or self._set_timeout is not None:
+        if pool is None or self._set_timeout is not None or not self._batches:
             return False
         return self._batcher.is_waiting(query) or bool(pool.is_busy)
 
@@ -301,16 +308,6 @@ class TimedAsyncpgClient(AsyncpgDBClient):
         if self._pool is None:
             raise ClientClosedError("the connection pool was closed")
         return self._pool.acquire()
-
-    async def _send_batch(
-        self, connection: asyncpg.Connection, query: str, arrays: list[list[Any]]
-    ) -> list[Any]:
-        self.log.debug("%s: %s", query, arrays)
-        try:
-            return await connection.fetch(query, *arrays)  # type: ignore[no-any-return]
-        except asyncpg.PostgresError as exc:
-            await self._translate_exceptions(_reraise, exc)
-            raise  # not reached: the translation raises Tortoise's error
 
     @translate_exceptions
     async def execute_many(self, query: str, values: list[Any]) -> None:
@@ -349,6 +346,7 @@ class TimedAsyncpgClient(AsyncpgDBClient):
 
     async def _close(self) -> None:
         self._closed = True
+        await self._batcher.close(ClientClosedError("the connection pool was closed"))
         await super()._close()
 
     def _in_transaction(self) -> TransactionContext:

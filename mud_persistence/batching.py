@@ -14,6 +14,7 @@ position as ``lookup_index``. A caller whose position has no row gets None.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -22,15 +23,20 @@ from typing import Any
 Send = Callable[[Any, str, list[list[Any]]], Awaitable[Sequence[Any]]]
 
 
+class BatchCancelledError(ConnectionError):
+    """The batch holding this call was stopped before it answered: the pool is closing."""
+
+
 class _Batch:
     """The calls of one batched statement waiting for a connection."""
 
-    __slots__ = ("answers", "positions", "values")
+    __slots__ = ("answers", "positions", "taken", "values")
 
     def __init__(self) -> None:
         self.positions: dict[Any, int] = {}  # key -> index into values and answers
         self.values: list[tuple[Any, ...]] = []
         self.answers: list[list[asyncio.Future[Any]]] = []
+        self.taken = False  # no call joins it any more
 
     def join(self, key: Any, values: tuple[Any, ...], *, shared: bool) -> asyncio.Future[Any]:
         position = self.positions.get(key) if shared else None
@@ -41,6 +47,15 @@ class _Batch:
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.answers[position].append(answer)
         return answer
+
+    def drop_cancelled(self) -> bool:
+        """Leave out the calls whose callers were all cancelled while the batch waited (a call
+        cancelled before it was sent changes nothing, as alone); whether any call is left."""
+        live = [n for n, answers in enumerate(self.answers) if not all(a.done() for a in answers)]
+        if len(live) < len(self.answers):
+            self.values = [self.values[n] for n in live]
+            self.answers = [self.answers[n] for n in live]
+        return bool(live)
 
     def arrays(self) -> list[list[Any]]:
         return [list(column) for column in zip(*self.values, strict=True)]
@@ -54,14 +69,25 @@ class _Batch:
                     answer.set_result(row)
 
     def fail(self, exc: BaseException) -> None:
+        if not isinstance(exc, Exception):  # the batch's task was cancelled
+            exc = BatchCancelledError("the batch was stopped before it answered")
         for answers in self.answers:
             for answer in answers:
-                if answer.done():
-                    continue
-                if isinstance(exc, Exception):
-                    answer.set_exception(exc)
-                else:  # the batch was cancelled: the event loop is closing
-                    answer.cancel()
+                if not answer.done():
+                    answer.set_exception(_own_copy(exc))
+
+
+def _own_copy(exc: Exception) -> Exception:
+    """``exc`` for one caller: each raising its own copy, the callers' tracebacks do not pile
+    up on one object. The copy keeps the type, arguments and fields the retry rules read."""
+    try:
+        own = copy.copy(exc)
+    except Exception:
+        return exc
+    if type(own) is not type(exc):
+        return exc
+    own.__cause__, own.__context__ = exc.__cause__, exc.__context__
+    return own.with_traceback(exc.__traceback__)
 
 
 class Batcher:
@@ -89,35 +115,45 @@ class Batcher:
         goes in the next batch (a statement changes a row at most once).
         """
         batches = self._waiting.setdefault(query, [])
-        batch = next(
-            (b for b in batches if shared or key not in b.positions),
-            None,
-        )
-        if batch is None:
-            batch = _Batch()
-            batches.append(batch)
-            task = asyncio.get_running_loop().create_task(self._run(query, batch))
-            self._tasks.add(task)  # a reference until it is done
-            task.add_done_callback(self._tasks.discard)
-        return await batch.join(key, values, shared=shared)
+        batch = next((b for b in batches if shared or key not in b.positions), None)
+        if batch is not None:
+            return await batch.join(key, values, shared=shared)
+        batch = _Batch()
+        batches.append(batch)
+        answer = batch.join(key, values, shared=shared)  # before its task can take it
+        task = asyncio.get_running_loop().create_task(self._run(query, batch))
+        self._tasks.add(task)  # a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+        return await answer
+
+    async def close(self, error: Exception) -> None:
+        """Fail the calls still waiting with ``error``, and stop every batch's task."""
+        waiting, self._waiting = self._waiting, {}
+        for batches in waiting.values():
+            for batch in batches:
+                batch.taken = True
+                batch.fail(error)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, query: str, batch: _Batch) -> None:
-        taken = False
         try:
             async with self._acquire() as connection:
                 self._take(query, batch)  # no call joins it from here on
-                taken = True
-                rows = await self._send(connection, query, batch.arrays())
+                if batch.drop_cancelled():
+                    batch.answer(await self._send(connection, query, batch.arrays()))
         except BaseException as exc:
-            if not taken:
-                self._take(query, batch)
-            batch.fail(exc)
+            self._take(query, batch)
+            batch.fail(exc)  # the calls not answered yet
             if not isinstance(exc, Exception):
                 raise
-            return
-        batch.answer(rows)
 
     def _take(self, query: str, batch: _Batch) -> None:
+        if batch.taken:
+            return
+        batch.taken = True
         batches = self._waiting[query]
         batches.remove(batch)
         if not batches:

@@ -51,6 +51,11 @@ class PersistenceSettings(BaseSettings):
     )
     pool_min_size: int = Field(default=2, ge=1, description="Connections kept open.")
     pool_max_size: int = Field(default=10, ge=1, description="Most connections open at once.")
+    batch_when_busy: bool = Field(
+        default=True,
+        description="While every pooled connection is busy, send the player lookups and "
+        "counter changes that wait for one together, one statement per kind (PostgreSQL).",
+    )
     connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to wait for a new connection before giving up."
     )
@@ -333,6 +338,8 @@ def tortoise_config(settings: PersistenceSettings) -> dict[str, Any]:
         credentials["release_timeout"] = settings.cancel_timeout
         if settings.command_timeout:
             credentials["command_timeout"] = settings.command_timeout
+        if not settings.batch_when_busy:
+            credentials["batch_when_busy"] = False
         if settings.pool_mode == "transaction":
             # PgBouncer hands each transaction to any server connection: a named prepared
             # statement may not exist there, and it refuses session-level startup settings.

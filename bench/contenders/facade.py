@@ -12,10 +12,15 @@ from mud_persistence.models import Player
 class FacadeContender:
     name = "facade"
     outbox = True
+    batch_when_busy = True
 
     def __init__(self, url: str, pool_size: int) -> None:
         settings = PersistenceSettings(
-            database_url=url, pool_min_size=pool_size, pool_max_size=pool_size, outbox=self.outbox
+            database_url=url,
+            pool_min_size=pool_size,
+            pool_max_size=pool_size,
+            outbox=self.outbox,
+            batch_when_busy=self.batch_when_busy,
         )
         self.layer = AsyncPersistenceLayer(settings=settings)
         self._players: dict[uuid.UUID, Player] = {}
@@ -74,3 +79,11 @@ class FacadeWithoutOutboxContender(FacadeContender):
 
     name = "facade_no_outbox"
     outbox = False
+
+
+class FacadeWithoutBatchingContender(FacadeContender):
+    """The facade with ``batch_when_busy=False``: one statement per call, as every other
+    contender. Against raw best it gives the layer's own cost per call."""
+
+    name = "facade_no_batching"
+    batch_when_busy = False

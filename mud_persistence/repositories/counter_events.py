@@ -86,7 +86,7 @@ async def _update_with_outbox_row(
     key = (shape.name, connection.connection_name)
     found = _WITH_OUTBOX.get(key)
     if found is None:
-        found = _WITH_OUTBOX[key] = _with_outbox_rows(compiled, parameters)
+        found = _WITH_OUTBOX[key] = _with_outbox_rows(compiled, len(parameters) - 3)
     sql, batched = found
     row = await send_change(connection, player_id, sql, batched, parameters)
     if row is None:
@@ -98,14 +98,14 @@ async def _update_with_outbox_row(
     )
 
 
-def _with_outbox_rows(compiled: CompiledCounter, parameters: list[Any]) -> tuple[str, Batched]:
+def _with_outbox_rows(compiled: CompiledCounter, count: int) -> tuple[str, Batched]:
     """``compiled``'s statement writing the change's outbox row too, alone and batched; the
-    kind, arguments and origin are the last three ``parameters``."""
-    count = len(parameters) - 3
+    kind, arguments and origin are the three parameters after ``compiled``'s ``count``."""
     statement = compiled.statement.with_cte(outbox_cte(CHANGED, first_parameter=count + 1))
     final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
 
     def with_rows(batch: Statement) -> Statement:
+        assert compiled.player is not None  # compiled.batched() gave ``batch``
         rows = batched_outbox_cte(
             CHANGED, BATCH_INPUT, first_column=count + 1, player=compiled.player
         )
@@ -117,7 +117,7 @@ def _with_outbox_rows(compiled: CompiledCounter, parameters: list[Any]) -> tuple
         )
 
     single = Statement(statement.ctes, final).sql
-    return single, Batched.of(compiled, parameters, with_rows)
+    return single, Batched(compiled, with_rows)
 
 
 def _payload(args: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

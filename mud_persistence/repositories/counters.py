@@ -32,14 +32,30 @@ from mud_persistence.repositories.sql import (
 CHANGED = "changed"
 # The CTE of a batched statement's input: one row per call, one column per parameter
 BATCH_INPUT = "batch_input"
-# The array element type of a batched parameter, by its Python type
-_ARRAY_TYPES: dict[type, str] = {
-    bool: "boolean",
-    int: "bigint",
-    float: "double precision",
-    str: "text",
-    uuid.UUID: "uuid",
-}
+# The array element type of a batched parameter, by its Python type (the first that matches).
+# Whole numbers are bigint: the single statement's int4 arithmetic gives the same results, as
+# every counter and step is bounded so that no sum overflows int4 (models/limits.py).
+_ARRAY_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "double precision"),
+    (str, "text"),
+    (uuid.UUID, "uuid"),
+)
+
+
+def array_types(values: Sequence[Any]) -> tuple[str, ...] | None:
+    """The array element types a batched statement takes ``values`` as, or None if one has
+    none here."""
+    types = []
+    for value in values:
+        found = next((sql for kind, sql in _ARRAY_TYPES if isinstance(value, kind)), None)
+        if found is None:
+            return None
+        types.append(found)
+    return tuple(types)
+
+
 PLAYER_ID = "player_id"  # the value name every shape's statement takes the player's id from
 
 Changes = dict[str, Any]
@@ -91,20 +107,20 @@ class CompiledCounter:
     old_columns: str
     set_clause: str
     returning: str
-    player: int  # the number of the player's id among the parameters
+    player: int | None  # the number of the player's id among the parameters (PostgreSQL)
 
-    def batched(self, types: Sequence[type]) -> Statement | None:
+    def batched(self, types: Sequence[str]) -> Statement:
         """The statement for a batch of calls (mud_persistence.batching), whose parameters
-        have these Python ``types`` (the shape's own, then any more a caller adds): a CTE
-        ``batch_input`` with one column per parameter (``p1``, ...) and ``lookup_index``, one that
-        locks each active player of the batch (in id order; one another statement holds is
-        skipped, and its caller runs the statement alone) and one that changes them, returning
-        the shape's columns and ``lookup_index``. None if a type has no array type here."""
-        sql_types = [_ARRAY_TYPES.get(kind) for kind in types]
-        if None in sql_types:
-            return None
-        arrays = ", ".join(f"${n}::{sql_type}[]" for n, sql_type in enumerate(sql_types, 1))
+        have these array element ``types`` (the shape's own, then any a caller adds): a CTE
+        ``batch_input`` with one column per parameter (``p1``, ...) and ``lookup_index``, one
+        that locks each active player of the batch, skipping one another transaction holds
+        (its caller then runs the statement alone and waits for the lock), and one that
+        changes them, returning the shape's columns and ``lookup_index``."""
+        if self.player is None:
+            raise ValueError("only a PostgreSQL statement has a batched form")
+        arrays = ", ".join(f"${n}::{sql_type}[]" for n, sql_type in enumerate(types, 1))
         columns = ", ".join(f'"p{n}"' for n in range(1, len(types) + 1))
+        # the SET clause as rendered here: every value a $n parameter, and no literal text
         set_clause = re.sub(r"\$(\d+)", r'old."p\1"', self.set_clause)
         return Statement(
             ctes=(
@@ -113,8 +129,7 @@ class CompiledCounter:
                 f'old AS (SELECT {BATCH_INPUT}.*, "players"."player_id" AS "old_id",'
                 f' {self.old_columns} FROM "players" JOIN {BATCH_INPUT}'
                 f' ON "players"."player_id"={BATCH_INPUT}."p{self.player}"'
-                ' WHERE NOT "players"."is_deleted" ORDER BY "players"."player_id"'
-                ' FOR UPDATE OF "players" SKIP LOCKED)',
+                ' WHERE NOT "players"."is_deleted" FOR UPDATE OF "players" SKIP LOCKED)',
                 f'{CHANGED} AS (UPDATE "players" SET {set_clause} FROM old'
                 f' WHERE "players"."player_id"=old."old_id"'
                 f" RETURNING old.lookup_index, {self.returning})",
@@ -156,7 +171,7 @@ async def _update_returning_old_and_new(
     key = (shape.name, connection.connection_name)
     batched = _BATCHED.get(key)
     if batched is None:
-        batched = _BATCHED[key] = Batched.of(compiled, parameters)
+        batched = _BATCHED[key] = Batched(compiled)
     row = await send_change(connection, player_id, compiled.sql, batched, parameters)
     if row is None:
         return None
@@ -166,26 +181,29 @@ async def _update_returning_old_and_new(
     )
 
 
-@dataclass(frozen=True)
 class Batched:
-    """A counter statement's batched SQL, for parameters of these Python types only."""
+    """A counter statement's batched forms, one per list of parameter types (a call whose
+    values have no array type runs alone)."""
 
-    sql: str | None
-    types: tuple[type, ...]
-
-    @classmethod
-    def of(
-        cls,
+    def __init__(
+        self,
         compiled: CompiledCounter,
-        parameters: Sequence[Any],
         finish: Callable[[Statement], Statement] = lambda statement: statement,
-    ) -> Batched:
-        """``compiled``'s batched statement, for ``parameters`` like these (the shape's, then
-        any a caller adds), completed by ``finish`` (which adds what the caller adds to the
-        single statement, for the batch's rows)."""
-        types = tuple(map(type, parameters))
-        statement = compiled.batched(types)
-        return cls(None if statement is None else finish(statement).sql, types)
+    ) -> None:
+        """``compiled``'s batched statement, completed by ``finish`` (which adds what a caller
+        adds to the single statement, for the batch's rows)."""
+        self._compiled = compiled
+        self._finish = finish
+        self._sql: dict[tuple[type, ...], str | None] = {}  # by the parameters' Python types
+
+    def sql(self, parameters: Sequence[Any]) -> str | None:
+        """The batched statement for calls with ``parameters`` like these, or None."""
+        key = tuple(map(type, parameters))
+        if key not in self._sql:
+            types = array_types(parameters)
+            batch = None if types is None else self._compiled.batched(types)
+            self._sql[key] = None if batch is None else self._finish(batch).sql
+        return self._sql[key]
 
 
 # shape and connection name -> the batched form of the shape's statement
@@ -204,17 +222,14 @@ async def send_change(
     (mud_persistence.batching); one the batch skipped (its player's row was locked, or is not
     an active player's) then runs alone."""
     coalesces = getattr(connection, "coalesces", None)  # pooled PostgreSQL connections only
-    if (
-        batched.sql is not None
-        and coalesces is not None
-        and coalesces(batched.sql)
-        and tuple(map(type, parameters)) == batched.types
-    ):
-        row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
-            batched.sql, player_id, tuple(parameters)
-        )
-        if row is not None:
-            return row
+    if coalesces is not None:
+        sql_of_batch = batched.sql(parameters)
+        if sql_of_batch is not None and coalesces(sql_of_batch):
+            row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
+                sql_of_batch, player_id, tuple(parameters)
+            )
+            if row is not None:
+                return row
     _, rows = await connection.execute_query(sql, parameters)
     return rows[0] if rows else None
 
@@ -253,7 +268,7 @@ def compile_counter(
         old_columns=old_columns,
         set_clause=set_clause,
         returning=returning,
-        player=int(player.removeprefix("$")) if player.startswith("$") else 0,
+        player=int(player.removeprefix("$")) if player.startswith("$") else None,
     )
     _check_against_tortoise(shape, connection, set_clause, compiled.binding.bind(values), values)
     return compiled

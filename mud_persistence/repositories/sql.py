@@ -189,7 +189,7 @@ class CompiledQuery(Generic[M]):
             if coalesces is not None and coalesces(self._batched):
                 compiled = self._compiled.get(connection.connection_name)
                 _, load = compiled or self._compile(connection, args)
-                key = args[0]
+                (key,) = args  # a batched lookup takes its key alone
                 row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
                     self._batched, key, (key,), shared=True
                 )

@@ -12,8 +12,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from tortoise import connections
 
-from mud_persistence import AsyncPersistenceLayer, NotFoundError
+from mud_persistence import AsyncPersistenceLayer, DatabaseError, NotFoundError
 from mud_persistence.events import PlayerDPUpdated, RecordingBus
 from mud_persistence.models import Player
 from mud_persistence.testing import empty_tables
@@ -137,7 +138,10 @@ async def test_a_batch_writes_the_outbox_rows_each_change_writes_alone(
         _, statements = await sent_while_busy(
             layer, *(layer.damage_player(player, 7, "cold") for player in batched)
         )
-        assert all("unnest" in sql for sql in changes_of_players(statements))
+        assert [sql for sql in changes_of_players(statements) if "unnest" in sql] == [
+            changes_of_players(statements)[0]
+        ]
+        assert len(changes_of_players(statements)) == 1
 
         rows = await raw.fetch(
             "SELECT id, kind, player_id, payload, origin FROM outbox WHERE kind = 'dp' ORDER BY id"
@@ -153,3 +157,79 @@ async def test_a_batch_writes_the_outbox_rows_each_change_writes_alone(
     assert [written(player) for player in batched] == [written(player) for player in alone]
     # numbered in the order the batch's calls came
     assert [row["player_id"] for row in rows[2:]] == [player.player_uuid for player in batched]
+
+
+async def test_a_change_cancelled_while_its_batch_waits_is_not_made(
+    layer: AsyncPersistenceLayer, bus: RecordingBus
+) -> None:
+    ann, bob = await created(layer, "Ann", "Bob")
+    async with pooled(layer):
+        cancelled, kept = await waiting(layer.damage_player(ann, 5), layer.damage_player(bob, 5))
+        cancelled.cancel()
+    assert await kept == 15
+
+    stored = await layer.get_player_by_id(ann.player_id)
+    assert stored is not None and stored.current_dp == 20
+    assert [event.player_id for event in bus.of(PlayerDPUpdated)] == [bob.player_uuid]
+
+
+async def test_a_change_with_an_idempotency_key_runs_alone_in_its_transaction(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    ann, bob = await created(layer, "Ann", "Bob")
+
+    results, statements = await sent_while_busy(
+        layer,
+        layer.damage_player(ann, 2, idempotency_key="ann-hit"),
+        layer.damage_player(bob, 2),
+    )
+
+    assert results == [18, 18]
+    changes = changes_of_players(statements)
+    # Bob's change waited in a batch (of one); Ann's ran in its own transaction, alone
+    assert sorted("unnest" in sql for sql in changes) == [False, True]
+
+
+@pytest.fixture
+async def unbatched(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
+    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, batch_when_busy=False)
+    async with AsyncPersistenceLayer(settings=settings) as connected:
+        yield connected
+    await empty_tables(pg_url)
+
+
+async def test_batching_can_be_turned_off(unbatched: AsyncPersistenceLayer) -> None:
+    ann, bob = await created(unbatched, "Ann", "Bob")
+
+    results, statements = await sent_while_busy(
+        unbatched,
+        unbatched.damage_player(ann, 2),
+        unbatched.damage_player(bob, 2),
+        unbatched.get_player_by_id(ann.player_id),
+    )
+
+    assert results[:2] == [18, 18]
+    assert len(changes_of_players(statements)) == 2
+    assert not any("unnest" in sql for sql in statements)
+
+
+async def test_closing_the_layer_fails_the_calls_waiting_in_a_batch_and_leaves_no_task(
+    pg_url: str,
+) -> None:
+    layer = AsyncPersistenceLayer(
+        settings=settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
+    )
+    await layer.connect()
+    ann, bob = await created(layer, "Ann", "Bob")
+    with layer._database.bound():
+        batcher = connections.get(layer.settings.connection_name)._batcher
+    async with pooled(layer):
+        calls = await waiting(layer.damage_player(ann, 5), layer.get_player_by_id(bob.player_id))
+        closing = asyncio.create_task(layer.close())
+        failures = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+    await asyncio.wait_for(closing, 5)
+    await empty_tables(pg_url)
+
+    assert all(isinstance(failure, DatabaseError) for failure in failures), failures
+    assert all("was closed" in str(failure) for failure in failures)
+    assert not batcher._tasks and not batcher._waiting
