@@ -30,6 +30,7 @@ from mud_persistence.repositories.sql import (
 
 # The CTE holding the change's RETURNING rows: a CTE added to the statement reads them there.
 CHANGED = "changed"
+PLAYER_ID = "player_id"  # the value name every shape's statement takes the player's id from
 # The CTE of a batched statement's input: one row per call, one column per parameter
 BATCH_INPUT = "batch_input"
 # The array element type of a batched parameter, by its Python type (the first that matches).
@@ -55,8 +56,6 @@ def array_types(values: Sequence[Any]) -> tuple[str, ...] | None:
         types.append(found)
     return tuple(types)
 
-
-PLAYER_ID = "player_id"  # the value name every shape's statement takes the player's id from
 
 Changes = dict[str, Any]
 Values = Mapping[str, Any]
