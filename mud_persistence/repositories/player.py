@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Value
+from tortoise.expressions import RawSQL, Value
 from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
@@ -54,11 +54,14 @@ BY_NAME = CompiledQuery(
     Player,
     lambda name: (
         Player.annotate(lower_name=Lower("name"))
-        # the database folds both sides, so the lookup agrees with the unique name index
-        .filter(lower_name=Lower(Value(name)), is_deleted=False)  # type: ignore[arg-type]
+        # The database folds both sides, so the lookup agrees with the unique name index of
+        # active players. FALSE is written in the statement, not bound: a prepared statement's
+        # generic plan may use that partial index only when its condition is in the text
+        # (with a bound value PostgreSQL planned the read anew each time, or scanned the table).
+        .filter(lower_name=Lower(Value(name)), is_deleted=RawSQL("FALSE"))  # type: ignore[arg-type]
         .limit(1)
     ),
-    lambda name: [name, False, 1],
+    lambda name: [name, 1],
     Player.row_loader,
     batched=ACTIVE_PLAYERS_BY_NAMES,
 )

@@ -1,10 +1,11 @@
 """Counter changes compiled once per shape and connection (repositories/counters.py), on
 PostgreSQL: each shape keeps its own statement, a shape whose SQL or parameters differ from
 Tortoise's own UPDATE is refused, and a CTE added to a compiled statement runs in the same
-statement."""
+statement. Also the compiled name lookup's plan."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -119,3 +120,25 @@ async def test_a_cte_added_to_a_counter_statement_reads_the_change_in_one_statem
         "SELECT effect_type, duration FROM player_effects WHERE player_id = $1", player.player_uuid
     )
     assert [tuple(effect) for effect in effects] == [("noted", 15)]
+
+
+async def test_the_name_lookup_can_use_the_index_of_active_names_in_a_generic_plan(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    """A prepared statement runs on a generic plan once PostgreSQL finds it no worse: the
+    partial unique index of active names is usable there only if the statement itself says
+    the player is active (a bound FALSE would leave a table scan, or a new plan per call)."""
+    with counting_queries() as queries:
+        await layer.get_player_by_name("nobody")
+    (lookup,) = queries.statements
+
+    async with raw.transaction():
+        await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await raw.execute("SET LOCAL enable_seqscan = off")
+        await raw.execute(f"PREPARE by_name AS {lookup}")
+        # a generic plan is the same whatever the values: NULL for each parameter
+        values = ", ".join(["NULL"] * max(int(n) for n in re.findall(r"\$(\d+)", lookup)))
+        plan = "\n".join(row[0] for row in await raw.fetch(f"EXPLAIN EXECUTE by_name({values})"))
+        await raw.execute("DEALLOCATE by_name")
+
+    assert "uidx_players_name_active" in plan, plan
