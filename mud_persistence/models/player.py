@@ -96,7 +96,7 @@ class Player(TracksChanges, PlayerGameMethods, Model):
     player_id = StrUUIDField(primary_key=True, default=_new_player_id)
     user_id = StrUUIDField(db_index=True)
     name = fields.CharField(max_length=50)
-    current_room_id = fields.CharField(max_length=255, db_default=DEFAULT_ROOM_ID)
+    current_room_id = fields.CharField(max_length=255, db_default=DEFAULT_ROOM_ID, db_index=True)
     respawn_room_id = fields.CharField(max_length=255, null=True)
     profession: fields.ForeignKeyNullableRelation[Profession] = fields.ForeignKeyField(
         "models.Profession", related_name="players", null=True, on_delete=fields.SET_NULL

@@ -1,7 +1,7 @@
 """Counter changes compiled once per shape and connection (repositories/counters.py), on
 PostgreSQL: each shape keeps its own statement, a shape whose SQL or parameters differ from
 Tortoise's own UPDATE is refused, and a CTE added to a compiled statement runs in the same
-statement. Also the compiled name lookup's plan."""
+statement. Also the plans of the compiled player reads."""
 
 from __future__ import annotations
 
@@ -132,13 +132,30 @@ async def test_the_name_lookup_can_use_the_index_of_active_names_in_a_generic_pl
         await layer.get_player_by_name("nobody")
     (lookup,) = queries.statements
 
+    assert "uidx_players_name_active" in await generic_plan(raw, lookup)
+
+
+async def generic_plan(raw: asyncpg.Connection, statement: str) -> str:
+    """The plan PostgreSQL gives ``statement`` as a prepared statement's generic plan, where
+    an index is used whenever it can be (sequential scans are priced out)."""
     async with raw.transaction():
         await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await raw.execute("SET LOCAL enable_seqscan = off")
-        await raw.execute(f"PREPARE by_name AS {lookup}")
+        await raw.execute(f"PREPARE planned AS {statement}")
         # a generic plan is the same whatever the values: NULL for each parameter
-        values = ", ".join(["NULL"] * max(int(n) for n in re.findall(r"\$(\d+)", lookup)))
-        plan = "\n".join(row[0] for row in await raw.fetch(f"EXPLAIN EXECUTE by_name({values})"))
-        await raw.execute("DEALLOCATE by_name")
+        values = ", ".join(["NULL"] * max(int(n) for n in re.findall(r"\$(\d+)", statement)))
+        rows = await raw.fetch(f"EXPLAIN EXECUTE planned({values})")
+        await raw.execute("DEALLOCATE planned")
+    return "\n".join(row[0] for row in rows)
 
-    assert "uidx_players_name_active" in plan, plan
+
+async def test_the_room_occupancy_read_uses_the_index_of_rooms(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    """get_players_in_room is called for every look in a room: an index scan, not a read of
+    every player (migration 8)."""
+    with counting_queries() as queries:
+        await layer.get_players_in_room("nowhere")
+    (occupants,) = queries.statements
+
+    assert "idx_players_current_7af152" in await generic_plan(raw, occupants)
