@@ -2,7 +2,7 @@
 
 The contract suite runs through PgBouncer too (the ``pgbouncer`` parameter of
 ``contract_persistence`` in tests/conftest.py); these tests cover what it cannot see: the
-statement timeout, and many tasks sharing few server connections.
+statement timeout, many tasks sharing few server connections, and no batching of calls.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from mud_persistence import AsyncPersistenceLayer, PersistenceSettings
 from mud_persistence.errors import DatabaseError
 from tests.cluster.servers import PgBouncer, StreamingCluster
+from tests.integration.one_connection import sent_while_busy
 
 
 @pytest.fixture
@@ -119,3 +120,27 @@ async def test_subscribers_behind_pgbouncer_listen_on_listen_url(
             await arrived.wait()
         await subscription.close()
     assert [type(event).__name__ for event in received] == ["PlayerDPUpdated"]
+
+
+async def test_calls_waiting_for_a_connection_are_not_batched_in_transaction_mode(
+    shared_cluster: StreamingCluster, pgbouncer: PgBouncer
+) -> None:
+    """Batching (mud_persistence.batching) sends a statement outside a transaction, which
+    transaction mode needs for its statement timeout: there, every call runs alone."""
+    direct = await shared_cluster.create_database()
+    url = pgbouncer.url_for(direct.rsplit("/", 1)[1])
+    settings = PersistenceSettings(
+        database_url=url, pool_mode="transaction", pool_min_size=1, pool_max_size=1, outbox=False
+    )
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        ann = await layer.create_player(name="Ann", user_id=uuid.uuid4())
+        results, statements = await sent_while_busy(
+            layer,
+            layer.damage_player(ann, 1),
+            layer.heal_player(ann, 1),
+            layer.get_player_by_id(ann.player_id),
+        )
+
+    assert results[:2] == [19, 20]
+    assert results[2] is not None and results[2].name == "Ann"
+    assert statements and not any("unnest" in sql for sql in statements)
