@@ -25,6 +25,7 @@ from mud_persistence.repositories.sql import (
     Placeholder,
     Statement,
     connection_of,
+    joins_batch,
     placeholders,
 )
 
@@ -220,15 +221,13 @@ async def send_change(
     player has this id. With every pooled connection busy, the change goes in a batch
     (mud_persistence.batching); one the batch skipped (its player's row was locked, or is not
     an active player's) then runs alone."""
-    coalesces = getattr(connection, "coalesces", None)  # pooled PostgreSQL connections only
-    if coalesces is not None:
-        sql_of_batch = batched.sql(parameters)
-        if sql_of_batch is not None and coalesces(sql_of_batch):
-            row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
-                sql_of_batch, player_id, tuple(parameters)
-            )
-            if row is not None:
-                return row
+    sql_of_batch = batched.sql(parameters)
+    if sql_of_batch is not None and joins_batch(connection, sql_of_batch):
+        row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
+            sql_of_batch, player_id, tuple(parameters)
+        )
+        if row is not None:
+            return row
     _, rows = await connection.execute_query(sql, parameters)
     return rows[0] if rows else None
 

@@ -136,6 +136,14 @@ def effective_max_dp(**new_values: Any) -> Any:
 M = TypeVar("M", bound=Model)
 
 
+def joins_batch(connection: BaseDBAsyncClient, query: str) -> bool:
+    """Whether a call of the batched ``query`` on ``connection`` joins a batch now
+    (mud_persistence.batching): only a pooled PostgreSQL connection outside a transaction
+    batches, and only while its pool is busy (TimedAsyncpgClient.coalesces)."""
+    coalesces = getattr(connection, "coalesces", None)
+    return coalesces is not None and bool(coalesces(query))
+
+
 def connection_of(model: type[Model]) -> BaseDBAsyncClient:
     """``model._meta.db``: the connection ``model``'s queries use here (a transaction's, or the
     pool's), for the lookups every operation makes. Tortoise's own runs an import statement
@@ -175,41 +183,43 @@ class CompiledQuery(Generic[M]):
         self._compiled: dict[str, tuple[str, Callable[[Mapping[str, Any]], M]]] = {}
 
     async def fetch(self, *args: Any) -> list[M]:
-        rows, load = self._send(args)
-        return [load(row) for row in await rows]
+        connection = connection_of(self._model)
+        sql, load = self._compiled_for(connection, args)
+        return [load(row) for row in await self._rows_of(connection, sql, args)]
 
     async def first(self, *args: Any) -> M | None:
         """The first row's object; with ``batched`` (PostgreSQL's SQL for many lookups: the
         array of first arguments as $1, each row with its argument's 1-based position as
         ``lookup_index``), a lookup that would wait for a pooled connection is sent with the
         others waiting (mud_persistence.batching)."""
-        if self._batched is not None:
-            connection = connection_of(self._model)
-            coalesces = getattr(connection, "coalesces", None)
-            if coalesces is not None and coalesces(self._batched):
-                compiled = self._compiled.get(connection.connection_name)
-                _, load = compiled or self._compile(connection, args)
-                (key,) = args  # a batched lookup takes its key alone
-                row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
-                    self._batched, key, (key,), shared=True
-                )
-                return None if row is None else load(row)
-        rows, load = self._send(args)  # not through fetch(): one coroutine less per read
-        found = await rows
+        connection = connection_of(self._model)
+        sql, load = self._compiled_for(connection, args)
+        if self._batched is not None and joins_batch(connection, self._batched):
+            (key,) = args  # a batched lookup takes its key alone
+            row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
+                self._batched, key, (key,), shared=True
+            )
+            return None if row is None else load(row)
+        found = await self._rows_of(
+            connection, sql, args
+        )  # not through fetch(): one coroutine less
         return load(found[0]) if found else None
 
-    def _send(
-        self, args: tuple[Any, ...]
-    ) -> tuple[Awaitable[Sequence[Mapping[str, Any]]], Callable[[Mapping[str, Any]], M]]:
-        """The rows to await, and the loader of this connection."""
-        connection = connection_of(self._model)
-        compiled = self._compiled.get(connection.connection_name) or self._compile(connection, args)
-        sql, load = compiled
+    def _compiled_for(
+        self, connection: BaseDBAsyncClient, args: tuple[Any, ...]
+    ) -> tuple[str, Callable[[Mapping[str, Any]], M]]:
+        """The SQL and the row loader for ``connection``, compiled on first use."""
+        return self._compiled.get(connection.connection_name) or self._compile(connection, args)
+
+    def _rows_of(
+        self, connection: BaseDBAsyncClient, sql: str, args: tuple[Any, ...]
+    ) -> Awaitable[Sequence[Mapping[str, Any]]]:
+        """The rows to await."""
         # TimedAsyncpgClient's, outside a transaction: no statement-type check per call
         fetch_rows = getattr(connection, "fetch_rows", None)
         if fetch_rows is not None:
-            return fetch_rows(sql, self._params(*args)), load
-        return self._rows(connection, sql, self._params(*args)), load
+            return fetch_rows(sql, self._params(*args))  # type: ignore[no-any-return]
+        return self._rows(connection, sql, self._params(*args))
 
     @staticmethod
     async def _rows(
