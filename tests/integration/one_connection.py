@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,19 +12,34 @@ import pytest
 from tortoise import connections
 
 from mud_persistence import AsyncPersistenceLayer
+from mud_persistence.models import Player
 from mud_persistence.testing import empty_tables
 from tests.conftest import settings_for
 from tests.query_counter import counting_queries
+
+
+@asynccontextmanager
+async def one_connection(
+    pg_url: str, event_bus: Any = None, **settings: Any
+) -> AsyncIterator[AsyncPersistenceLayer]:
+    """A connected layer with one pooled connection (and ``settings``); tables emptied after."""
+    layer_settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, **settings)
+    async with AsyncPersistenceLayer(settings=layer_settings, event_bus=event_bus) as connected:
+        yield connected
+    await empty_tables(pg_url)
 
 
 @pytest.fixture
 async def one_connection_layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
     """A layer with one pooled connection, so every call gets the same one back; without the
     outbox, whose relay and subscriptions would send their own statements on it meanwhile."""
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
-    async with AsyncPersistenceLayer(settings=settings) as connected:
+    async with one_connection(pg_url, outbox=False) as connected:
         yield connected
-    await empty_tables(pg_url)
+
+
+async def created(layer: AsyncPersistenceLayer, *names: str) -> list[Player]:
+    """New players with these names."""
+    return [await layer.create_player(name=name, user_id=uuid.uuid4()) for name in names]
 
 
 @asynccontextmanager

@@ -19,7 +19,13 @@ from mud_persistence.events import PlayerDPUpdated, RecordingBus
 from mud_persistence.models import Player
 from mud_persistence.testing import empty_tables
 from tests.conftest import settings_for
-from tests.integration.one_connection import pooled, sent_while_busy, waiting
+from tests.integration.one_connection import (
+    created,
+    one_connection,
+    pooled,
+    sent_while_busy,
+    waiting,
+)
 
 
 @pytest.fixture
@@ -32,14 +38,8 @@ async def layer(
     request: pytest.FixtureRequest, pg_url: str, bus: RecordingBus
 ) -> AsyncIterator[AsyncPersistenceLayer]:
     """One pooled connection, with the outbox on or off (each has its batched statement)."""
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=request.param)
-    async with AsyncPersistenceLayer(settings=settings, event_bus=bus) as connected:
+    async with one_connection(pg_url, bus, outbox=request.param) as connected:
         yield connected
-    await empty_tables(pg_url)
-
-
-async def created(layer: AsyncPersistenceLayer, *names: str) -> list[Player]:
-    return [await layer.create_player(name=name, user_id=uuid.uuid4()) for name in names]
 
 
 def changes_of_players(statements: list[str]) -> list[str]:
@@ -129,8 +129,7 @@ async def test_a_player_locked_elsewhere_does_not_hold_up_the_rest_of_its_batch(
 async def test_a_batch_writes_the_outbox_rows_each_change_writes_alone(
     pg_url: str, raw: asyncpg.Connection
 ) -> None:
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1)
-    async with AsyncPersistenceLayer(settings=settings) as layer:
+    async with one_connection(pg_url) as layer:
         alone = await created(layer, "Ann", "Bob")
         batched = await created(layer, "Cid", "Dee")
         for player in alone:
@@ -146,7 +145,6 @@ async def test_a_batch_writes_the_outbox_rows_each_change_writes_alone(
         rows = await raw.fetch(
             "SELECT id, kind, player_id, payload, origin FROM outbox WHERE kind = 'dp' ORDER BY id"
         )
-    await empty_tables(pg_url)
 
     def written(player: Player) -> dict[str, Any]:
         (row,) = [row for row in rows if row["player_id"] == player.player_uuid]
@@ -192,10 +190,8 @@ async def test_a_change_with_an_idempotency_key_runs_alone_in_its_transaction(
 
 @pytest.fixture
 async def unbatched(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
-    settings = settings_for(pg_url, pool_min_size=1, pool_max_size=1, batch_when_busy=False)
-    async with AsyncPersistenceLayer(settings=settings) as connected:
+    async with one_connection(pg_url, batch_when_busy=False) as connected:
         yield connected
-    await empty_tables(pg_url)
 
 
 async def test_batching_can_be_turned_off(unbatched: AsyncPersistenceLayer) -> None:

@@ -13,13 +13,13 @@ import pytest
 from mud_persistence import AsyncPersistenceLayer, DatabaseError
 from mud_persistence.models import Player
 from mud_persistence.repositories.player import ACTIVE_PLAYERS_BY_NAMES, PLAYERS_BY_IDS
-from mud_persistence.testing import empty_tables
-from tests.conftest import settings_for
-from tests.integration.one_connection import pooled, sent_while_busy, waiting
-
-
-async def created(layer: AsyncPersistenceLayer, *names: str) -> list[Player]:
-    return [await layer.create_player(name=name, user_id=uuid.uuid4()) for name in names]
+from tests.integration.one_connection import (
+    created,
+    one_connection,
+    pooled,
+    sent_while_busy,
+    waiting,
+)
 
 
 @pytest.fixture
@@ -120,12 +120,8 @@ async def test_a_lookup_cancelled_in_a_batch_leaves_the_others_their_answers(
 
 @pytest.fixture
 async def layer_without_retries(pg_url: str) -> Any:
-    settings = settings_for(
-        pg_url, pool_min_size=1, pool_max_size=1, outbox=False, retry_attempts=1
-    )
-    async with AsyncPersistenceLayer(settings=settings) as connected:
+    async with one_connection(pg_url, outbox=False, retry_attempts=1) as connected:
         yield connected
-    await empty_tables(pg_url)
 
 
 async def test_a_batch_whose_connection_dies_fails_each_of_its_lookups(
