@@ -86,12 +86,46 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         return super().acquire(timeout=timeout)
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        if self._release_at_once(connection):
+            return
         # A cancelled call's connection waits for its cancel request before it is reset; on a
         # server that stopped answering that wait never ends. Past the budget asyncpg closes
         # the connection, which frees its place in the pool all the same, and raises
         # TimeoutError, which would replace the caller's own error or cancellation.
         with contextlib.suppress(TimeoutError):
             await super().release(connection, timeout=timeout or self._release_timeout)
+
+    def _release_at_once(self, proxy: Any) -> bool:
+        """Put a connection that has nothing to reset back in the pool, without awaiting.
+
+        asyncpg's release always runs its reset in a task of its own (``asyncio.shield``),
+        under a timer, and wakes the caller again afterwards. A connection with no transaction,
+        no cancel request in flight, no listeners and no session state has nothing to reset,
+        and that is every connection the layer hands back after a call. Any other connection,
+        or one due to be closed (``max_queries``, an expired generation), takes asyncpg's path.
+        """
+        holder = getattr(proxy, "_holder", None)
+        connection = getattr(proxy, "_con", None)
+        if holder is None or connection is None or holder._pool is not self:
+            return False  # asyncpg's release explains what is wrong with it
+        protocol = connection._protocol
+        if (
+            connection.is_closed()
+            or protocol._is_cancelling()
+            or protocol.is_in_transaction()
+            or connection._top_xact is not None
+            or connection._listeners
+            or connection._log_listeners
+            or connection in _KEEPING_SESSION_STATE
+            or protocol.queries_count >= holder._max_queries
+            or holder._generation != self._generation
+        ):
+            return False
+        connection._on_release()
+        holder._timeout = None
+        holder._release()  # back in the pool's queue, waking a caller waiting for it
+        holder._setup_inactive_callback()  # an idle connection still closes after its lifetime
+        return True
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg API)
         started = time.monotonic()

@@ -1,12 +1,20 @@
 """A connection handed back to the pool skips asyncpg's reset query (a round trip per call),
-except one marked as holding session state; a transaction left open is still rolled back."""
+except one marked as holding session state; a transaction left open is still rolled back. A
+connection with nothing to reset goes back at once, and still closes when asyncpg's pool would
+close it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import asyncpg
+import pytest
 
 from mud_persistence import AsyncPersistenceLayer
-from mud_persistence.backend import holds_session_state
+from mud_persistence.backend import TimedPool, holds_session_state
 from tests.integration.one_connection import pooled
 
 
@@ -53,3 +61,91 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(
 
     assert not in_transaction
     assert table is None
+
+
+@asynccontextmanager
+async def pool_of_one(pg_url: str, **options: Any) -> AsyncIterator[TimedPool]:
+    """A TimedPool of one connection, as the layer makes it but for ``options``."""
+    settings: dict[str, Any] = {
+        "min_size": 1,
+        "max_queries": 50000,
+        "max_inactive_connection_lifetime": 300.0,
+    }
+    settings.update(options)
+    pool = await TimedPool(
+        pg_url,
+        max_size=1,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        **settings,
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def asyncpg_releases(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The connections that went back to a pool through asyncpg's own release."""
+    released: list[Any] = []
+    original = asyncpg.Pool.release
+
+    async def counted(self: asyncpg.Pool, connection: Any, **options: Any) -> None:
+        released.append(connection)
+        await original(self, connection, **options)
+
+    monkeypatch.setattr(asyncpg.Pool, "release", counted)
+    return released
+
+
+async def test_a_connection_with_nothing_to_reset_goes_back_at_once(
+    one_connection_layer: AsyncPersistenceLayer, asyncpg_releases: list[Any]
+) -> None:
+    await one_connection_layer.get_player_by_name("nobody")
+    await one_connection_layer.get_player_by_name("nobody")  # the pool's one connection again
+
+    assert asyncpg_releases == []
+
+
+@pytest.mark.filterwarnings("ignore:.*active notification listener")  # left there on purpose
+async def test_a_connection_with_something_to_reset_takes_asyncpgs_release(
+    one_connection_layer: AsyncPersistenceLayer, asyncpg_releases: list[Any]
+) -> None:
+    async with pooled(one_connection_layer) as connection:
+        await connection.execute("BEGIN")
+    async with pooled(one_connection_layer) as connection:
+        holds_session_state(connection)
+    async with pooled(one_connection_layer) as connection:
+        await connection.add_listener("somewhere", lambda *args: None)
+    async with pooled(one_connection_layer) as connection:
+        listeners = connection._con._listeners  # asyncpg's reset removed the one above
+
+    assert len(asyncpg_releases) == 3
+    assert not listeners
+
+
+async def test_a_connection_at_its_query_limit_is_still_replaced(pg_url: str) -> None:
+    async with pool_of_one(pg_url, max_queries=2) as pool:
+        async with pool.acquire() as connection:
+            first = connection.get_server_pid()
+            await connection.fetchval("SELECT 1")
+            await connection.fetchval("SELECT 1")
+        async with pool.acquire() as connection:
+            second = connection.get_server_pid()
+
+    assert second != first
+
+
+async def test_an_idle_connection_released_at_once_still_closes_after_its_lifetime(
+    pg_url: str,
+) -> None:
+    # asyncpg keeps the pool's floor (min_size) open however long it is idle
+    async with pool_of_one(pg_url, min_size=0, max_inactive_connection_lifetime=0.1) as pool:
+        async with pool.acquire() as connection:
+            await connection.fetchval("SELECT 1")
+            raw_connection = connection._con
+        await asyncio.sleep(0.5)
+
+        assert raw_connection.is_closed()
