@@ -103,6 +103,9 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         no cancel request in flight, no listeners and no session state has nothing to reset,
         and that is every connection the layer hands back after a call. Any other connection,
         or one due to be closed (``max_queries``, an expired generation), takes asyncpg's path.
+        Measured with `make bench`, 3 runs, 1 task: get_player_by_id 0.82 -> 1.07 of raw best,
+        save_player 0.81 -> 0.93. This reads asyncpg's private state, hence its pinned range;
+        tests/integration/test_pool_reset.py fails if a release stops taking this path.
         """
         holder = getattr(proxy, "_holder", None)
         connection = getattr(proxy, "_con", None)
