@@ -284,9 +284,11 @@ class Outbox:
         """The layer's database context, for a task of the outbox's own (Database.bound)."""
         return self._database.bound(operation)
 
-    def _wake_subscriptions(self) -> None:
+    def _wake_subscriptions(self, writer: str | None = None) -> None:
+        """Wake the subscriptions that want rows ``writer`` wrote (every one when None)."""
         for subscription in self._subscriptions:
-            subscription.wake()
+            if writer is None or subscription.wants_rows_of(writer):
+                subscription.wake()
 
     @property
     def _listen_url(self) -> Any:
@@ -342,9 +344,9 @@ class Outbox:
                 self._registered = await self._register()
             self._committed = False
             if self.settings.dialect == "postgres":
-                await rows.notify()
+                await rows.notify(self.origin)
             if not self._listening:  # else this process's NOTIFY wakes them
-                self._wake_subscriptions()
+                self._wake_subscriptions(writer=self.origin)
         now = time.monotonic()
         due = {row_id: n for row_id, (n, at) in self._retry.items() if at <= now}
         if due:
@@ -479,7 +481,8 @@ class Outbox:
             await asyncio.sleep(self.backoff(failures + 1) * 10)
 
     def _on_notify(self, payload: str) -> None:
-        self._wake_subscriptions()
+        # the writer's origin; empty from a version before it was sent
+        self._wake_subscriptions(writer=payload or None)
 
 
 # how long the relay lets commits gather before a round (one NOTIFY and one read by each

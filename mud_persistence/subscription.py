@@ -62,6 +62,13 @@ class Subscription:
         """The event_id of the last event handled: pass it as ``since`` to resume."""
         return self._last
 
+    def wants_rows_of(self, origin: str) -> bool:
+        """Whether rows written by ``origin`` may hold events for this subscription: not for
+        the layer's own cache subscription, which skips its own process's rows. Its own
+        process's commits do not wake it, which spares a read of the outbox per relay round;
+        it reads when another process NOTIFYs, and every poll interval."""
+        return origin != self._skip_origin
+
     def wake(self) -> None:
         """Read now: rows may have been written (a NOTIFY, or a commit in this process)."""
         self._wake.set()

@@ -307,9 +307,9 @@ async def prune(older_than: datetime) -> int:
     return len(rows)
 
 
-async def notify() -> None:
-    """Tell every process LISTENing (PostgreSQL) that new rows were committed."""
-    await _db().execute_query("SELECT pg_notify($1, '')", [CHANNEL])
+async def notify(origin: str) -> None:
+    """Tell every process LISTENing (PostgreSQL) that ``origin`` committed new rows."""
+    await _db().execute_query("SELECT pg_notify($1, $2)", [CHANNEL, origin])
 
 
 def _stored(row: dict[str, Any]) -> StoredChange:

@@ -26,7 +26,9 @@ from mud_persistence.events import (
     event_payload,
 )
 from mud_persistence.repositories import outbox as rows
+from mud_persistence.schemas.room import Room
 from mud_persistence.settings import load_settings
+from tests.query_counter import counting_queries
 
 pytestmark = pytest.mark.usefixtures("cleanup")
 
@@ -563,3 +565,33 @@ async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"outbox holds {await raw.fetchval('SELECT count(*) FROM outbox')}")
+
+
+# a poll interval no test waits for: what arrives, arrives because a NOTIFY woke its reader
+NO_POLL = {"outbox_poll_interval": 600, "outbox_relay_interval": 0.1}
+
+
+async def test_this_layers_own_writes_do_not_wake_its_cache_subscription(pg_url: str) -> None:
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        player = await layer.create_player(name="Quiet", user_id=uuid.uuid4())
+        await asyncio.sleep(0.3)  # the cache subscription's first read, and a relay round
+        with counting_queries(every_task=True) as sent:
+            for _ in range(5):
+                await layer.damage_player(player, 1)
+            await asyncio.sleep(0.3)  # a relay round: its NOTIFY reaches this layer's LISTEN
+
+    assert any("pg_notify" in statement for statement in sent.statements)
+    assert not [statement for statement in sent.statements if "FROM outbox WHERE" in statement]
+
+
+async def test_another_layers_rooms_reach_this_layers_cache_at_its_notify(pg_url: str) -> None:
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    async with (
+        AsyncPersistenceLayer(settings=settings) as here,
+        AsyncPersistenceLayer(settings=settings) as elsewhere,  # another origin, as a process
+    ):
+        await asyncio.sleep(0.3)  # both caches subscribed
+        elsewhere.save_room(Room(id="notified_room", name="Saved elsewhere"))
+
+        await eventually(lambda: here.get_room_by_id("notified_room") is not None, 5)
