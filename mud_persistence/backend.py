@@ -86,7 +86,11 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         return super().acquire(timeout=timeout)
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        callers_waiting = self._queue.empty()  # else none waits for a connection
         if self._release_at_once(connection):
+            if callers_waiting:
+                # the caller the connection went to runs before this task can take it back
+                await asyncio.sleep(0)
             return
         # A cancelled call's connection waits for its cancel request before it is reset; on a
         # server that stopped answering that wait never ends. Past the budget asyncpg closes
@@ -99,13 +103,16 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         """Put a connection that has nothing to reset back in the pool, without awaiting.
 
         asyncpg's release always runs its reset in a task of its own (``asyncio.shield``),
-        under a timer, and wakes the caller again afterwards. A connection with no transaction,
-        no cancel request in flight, no listeners and no session state has nothing to reset,
-        and that is every connection the layer hands back after a call. Any other connection,
-        or one due to be closed (``max_queries``, an expired generation), takes asyncpg's path.
-        Measured with `make bench`, 3 runs, 1 task: get_player_by_id 0.82 -> 1.07 of raw best,
-        save_player 0.81 -> 0.93. This reads asyncpg's private state, hence its pinned range;
-        tests/integration/test_pool_reset.py fails if a release stops taking this path.
+        with the release timeout, and wakes the caller again afterwards. A connection with no
+        transaction, no cancel request in flight, no listeners and no session state has
+        nothing to reset under the layer's reset function, and that is the usual connection
+        after a call. Any other connection, one due to be closed (``max_queries``, an expired
+        generation), or a pool with another reset function takes asyncpg's path.
+
+        Measured with `make bench`, 3 runs, 1 task: get_player_by_id went from 0.82 to 1.07
+        times the throughput of bench/contenders/raw_best.py, which pays asyncpg's release;
+        save_player from 0.81 to 0.93. This reads asyncpg's private state, hence its pinned
+        range; tests/integration/test_pool_reset.py fails if a release stops taking this path.
         """
         holder = getattr(proxy, "_holder", None)
         connection = getattr(proxy, "_con", None)
@@ -122,6 +129,7 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
             or connection in _KEEPING_SESSION_STATE
             or protocol.queries_count >= holder._max_queries
             or holder._generation != self._generation
+            or self._reset is not _reset_session_state
         ):
             return False
         connection._on_release()

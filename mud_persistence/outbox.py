@@ -285,7 +285,10 @@ class Outbox:
         return self._database.bound(operation)
 
     def _wake_subscriptions(self, writer: str | None = None) -> None:
-        """Wake the subscriptions that want rows ``writer`` wrote (every one when None)."""
+        """Wake the subscriptions that want rows ``writer`` wrote (every one when None). The
+        layer's cache subscription skips this layer's own rows, so this layer's commits do
+        not wake it: it reads on another writer's NOTIFY and every poll interval, not once
+        per relay round of a busy layer."""
         for subscription in self._subscriptions:
             if writer is None or subscription.wants_rows_of(writer):
                 subscription.wake()
@@ -343,10 +346,7 @@ class Outbox:
             if not self._registered:  # run() could not record it, yet the write committed
                 self._registered = await self._register()
             self._committed = False
-            if self.settings.dialect == "postgres":
-                await rows.notify(self.origin)
-            if not self._listening:  # else this process's NOTIFY wakes them
-                self._wake_subscriptions(writer=self.origin)
+            await self._notify(self.origin)
         now = time.monotonic()
         due = {row_id: n for row_id, (n, at) in self._retry.items() if at <= now}
         if due:
@@ -368,6 +368,13 @@ class Outbox:
                 self._last_prune = now
                 retention = timedelta(seconds=settings.outbox_retention)
                 await rows.prune(datetime.now(UTC) - retention)
+
+    async def _notify(self, writer: str) -> None:
+        """Wake the subscriptions, in every process, that want rows ``writer`` committed."""
+        if self.settings.dialect == "postgres":
+            await rows.notify(writer)
+        if not self._listening:  # else the NOTIFY wakes this process's too
+            self._wake_subscriptions(writer=writer)
 
     async def _register(self) -> bool:
         """Record this process's position, so that another process takes over its rows if it
@@ -407,6 +414,7 @@ class Outbox:
             if change.id not in self._published_ids and not await self._publish_stored(change):
                 self._retry_later(change.id)
             self._published_ids.add(change.id)
+            self._committed = True  # no NOTIFY told other processes of it
         self._unsure = [entry for entry in self._unsure if entry not in due]
         if len(changes) == rows.BATCH:  # more after them
             self._unsure.append((changes[-1].id, min(at for _, at in due)))
@@ -417,8 +425,12 @@ class Outbox:
         """Publish, on this process's bus, the rows of the dead process ``origin`` after
         ``after``, in order, outside any transaction; record how far it got, or forget the
         process once all are published. Whether all were."""
+        notified = False
         while True:
             changes = await rows.rows_of_origin_after(origin, after)
+            if changes and not notified:  # it may have died before its relay's NOTIFY
+                await self._notify(origin)
+                notified = True
             for change in changes:
                 if not await self._publish_stored(change):
                     await rows.move_position(origin, after)
@@ -475,7 +487,9 @@ class Outbox:
                     self.settings.scrub(str(exc) or type(exc).__name__),
                 )
             finally:
-                self._listening = False
+                if self._listening:  # waits begun with the LISTEN poll interval begin again
+                    self._listening = False
+                    self._wake_subscriptions()
                 if connection is not None and not connection.is_closed():
                     await asyncio.shield(_close_quietly(connection))
             await asyncio.sleep(self.backoff(failures + 1) * 10)

@@ -63,10 +63,8 @@ class Subscription:
         return self._last
 
     def wants_rows_of(self, origin: str) -> bool:
-        """Whether rows written by ``origin`` may hold events for this subscription: not for
-        the layer's own cache subscription, which skips its own process's rows. Its own
-        process's commits do not wake it, which spares a read of the outbox per relay round;
-        it reads when another process NOTIFYs, and every poll interval."""
+        """Whether rows written by ``origin`` may hold events for this subscription: False
+        for the origin it skips (``skip_origin``)."""
         return origin != self._skip_origin
 
     def wake(self) -> None:

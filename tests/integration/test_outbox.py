@@ -26,6 +26,7 @@ from mud_persistence.events import (
     event_payload,
 )
 from mud_persistence.repositories import outbox as rows
+from mud_persistence.repositories.room import saved_rooms
 from mud_persistence.schemas.room import Room
 from mud_persistence.settings import load_settings
 from tests.query_counter import counting_queries
@@ -591,7 +592,56 @@ async def test_another_layers_rooms_reach_this_layers_cache_at_its_notify(pg_url
         AsyncPersistenceLayer(settings=settings) as here,
         AsyncPersistenceLayer(settings=settings) as elsewhere,  # another origin, as a process
     ):
-        await asyncio.sleep(0.3)  # both caches subscribed
+        await eventually(lambda: here._outbox._listening)  # else it would not hear the NOTIFY
         elsewhere.save_room(Room(id="notified_room", name="Saved elsewhere"))
 
         await eventually(lambda: here.get_room_by_id("notified_room") is not None, 5)
+
+
+async def test_a_notify_that_names_no_writer_wakes_the_cache_subscription(pg_url: str) -> None:
+    # as a layer of a version before NOTIFYs named their writer sends it
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        await eventually(lambda: layer._outbox._listening)
+        await asyncio.sleep(0.1)  # the cache subscription's first read
+        with counting_queries(every_task=True) as sent:
+            layer._outbox._on_notify("")
+            await asyncio.sleep(0.2)
+
+    assert [statement for statement in sent.statements if "FROM outbox WHERE" in statement]
+
+
+async def test_a_dead_process_rooms_reach_this_cache_when_this_layer_takes_them_over(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    settings = load_settings(database_url=pg_url, outbox_orphan_grace=0.3, **NO_POLL)
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        await eventually(lambda: layer._outbox._listening)
+        # a process that saved a room and died before its relay's NOTIFY
+        saved = saved_rooms([Room(id="inherited_room", name="Saved by the dead")])
+        await raw.execute(
+            "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'dead')",
+            saved.event_type,
+            json.dumps(event_payload(saved)),
+        )
+        await raw.execute(
+            "INSERT INTO outbox_origins (origin, published_id, seen_at) "
+            "VALUES ('dead', 0, now() - interval '1 hour')"
+        )
+
+        await eventually(lambda: layer.get_room_by_id("inherited_room") is not None, 5)
+
+
+async def test_without_listen_another_layers_rooms_arrive_within_the_relay_interval(
+    pg_url: str,
+) -> None:
+    async with (
+        AsyncPersistenceLayer(
+            settings=load_settings(database_url=pg_url, pool_mode="transaction", **NO_POLL)
+        ) as here,
+        AsyncPersistenceLayer(settings=load_settings(database_url=pg_url, **NO_POLL)) as there,
+    ):
+        assert not here._outbox._listening
+        there.save_room(Room(id="polled_room", name="Saved elsewhere"))
+
+        await eventually(lambda: here.get_room_by_id("polled_room") is not None, 5)

@@ -6,6 +6,7 @@ close it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer
-from mud_persistence.backend import TimedPool, holds_session_state
+from mud_persistence.backend import TimedPool, _reset_session_state, holds_session_state
 from tests.integration.one_connection import pooled
 
 
@@ -65,8 +66,9 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(
 
 @asynccontextmanager
 async def pool_of_one(pg_url: str, **options: Any) -> AsyncIterator[TimedPool]:
-    """A TimedPool of one connection, as the layer makes it but for ``options``."""
+    """A TimedPool of one connection, with the layer's reset function and ``options``."""
     settings: dict[str, Any] = {
+        "reset": _reset_session_state,
         "min_size": 1,
         "max_queries": 50000,
         "max_inactive_connection_lifetime": 300.0,
@@ -139,9 +141,9 @@ async def test_a_connection_at_its_query_limit_is_still_replaced(pg_url: str) ->
 
 
 async def test_an_idle_connection_released_at_once_still_closes_after_its_lifetime(
-    pg_url: str,
+    pg_url: str, asyncpg_releases: list[Any]
 ) -> None:
-    # asyncpg keeps the pool's floor (min_size) open however long it is idle
+    # asyncpg 0.32 keeps the pool's floor (min_size) open however long it is idle
     async with pool_of_one(pg_url, min_size=0, max_inactive_connection_lifetime=0.1) as pool:
         async with pool.acquire() as connection:
             await connection.fetchval("SELECT 1")
@@ -149,3 +151,70 @@ async def test_an_idle_connection_released_at_once_still_closes_after_its_lifeti
         await asyncio.sleep(0.5)
 
         assert raw_connection.is_closed()
+    assert asyncpg_releases == []
+
+
+async def test_a_connection_whose_statement_was_cancelled_takes_asyncpgs_release(
+    pg_url: str, asyncpg_releases: list[Any]
+) -> None:
+    async with pool_of_one(pg_url) as pool:
+
+        async def sleeping() -> None:
+            async with pool.acquire() as connection:
+                await connection.execute("SELECT pg_sleep(10)")
+
+        task = asyncio.create_task(sleeping())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        async with pool.acquire() as connection:
+            answer = await connection.fetchval("SELECT 1")
+
+    assert answer == 1
+    assert len(asyncpg_releases) == 1  # the cancelled one, after its cancel request
+
+
+async def test_an_expired_connection_is_still_replaced(pg_url: str) -> None:
+    async with pool_of_one(pg_url) as pool:
+        async with pool.acquire() as connection:
+            first = connection.get_server_pid()
+            await pool.expire_connections()
+        async with pool.acquire() as connection:
+            second = connection.get_server_pid()
+
+    assert second != first
+
+
+async def test_a_caller_waiting_for_the_connection_gets_it_before_the_task_that_released_it(
+    pg_url: str,
+) -> None:
+    order: list[str] = []
+    async with pool_of_one(pg_url) as pool:
+        held = await pool.acquire()
+
+        async def waiting() -> None:
+            async with pool.acquire():
+                order.append("waiting caller")
+
+        task = asyncio.create_task(waiting())
+        await asyncio.sleep(0.05)  # it waits for the one connection
+        await pool.release(held)
+        async with pool.acquire():  # at once: no await between the release and this
+            order.append("releasing task")
+        await task
+
+    assert order == ["waiting caller", "releasing task"]
+
+
+async def test_a_pool_with_another_reset_function_takes_asyncpgs_release(
+    pg_url: str, asyncpg_releases: list[Any]
+) -> None:
+    async with pool_of_one(pg_url, reset=None) as pool:
+        async with pool.acquire() as connection:
+            await connection.execute("SET application_name = 'reset by asyncpg'")
+        async with pool.acquire() as connection:
+            name = await connection.fetchval("SHOW application_name")
+
+    assert name != "reset by asyncpg"  # asyncpg's own reset query ran
+    assert len(asyncpg_releases) == 2
