@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -64,7 +63,7 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(
     assert table is None
 
 
-@asynccontextmanager
+@contextlib.asynccontextmanager
 async def pool_of_one(pg_url: str, **options: Any) -> AsyncIterator[TimedPool]:
     """A TimedPool of one connection, with the layer's reset function and ``options``."""
     settings: dict[str, Any] = {
