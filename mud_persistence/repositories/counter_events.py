@@ -21,19 +21,15 @@ from mud_persistence.outbox import current_unit, record
 from mud_persistence.repositories.counters import (
     BATCH_INPUT,
     CHANGED,
-    PLAYER_ID,
     Batched,
     CompiledCounter,
     CounterShape,
     Values,
-    send_change,
+    change_row,
     update_counters,
 )
 from mud_persistence.repositories.outbox import batched_outbox_cte, outbox_cte
 from mud_persistence.repositories.sql import Statement, connection_of
-
-# shape and connection name -> the shape's statement with the outbox CTE, alone and batched
-_WITH_OUTBOX: dict[tuple[str, str], tuple[str, Batched]] = {}
 
 
 async def change_counters(
@@ -80,27 +76,23 @@ async def _update_with_outbox_row(
     args: dict[str, Any],
     origin: str,
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
-    values = {**values, PLAYER_ID: player_id}
-    compiled = shape.compiled(connection, values)
-    parameters = [*compiled.binding.bind(values), kind, json.dumps(args), origin]
-    key = (shape.name, connection.connection_name)
-    found = _WITH_OUTBOX.get(key)
-    if found is None:
-        found = _WITH_OUTBOX[key] = _with_outbox_rows(compiled, len(parameters) - 3)
-    sql, batched = found
-    row = await send_change(connection, player_id, sql, batched, parameters)
+    row = await change_row(
+        connection,
+        player_id,
+        shape,
+        values,
+        forms=_with_outbox_rows,
+        extra=(kind, json.dumps(args), origin),
+    )
     if row is None:
         raise NotFoundError("Player", player_id)
-    return (
-        {name: row[key] for name, key in shape.old_keys},
-        {name: row[key] for name, key in shape.new_keys},
-        int(row["outbox_id"]),
-    )
+    return (*shape.old_and_new(row), int(row["outbox_id"]))
 
 
-def _with_outbox_rows(compiled: CompiledCounter, count: int) -> tuple[str, Batched]:
+def _with_outbox_rows(compiled: CompiledCounter) -> tuple[str, Batched]:
     """``compiled``'s statement writing the change's outbox row too, alone and batched; the
-    kind, arguments and origin are the three parameters after ``compiled``'s ``count``."""
+    kind, arguments and origin are the three parameters after ``compiled``'s own."""
+    count = len(compiled.binding)
     statement = compiled.statement.with_cte(outbox_cte(CHANGED, first_parameter=count + 1))
     final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
 

@@ -86,6 +86,13 @@ class CounterShape:
         """The columns to set, with ``values`` (placeholders or real values) in place."""
         return self._build(values)
 
+    def old_and_new(self, row: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The watched columns before and after the change, from its statement's row."""
+        return (
+            {name: row[key] for name, key in self.old_keys},
+            {name: row[key] for name, key in self.new_keys},
+        )
+
     def compiled(self, connection: BaseDBAsyncClient, values: Values) -> CompiledCounter:
         """The statement for ``connection``'s dialect, compiled on first use with ``values``
         (which must hold every value name and ``player_id``)."""
@@ -165,20 +172,8 @@ async def _update_returning_old_and_new(
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     # One statement instead of BEGIN, SELECT ... FOR UPDATE, UPDATE, SELECT, COMMIT
     # (damage_player, 1 task: 549 -> 997 operations per second).
-    values = {**values, PLAYER_ID: player_id}
-    compiled = shape.compiled(connection, values)
-    parameters = compiled.binding.bind(values)
-    key = (shape.name, connection.connection_name)
-    batched = _BATCHED.get(key)
-    if batched is None:
-        batched = _BATCHED[key] = Batched(compiled)
-    row = await send_change(connection, player_id, compiled.sql, batched, parameters)
-    if row is None:
-        return None
-    return (
-        {name: row[key] for name, key in shape.old_keys},
-        {name: row[key] for name, key in shape.new_keys},
-    )
+    row = await change_row(connection, player_id, shape, values)
+    return None if row is None else shape.old_and_new(row)
 
 
 class Batched:
@@ -206,21 +201,41 @@ class Batched:
         return self._sql[key]
 
 
-# shape and connection name -> the batched form of the shape's statement
-_BATCHED: dict[tuple[str, str], Batched] = {}
+# Makes the statement a change sends from the shape's compiled one: alone, and batched.
+Forms = Callable[[CompiledCounter], tuple[str, Batched]]
 
 
-async def send_change(
+def as_compiled(compiled: CompiledCounter) -> tuple[str, Batched]:
+    """The shape's own statement, alone and batched."""
+    return compiled.sql, Batched(compiled)
+
+
+# shape, connection name and forms -> the statement they make, alone and batched
+_FORMS: dict[tuple[str, str, Forms], tuple[str, Batched]] = {}
+
+
+async def change_row(
     connection: BaseDBAsyncClient,
     player_id: uuid.UUID,
-    sql: str,
-    batched: Batched,
-    parameters: list[Any],
+    shape: CounterShape,
+    values: Values,
+    *,
+    forms: Forms = as_compiled,
+    extra: Sequence[Any] = (),
 ) -> Any:
-    """The one row of a counter change (``sql`` with ``parameters``), or None when no active
-    player has this id. With every pooled connection busy, the change goes in a batch
-    (mud_persistence.batching); one the batch skipped (its player's row was locked, or is not
-    an active player's) then runs alone."""
+    """The one row of ``shape``'s change of ``player_id`` with ``values``, or None when no
+    active player has this id. The statement is the one ``forms`` makes of the shape's, with
+    the shape's parameters and then ``extra``. With every pooled connection busy, the change
+    goes in a batch (mud_persistence.batching); one the batch skipped (its player's row was
+    locked, or is not an active player's) then runs alone."""
+    values = {**values, PLAYER_ID: player_id}
+    compiled = shape.compiled(connection, values)
+    key = (shape.name, connection.connection_name, forms)
+    found = _FORMS.get(key)
+    if found is None:
+        found = _FORMS[key] = forms(compiled)
+    sql, batched = found
+    parameters = [*compiled.binding.bind(values), *extra]
     sql_of_batch = batched.sql(parameters)
     if sql_of_batch is not None and joins_batch(connection, sql_of_batch):
         row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
