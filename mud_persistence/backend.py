@@ -86,10 +86,10 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
         return super().acquire(timeout=timeout)
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        callers_waiting = self._queue.empty()  # else none waits for a connection
+        busy = self.is_busy  # else no caller waits for a connection
         if self._release_at_once(connection):
-            if callers_waiting:
-                # the caller the connection went to runs before this task can take it back
+            if busy:
+                # a caller the connection went to runs before this task can take it back
                 await asyncio.sleep(0)
             return
         # A cancelled call's connection waits for its cancel request before it is reset; on a
