@@ -152,10 +152,10 @@ class LegacySource:
 
     async def _open_snapshot(self) -> None:
         connection = self._conn
-        await self._run(
-            lambda: connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
-            "begin",
-        )
+        # asyncpg's own transaction object, not a BEGIN statement: some asyncpg versions (0.31)
+        # open a cursor only inside a transaction they started themselves
+        snapshot = connection.transaction(isolation="repeatable_read", readonly=True)
+        await self._run(snapshot.start, "begin")
         present = set(
             await self._run(
                 lambda: connection.fetchval(
