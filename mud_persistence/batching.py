@@ -1,10 +1,11 @@
 """Calls that would wait for a pooled connection, sent together: one statement for all of them.
 
 When every connection of the pool is busy, a call would wait for one anyway. A call of a
-statement that has a batched form (player lookups, counter changes) then joins a batch instead:
-the batch waits for a connection as one caller, and once it holds one it sends the values of
-every call that joined meanwhile as arrays, one per parameter, in one statement. That costs one
-checkout, one round trip and one statement instead of one each, on the client and the server.
+statement that has a batched form (player lookups, counter changes, saves) then joins a batch
+instead: the batch waits for a connection as one caller, and once it holds one it sends the
+values of every call that joined meanwhile as arrays, one per parameter, in one statement. That
+costs one checkout, one round trip and one statement instead of one each, on the client and the
+server.
 
 The batched statement takes the callers' values column by column (``$1`` is the array of every
 caller's first value, ...) and returns at most one row per caller, with the caller's 1-based

@@ -53,8 +53,9 @@ class PersistenceSettings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1, description="Most connections open at once.")
     batch_when_busy: bool = Field(
         default=True,
-        description="While every pooled connection is busy, send the player lookups and "
-        "counter changes that wait for one together, one statement per kind (PostgreSQL).",
+        description="While every pooled connection is busy, send the player lookups, "
+        "counter changes and saves that wait for one together, one statement per kind "
+        "(PostgreSQL).",
     )
     connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to wait for a new connection before giving up."

@@ -19,7 +19,6 @@ from mud_persistence.events import Event, events_for
 from mud_persistence.models import Player
 from mud_persistence.outbox import current_unit, record
 from mud_persistence.repositories.counters import (
-    BATCH_INPUT,
     CHANGED,
     Batched,
     CompiledCounter,
@@ -29,6 +28,7 @@ from mud_persistence.repositories.counters import (
     update_counters,
 )
 from mud_persistence.repositories.outbox import batched_outbox_cte, outbox_cte
+from mud_persistence.repositories.player_batches import BATCH_INPUT
 from mud_persistence.repositories.sql import Statement, connection_of
 
 

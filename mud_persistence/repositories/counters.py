@@ -8,7 +8,6 @@ building cost about 200 µs of a 630 µs change, measured with `make bench`).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import NotFoundError
 from mud_persistence.models import Player
+from mud_persistence.repositories.player_batches import from_batch_row, locked_players
 from mud_persistence.repositories.sql import (
     Binding,
     ExpressionRenderer,
@@ -32,8 +32,6 @@ from mud_persistence.repositories.sql import (
 # The CTE holding the change's RETURNING rows: a CTE added to the statement reads them there.
 CHANGED = "changed"
 PLAYER_ID = "player_id"  # the value name every shape's statement takes the player's id from
-# The CTE of a batched statement's input: one row per call, one column per parameter
-BATCH_INPUT = "batch_input"
 # The array element type of a batched parameter, by its Python type (the first that matches).
 # Whole numbers are bigint: the single statement's int4 arithmetic gives the same results, as
 # every counter and step is bounded so that no sum overflows int4 (models/limits.py).
@@ -118,26 +116,15 @@ class CompiledCounter:
 
     def batched(self, types: Sequence[str]) -> Statement:
         """The statement for a batch of calls (mud_persistence.batching), whose parameters
-        have these array element ``types`` (the shape's own, then any a caller adds): a CTE
-        ``batch_input`` with one column per parameter (``p1``, ...) and ``lookup_index``, one
-        that locks each active player of the batch, skipping one another transaction holds
-        (its caller then runs the statement alone and waits for the lock), and one that
-        changes them, returning the shape's columns and ``lookup_index``."""
+        have these array element ``types`` (the shape's own, then any a caller adds): the
+        CTEs of ``locked_players``, keeping the shape's old values, and one that changes the
+        rows, returning the shape's columns and ``lookup_index``."""
         if self.player is None:
             raise ValueError("only a PostgreSQL statement has a batched form")
-        arrays = ", ".join(f"${n}::{sql_type}[]" for n, sql_type in enumerate(types, 1))
-        columns = ", ".join(f'"p{n}"' for n in range(1, len(types) + 1))
-        # the SET clause as rendered here: every value a $n parameter, and no literal text
-        set_clause = re.sub(r"\$(\d+)", r'old."p\1"', self.set_clause)
         return Statement(
             ctes=(
-                f"{BATCH_INPUT} AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY"
-                f" AS {BATCH_INPUT}({columns}, lookup_index))",
-                f'old AS (SELECT {BATCH_INPUT}.*, "players"."player_id" AS "old_id",'
-                f' {self.old_columns} FROM "players" JOIN {BATCH_INPUT}'
-                f' ON "players"."player_id"={BATCH_INPUT}."p{self.player}"'
-                ' WHERE NOT "players"."is_deleted" FOR UPDATE OF "players" SKIP LOCKED)',
-                f'{CHANGED} AS (UPDATE "players" SET {set_clause} FROM old'
+                *locked_players(types, self.player, self.old_columns),
+                f'{CHANGED} AS (UPDATE "players" SET {from_batch_row(self.set_clause)} FROM old'
                 f' WHERE "players"."player_id"=old."old_id"'
                 f" RETURNING old.lookup_index, {self.returning})",
             ),

@@ -1,5 +1,6 @@
 """save_player's UPDATE statements, built by Tortoise once per set of changed columns and
-connection, then run with new values (building one cost about 150 µs of a save)."""
+connection, then run with new values (building one cost about 150 µs of a save); on PostgreSQL
+with a batched form, sent for several saves at once while every pooled connection is busy."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import logging
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from mud_persistence.models import Player
-from mud_persistence.repositories.sql import connection_of
+from mud_persistence.repositories.player_batches import from_batch_row, locked_players
+from mud_persistence.repositories.sql import Statement, connection_of, joins_batch
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +31,18 @@ class SaveUpdates:
     Tortoise's parameters are exactly the ones ``_parameters`` gives for it; later saves of
     that shape send the kept SQL with their own values. At most ``max_shapes`` are kept (the
     oldest go first): a game changes a few sets of columns, over and over.
+
+    On PostgreSQL a kept shape has a batched form too (``batched``): a later save that would
+    wait for a pooled connection joins a batch of saves of its shape (mud_persistence.batching).
+    A save the batch did not write runs alone, and reports its own outcome: its row was locked,
+    a stored value differed from the expected one, or another save of the batch broke a
+    constraint and so failed the whole statement.
     """
 
     def __init__(self, max_shapes: int = 256) -> None:
         self._max_shapes = max_shapes
-        self._sql: dict[ShapeKey, str] = {}
+        # shape -> its statement, and the statement's batched form (None: it has none)
+        self._sql: dict[ShapeKey, tuple[str, str | None]] = {}
 
     def __len__(self) -> int:
         return len(self._sql)
@@ -42,10 +52,18 @@ class SaveUpdates:
         ``expected``; return the number of rows written (0 or 1)."""
         connection = connection_of(Player)
         key = shape_key(connection, changes, expected)
-        sql = self._sql.get(key)
         parameters = _parameters(player, changes, expected)
-        if sql is None:
+        kept = self._sql.get(key)
+        if kept is None:
             sql, parameters = self._compile(key, connection, player, changes, expected, parameters)
+        else:
+            sql, in_batch = kept
+            if (
+                in_batch is not None
+                and joins_batch(connection, in_batch)
+                and await _written_in_batch(connection, in_batch, player, parameters)
+            ):
+                return 1
         count, _ = await connection.execute_query(sql, parameters)
         return int(count)
 
@@ -71,8 +89,51 @@ class SaveUpdates:
             return sql, list(values)
         if len(self._sql) >= self._max_shapes:
             del self._sql[next(iter(self._sql))]
-        self._sql[key] = sql
+        in_batch = None
+        if connection.capabilities.dialect == "postgres":
+            in_batch = batched(sql, _parameter_columns(changes, expected))
+        self._sql[key] = (sql, in_batch)
         return sql, parameters
+
+
+async def _written_in_batch(
+    connection: BaseDBAsyncClient, sql: str, player: Player, parameters: list[Any]
+) -> bool:
+    """Whether the batched ``sql`` wrote this save: it joins a batch of saves."""
+    try:
+        row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
+            sql, player.player_id, tuple(parameters)
+        )
+    except IntegrityError:
+        return False  # some save of the batch broke a constraint: each runs alone
+    return row is not None
+
+
+def batched(sql: str, columns: list[str]) -> str | None:
+    """The batched form of the kept UPDATE ``sql``, whose parameters are values of these
+    ``columns`` in order; None if it has none (a column without a PostgreSQL type, or SQL
+    of another form).
+
+    Each parameter becomes an array of its column's type; the statement updates the rows of
+    ``locked_players`` that still hold the expected values, and returns their
+    ``lookup_index``."""
+    head = 'UPDATE "players" SET '
+    fields = Player._meta.fields_map
+    if not sql.startswith(head) or " WHERE " not in sql or not set(columns) <= fields.keys():
+        return None
+    set_clause, where = sql.removeprefix(head).split(" WHERE ", 1)
+    player = columns.index("player_id") + 1
+    if f'"player_id"=${player}' not in where.split(" AND "):
+        return None
+    types = [fields[column].get_for_dialect("postgres", "SQL_TYPE") for column in columns]
+    if not all(isinstance(sql_type, str) for sql_type in types):
+        return None
+    return Statement(
+        ctes=locked_players(types, player),
+        final=f'UPDATE "players" SET {from_batch_row(set_clause)} FROM old'
+        f' WHERE "players"."player_id"=old."old_id" AND {from_batch_row(where)}'
+        " RETURNING old.lookup_index",
+    ).sql
 
 
 def shape_key(connection: BaseDBAsyncClient, changes: Values, expected: Values) -> ShapeKey:
@@ -107,4 +168,14 @@ def _parameters(player: Player, changes: Values, expected: Values) -> list[Any]:
             for name, value in expected.items()
             if value is not None
         ),
+    ]
+
+
+def _parameter_columns(changes: Values, expected: Values) -> list[str]:
+    """The column each of ``_parameters``' values is for, in order."""
+    return [
+        *(name for name, value in changes.items() if value is not None),
+        "player_id",
+        "is_deleted",
+        *(name for name, value in expected.items() if value is not None),
     ]

@@ -1,0 +1,37 @@
+"""The parts every batched statement over players' rows shares (mud_persistence.batching):
+the calls' values as rows, and each call's player row, locked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# The CTE of a batched statement's input: one row per call, one column per parameter
+BATCH_INPUT = "batch_input"
+# The CTE joining each call's row of BATCH_INPUT to its player's row, locked
+OLD = "old"
+
+
+def locked_players(types: Sequence[str], player: int, old_columns: str = "") -> tuple[str, str]:
+    """The first two CTEs of a batched statement whose parameters are arrays of these SQL
+    ``types``: ``batch_input``, one row per call with one column per parameter (``p1``, ...)
+    and the call's position, ``lookup_index``; and ``old``, those rows joined to the active
+    player whose id is column ``p<player>``, whose row it locks. A row another transaction
+    holds is skipped: its caller finds no row and runs its statement alone, waiting for the
+    lock. ``old_columns``: more columns of the player's row that ``old`` keeps."""
+    arrays = ", ".join(f"${n}::{sql_type}[]" for n, sql_type in enumerate(types, 1))
+    columns = ", ".join(f'"p{n}"' for n in range(1, len(types) + 1))
+    kept = f", {old_columns}" if old_columns else ""
+    return (
+        f"{BATCH_INPUT} AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY"
+        f" AS {BATCH_INPUT}({columns}, lookup_index))",
+        f'{OLD} AS (SELECT {BATCH_INPUT}.*, "players"."player_id" AS "old_id"{kept}'
+        f' FROM "players" JOIN {BATCH_INPUT} ON "players"."player_id"={BATCH_INPUT}."p{player}"'
+        ' WHERE NOT "players"."is_deleted" FOR UPDATE OF "players" SKIP LOCKED)',
+    )
+
+
+def from_batch_row(clause: str) -> str:
+    """``clause`` (SQL whose every value is a ``$n`` parameter, and no literal text holds
+    ``$``) reading its values from the call's row of ``old`` instead."""
+    return re.sub(r"\$(\d+)", rf'{OLD}."p\1"', clause)

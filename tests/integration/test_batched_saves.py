@@ -1,0 +1,157 @@
+"""Saves that would wait for a pooled connection go together, as one statement: the batched
+form of their kept shape (repositories/save_updates.py). Each save writes, or fails with the
+error it gets alone."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from mud_persistence import AsyncPersistenceLayer, ConflictError, NotFoundError, StaleDataError
+from mud_persistence.models import Player
+from tests.conftest import stored_player
+from tests.integration.one_connection import created, one_connection, pooled, sent_while_busy
+from tests.integration.one_connection import waiting as waiting_tasks
+
+HALL = "earth_arkhamcity_sanitarium_room_hallway_001"
+OFFICE = "earth_arkhamcity_sanitarium_room_doctors_office_001"  # players start in the foyer
+
+
+@pytest.fixture
+async def layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLayer]:
+    async with one_connection(pg_url, outbox=False) as connected:
+        yield connected
+
+
+def saves(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.lstrip().startswith(("UPDATE", "WITH"))]
+
+
+def batches(statements: list[str]) -> list[str]:
+    return [sql for sql in saves(statements) if "unnest" in sql]
+
+
+async def changed(
+    layer: AsyncPersistenceLayer, players: list[Player], **values: Any
+) -> list[Player]:
+    """``players`` with ``values`` set on each; the first saved alone, so that the shape of
+    the change is kept (a shape is batched from its second save on)."""
+    for player in players:
+        for name, value in values.items():
+            setattr(player, name, value)
+    await layer.save_player(players[0])
+    return players[1:]
+
+
+async def test_saves_waiting_for_a_connection_are_sent_as_one_statement(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    players = await changed(
+        layer, await created(layer, "Ann", "Bob", "Cid", "Dee"), current_room_id=HALL
+    )
+
+    results, statements = await sent_while_busy(layer, *map(layer.save_player, players))
+
+    assert results == [None, None, None]
+    assert len(saves(statements)) == 1 and len(batches(statements)) == 1
+    for player in players:
+        assert (await stored_player(layer, player)).current_room_id == HALL
+        assert player.saved_value("current_room_id") == HALL  # each object marked saved
+
+
+async def test_json_and_time_columns_go_in_the_batch_as_their_own_types(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    seen = datetime(2026, 12, 7, 12, 30, tzinfo=UTC)
+    inventory = [{"item_id": "lamp", "item_name": "Lamp", "slot_type": "backpack", "quantity": 1}]
+    players = await changed(
+        layer, await created(layer, "Ann", "Bob", "Cid"), inventory=inventory, last_active=seen
+    )
+
+    results, statements = await sent_while_busy(layer, *map(layer.save_player, players))
+
+    assert results == [None, None]
+    (batch,) = batches(statements)
+    assert len(saves(statements)) == 1 and "JSONB[]" in batch and "TIMESTAMPTZ[]" in batch
+    for player in players:
+        found = await stored_player(layer, player)
+        assert (found.inventory, found.last_active) == (inventory, seen)
+
+
+async def test_a_stale_or_deleted_players_save_fails_as_alone_and_the_rest_are_written(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    ann, bob, cid = await changed(
+        layer, await created(layer, "Zed", "Ann", "Bob", "Cid"), current_room_id=HALL
+    )
+    await raw.execute(
+        "UPDATE players SET current_room_id = $1 WHERE player_id = $2", OFFICE, bob.player_uuid
+    )
+    await layer.soft_delete_player(cid.player_id)
+
+    results, statements = await sent_while_busy(layer, *map(layer.save_player, (ann, bob, cid)))
+
+    assert results[0] is None
+    assert isinstance(results[1], StaleDataError)
+    assert isinstance(results[2], NotFoundError)
+    # one batch, then each save the batch did not write alone
+    assert len(batches(statements)) == 1 and len(saves(statements)) == 3
+    assert (await stored_player(layer, ann)).current_room_id == HALL
+    assert (await stored_player(layer, bob)).current_room_id == OFFICE
+
+
+async def test_a_save_breaking_a_constraint_fails_alone_and_the_rest_of_its_batch_is_written(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    zed, ann, bob = await created(layer, "Zed", "Ann", "Bob")
+    zed.name = "Zedd"
+    await layer.save_player(zed)  # the shape is kept
+    ann.name, bob.name = "Zedd", "Bobby"  # Ann takes a name in use
+
+    results, statements = await sent_while_busy(
+        layer, layer.save_player(ann), layer.save_player(bob)
+    )
+
+    assert isinstance(results[0], ConflictError) and "taken" in str(results[0])
+    assert results[1] is None
+    assert len(batches(statements)) == 1  # failed as a whole: then each save ran alone
+    assert (await stored_player(layer, ann)).name == "Ann"
+    assert (await stored_player(layer, bob)).name == "Bobby"
+
+
+async def test_a_player_locked_elsewhere_does_not_hold_up_the_rest_of_the_batch(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    ann, bob = await changed(layer, await created(layer, "Zed", "Ann", "Bob"), current_room_id=HALL)
+    async with raw.transaction():
+        await raw.execute("SELECT 1 FROM players WHERE player_id = $1 FOR UPDATE", ann.player_uuid)
+        async with pooled(layer):
+            held_up, free = await waiting_tasks(layer.save_player(ann), layer.save_player(bob))
+        await asyncio.wait_for(free, 5)
+        await asyncio.sleep(0.1)
+        assert not held_up.done()  # it runs alone, and waits for the lock
+    await asyncio.wait_for(held_up, 5)
+    assert (await stored_player(layer, ann)).current_room_id == HALL
+    assert (await stored_player(layer, bob)).current_room_id == HALL
+
+
+async def test_two_saves_of_one_player_go_in_two_batches(layer: AsyncPersistenceLayer) -> None:
+    (ann,) = await changed(layer, await created(layer, "Zed", "Ann"), current_room_id=HALL)
+    again = await stored_player(layer, ann)  # a second object for the same player
+    again.current_room_id = OFFICE
+
+    results, statements = await sent_while_busy(
+        layer, layer.save_player(ann), layer.save_player(again)
+    )
+
+    # the first wrote HALL; the second expected the room it loaded, which is gone now
+    assert results[0] is None and isinstance(results[1], StaleDataError)
+    assert len(batches(statements)) == 2
+    assert (await stored_player(layer, ann)).current_room_id == HALL
+    assert uuid.UUID(str(ann.player_id)) == ann.player_uuid
