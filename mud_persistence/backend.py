@@ -154,19 +154,27 @@ class TimedPool(asyncpg.Pool):  # type: ignore[misc]
 
 
 class SafeTransactionContext(TransactionContextPooled):
-    """Tortoise's pooled transaction, minus its leak: when BEGIN fails, Tortoise leaves the
-    transaction client in the task's connection storage and never returns the connection, so
-    every later query of that task fails with "released back to the pool"."""
+    """Tortoise's pooled transaction, minus two faults.
+
+    - When BEGIN fails, Tortoise leaves the transaction client in the task's connection
+      storage and never returns the connection, so every later query of that task fails with
+      "released back to the pool".
+    - A transaction that ends after the layer closed: Tortoise resets the task's connection
+      storage through the context's connection handler, which close() has replaced, and
+      raises ValueError ("created by a different ContextVar") instead of the commit's error.
+      The storage is reset through the handler it was set in.
+    """
 
     async def __aenter__(self) -> Any:
         await self.ensure_connection()
         pool = self.client._parent._pool
         self.client._connection = await pool.acquire()
-        self.token = get_connections().set(self.connection_name, self.client)
+        self._connections = get_connections()
+        self.token = self._connections.set(self.connection_name, self.client)
         try:
             await self.client.begin()
         except BaseException as exc:
-            get_connections().reset(self.token)
+            self._connections.reset(self.token)
             await pool.release(self.client._connection)
             if isinstance(exc, BEGIN_CONNECTION_ERRORS) and not isinstance(exc, TimeoutError):
                 raise BeginFailedError(f"the connection failed at BEGIN: {exc}") from exc
@@ -175,17 +183,33 @@ class SafeTransactionContext(TransactionContextPooled):
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
         client = self.client
-        if exc_type is not None and exc_type is not TransactionManagementError:
-            # The rollback waits for the server; one that stopped answering would hold the
-            # caller (even one cancelling the call) forever. Closing the connection instead
-            # rolls the transaction back on the server just the same.
-            try:
-                async with asyncio.timeout(client._parent._pool.release_timeout):
-                    await client.rollback()
-            except Exception:
+        pool = client._parent._pool  # None once the layer was closed
+        try:
+            if not client._finalized:
+                if exc_type is None:
+                    await client.commit()
+                elif exc_type is not TransactionManagementError:
+                    await _roll_back(client, pool)
+        finally:
+            if pool is not None:
+                await pool.release(client._connection)
+            self._connections.reset(self.token)
+
+
+async def _roll_back(client: Any, pool: asyncpg.Pool | None) -> None:
+    """Roll ``client``'s transaction back. The rollback waits for the server; one that stopped
+    answering would hold the caller (even one cancelling the call) forever. Closing the
+    connection instead rolls the transaction back on the server just the same, as close()
+    did already when the pool is gone."""
+    if pool is not None:
+        try:
+            async with asyncio.timeout(pool.release_timeout):
+                await client.rollback()
+            return
+        except Exception:
+            with contextlib.suppress(asyncpg.InterfaceError):  # released by close() meanwhile
                 client._connection.terminate()
-                client._finalized = True
-        await super().__aexit__(exc_type, exc_val, exc_tb)
+    client._finalized = True
 
 
 class _LocalTimeoutTransaction(TransactionWrapper):

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, PersistenceSettings, Player
+from mud_persistence.repositories.player_save import PlayerWriter
 from mud_persistence.testing import create_database, drop_database
 from tests.reliability.private_server import PrivateServer
 from tests.reliability.proxy import Proxy, proxy_in_front_of
@@ -300,6 +301,30 @@ async def test_fault_9_close_with_calls_in_flight_fails_them_cleanly_and_leaves_
     assert await backends_on(raw) == before, "a call reopened the pool after close()"
     with pytest.raises(DatabaseError, match="was closed"):
         await layer.get_player_by_id(player.player_id)
+
+
+@pytest.mark.usefixtures("cleanup")
+async def test_fault_9_a_transaction_that_ends_after_close_fails_with_a_database_error(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layer = await connected(pg_url)
+    player = await layer.create_player(name="Waiting", user_id=uuid.uuid4())
+    inside, resume = asyncio.Event(), asyncio.Event()
+    write = PlayerWriter._write
+
+    async def held(writer: PlayerWriter, player: Player, changes: Any) -> None:
+        await write(writer, player, changes)
+        inside.set()  # written: the transaction ends, and commits, once the layer is closed
+        await resume.wait()
+
+    monkeypatch.setattr(PlayerWriter, "_write", held)
+    saving = asyncio.create_task(move(layer, player, "room_after_close"))
+    await asyncio.wait_for(inside.wait(), 5)
+    await layer.close()
+    resume.set()
+    (result,) = await asyncio.gather(saving, return_exceptions=True)
+
+    assert isinstance(result, DatabaseError), repr(result)
 
 
 # Many ids in one batch -----------------------------------------------------------------------
