@@ -78,7 +78,7 @@ SAVED_FIELD_TYPES: dict[str, Any] = {
     "equipped": Equipped,
     "status_effects": JsonList,
     "is_admin": Annotated[bool, Field(strict=True)],
-    "tutorial_instance_id": str | None,
+    "tutorial_instance_id": Annotated[Text, StringConstraints(max_length=255)] | None,
     "last_active": AwareDatetime,
 }
 SAVED_FIELD_ADAPTERS = {name: TypeAdapter(kind) for name, kind in SAVED_FIELD_TYPES.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,10 +21,13 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 J = TypeVar("J")
 
 
-def without_nul(value: J) -> J:
-    """``value`` if all text in it can be stored: no NUL character (PostgreSQL refuses it) and
-    no lone surrogate (not valid Unicode)."""
-    if isinstance(value, str):
+def storable(value: J) -> J:
+    """``value`` if PostgreSQL can store all text and numbers in it: no NUL character, no lone
+    surrogate (not valid Unicode), and no NaN or Infinity (JSON has neither)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"JSON cannot hold NaN or Infinity, got {value}")
+    elif isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text cannot contain NUL characters (\\x00)")
         try:
@@ -32,18 +36,18 @@ def without_nul(value: J) -> J:
             raise ValueError("text must be valid Unicode (it holds a lone surrogate)") from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            without_nul(key)
-            without_nul(item)
+            storable(key)
+            storable(item)
     elif isinstance(value, list):
         for item in value:
-            without_nul(item)
+            storable(item)
     return value
 
 
 # Input types every schema uses for text and JSON: what PostgreSQL and SQLite both store as is.
-Text = Annotated[str, AfterValidator(without_nul)]
-JsonObject = Annotated[dict[str, JsonValue], AfterValidator(without_nul)]
-JsonList = Annotated[list[JsonValue], AfterValidator(without_nul)]
+Text = Annotated[str, AfterValidator(storable)]
+JsonObject = Annotated[dict[str, JsonValue], AfterValidator(storable)]
+JsonList = Annotated[list[JsonValue], AfterValidator(storable)]
 
 
 def validate(schema: type[M], data: Any, *, what: str) -> M:
@@ -181,7 +185,7 @@ def check_text(value: Any, *, field: str, max_length: int | None = None) -> str:
             f"{field} must be a string, got {shorten(value)}", field=field, value=value
         )
     try:
-        without_nul(value)
+        storable(value)
     except ValueError as exc:
         raise ValidationError(f"{field} {exc}", field=field, value=value) from None
     if max_length is not None and len(value) > max_length:

@@ -115,3 +115,40 @@ async def test_unreadable_seed_files_are_validation_errors_naming_the_file(
         await persistence.seed_professions(broken)
     with pytest.raises(ValidationError, match=r"missing\.json"):
         await persistence.seed_item_prototypes(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tutorial_instance_id", "nul\x00byte"),
+        ("tutorial_instance_id", "a\ud800"),
+        ("tutorial_instance_id", "x" * 256),
+        ("status_effects", [{"strength": float("nan")}]),
+        ("status_effects", [float("inf")]),
+    ],
+    ids=repr,
+)
+async def test_saving_an_unstorable_player_field_is_a_validation_error_naming_it(
+    persistence: AsyncPersistenceLayer, field: str, value: object
+) -> None:
+    player = await persistence.create_player(name="Keeper", user_id=uuid.uuid4())
+    before = getattr(player, field)
+    setattr(player, field, value)
+
+    with pytest.raises(ValidationError) as caught:
+        await persistence.save_player(player)
+
+    assert caught.value.field == field
+    stored = await persistence.get_player_by_id(player.player_id)
+    assert stored is not None and getattr(stored, field) == before
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")], ids=repr)
+async def test_json_with_nan_or_infinity_is_a_validation_error(
+    persistence: AsyncPersistenceLayer, number: float
+) -> None:
+    with pytest.raises(ValidationError, match="NaN or Infinity"):
+        await persistence.create_container_data(
+            "environment", room_id="r", metadata={"weight": number}
+        )
+    assert await persistence.get_container_data_by_room_id("r") == []
