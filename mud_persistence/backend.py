@@ -360,7 +360,8 @@ class TimedAsyncpgClient(AsyncpgDBClient):
     def coalesces(self, query: str) -> bool:
         """Whether a call of the batched ``query`` joins a batch now (mud_persistence.batching):
         one waits for a connection already, or no connection is free, so it would wait anyway.
-        Never under PgBouncer's transaction mode, whose statements need a transaction each."""
+        Never under PgBouncer's transaction mode with a statement timeout, whose statements
+        then run in a transaction each, to set it."""
         pool = self._pool
         if pool is None or self._set_timeout is not None or not self._batches:
             return False

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import NotFoundError
 from mud_persistence.models import Player
-from mud_persistence.repositories.player_batches import from_batch_row, locked_players
+from mud_persistence.repositories.player_batches import locked_players, update_locked
 from mud_persistence.repositories.sql import (
     Binding,
     ExpressionRenderer,
@@ -124,9 +124,7 @@ class CompiledCounter:
         return Statement(
             ctes=(
                 *locked_players(types, self.player, self.old_columns),
-                f'{CHANGED} AS (UPDATE "players" SET {from_batch_row(self.set_clause)} FROM old'
-                f' WHERE "players"."player_id"=old."old_id"'
-                f" RETURNING old.lookup_index, {self.returning})",
+                f"{CHANGED} AS ({update_locked(self.set_clause, returning=self.returning)})",
             ),
             final=f"SELECT * FROM {CHANGED}",
         )

@@ -35,3 +35,15 @@ def from_batch_row(clause: str) -> str:
     """``clause`` (SQL whose every value is a ``$n`` parameter, and no literal text holds
     ``$``) reading its values from the call's row of ``old`` instead."""
     return re.sub(r"\$(\d+)", rf'{OLD}."p\1"', clause)
+
+
+def update_locked(set_clause: str, *, where: str = "", returning: str = "") -> str:
+    """An UPDATE of the rows ``old`` locked: ``set_clause`` and ``where`` as rendered for one
+    call (see ``from_batch_row``), returning each call's ``lookup_index`` and ``returning``."""
+    condition = f" AND {from_batch_row(where)}" if where else ""
+    more = f", {returning}" if returning else ""
+    return (
+        f'UPDATE "players" SET {from_batch_row(set_clause)} FROM {OLD}'
+        f' WHERE "players"."player_id"={OLD}."old_id"{condition}'
+        f" RETURNING {OLD}.lookup_index{more}"
+    )

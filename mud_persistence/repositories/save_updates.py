@@ -5,13 +5,15 @@ with a batched form, sent for several saves at once while every pooled connectio
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 
 from mud_persistence.models import Player
-from mud_persistence.repositories.player_batches import from_batch_row, locked_players
+from mud_persistence.repositories.player_batches import locked_players, update_locked
 from mud_persistence.repositories.sql import Statement, connection_of, joins_batch
 
 logger = logging.getLogger(__name__)
@@ -89,9 +91,7 @@ class SaveUpdates:
             return sql, list(values)
         if len(self._sql) >= self._max_shapes:
             del self._sql[next(iter(self._sql))]
-        in_batch = None
-        if connection.capabilities.dialect == "postgres":
-            in_batch = batched(sql, _parameter_columns(changes, expected))
+        in_batch = batched(sql) if connection.capabilities.dialect == "postgres" else None
         self._sql[key] = (sql, in_batch)
         return sql, parameters
 
@@ -104,36 +104,63 @@ async def _written_in_batch(
         row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
             sql, player.player_id, tuple(parameters)
         )
-    except IntegrityError:
-        return False  # some save of the batch broke a constraint: each runs alone
+    except Exception as exc:
+        if not _refused(exc):
+            raise
+        logger.debug("a batch of saves failed as a whole (%s): each runs alone", exc)
+        return False
     return row is not None
 
 
-def batched(sql: str, columns: list[str]) -> str | None:
-    """The batched form of the kept UPDATE ``sql``, whose parameters are values of these
-    ``columns`` in order; None if it has none (a column without a PostgreSQL type, or SQL
-    of another form).
+def _refused(exc: Exception) -> bool:
+    """Whether a batch's statement failed for a reason one of its saves may have caused, so
+    that running each save alone gives each its own outcome: the database refused a value
+    (a constraint, a value of the wrong form), or the driver could not encode one. Either way
+    the one statement wrote nothing. Any other failure (a connection lost while the statement
+    ran, which may have committed it) is every save's."""
+    if isinstance(exc, IntegrityError | OperationalError):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError)
 
-    Each parameter becomes an array of its column's type; the statement updates the rows of
-    ``locked_players`` that still hold the expected values, and returns their
-    ``lookup_index``."""
+
+_ASSIGNMENT = re.compile(r'"(\w+)"=\$(\d+)')
+
+
+def batched(sql: str) -> str | None:
+    """The batched form of the kept UPDATE ``sql``, or None if it has none: each parameter is
+    an array of the type of the column it is compared with or assigned to, so every parameter
+    must appear once, as ``"column"=$n``, and every column must have a PostgreSQL type.
+
+    The statement updates the rows of ``locked_players`` that still hold the expected values,
+    and returns their ``lookup_index``."""
     head = 'UPDATE "players" SET '
-    fields = Player._meta.fields_map
-    if not sql.startswith(head) or " WHERE " not in sql or not set(columns) <= fields.keys():
+    if not sql.startswith(head) or " WHERE " not in sql:
         return None
     set_clause, where = sql.removeprefix(head).split(" WHERE ", 1)
-    player = columns.index("player_id") + 1
-    if f'"player_id"=${player}' not in where.split(" AND "):
+    columns = {int(n): column for column, n in _ASSIGNMENT.findall(sql)}
+    if sorted(columns) != list(range(1, len(re.findall(r"\$\d+", sql)) + 1)):
         return None
-    types = [fields[column].get_for_dialect("postgres", "SQL_TYPE") for column in columns]
-    if not all(isinstance(sql_type, str) for sql_type in types):
+    types = []
+    for n in sorted(columns):
+        sql_type = _array_type(columns[n])
+        if sql_type is None:
+            return None
+        types.append(sql_type)
+    player = next((n for n, column in columns.items() if column == "player_id"), None)
+    if player is None or f'"player_id"=${player}' not in where:
         return None
     return Statement(
-        ctes=locked_players(types, player),
-        final=f'UPDATE "players" SET {from_batch_row(set_clause)} FROM old'
-        f' WHERE "players"."player_id"=old."old_id" AND {from_batch_row(where)}'
-        " RETURNING old.lookup_index",
+        ctes=locked_players(types, player), final=update_locked(set_clause, where=where)
     ).sql
+
+
+def _array_type(column: str) -> str | None:
+    """The element type of an array of ``column``'s values: its PostgreSQL type, without a
+    length (a cast to VARCHAR(n) would cut a longer value short instead of refusing it)."""
+    name = Player._meta.fields_db_projection_reverse.get(column, column)
+    field = Player._meta.fields_map.get(name)
+    sql_type = None if field is None else field.get_for_dialect("postgres", "SQL_TYPE")
+    return re.sub(r"\(\d+\)$", "", sql_type) if isinstance(sql_type, str) else None
 
 
 def shape_key(connection: BaseDBAsyncClient, changes: Values, expected: Values) -> ShapeKey:
@@ -168,14 +195,4 @@ def _parameters(player: Player, changes: Values, expected: Values) -> list[Any]:
             for name, value in expected.items()
             if value is not None
         ),
-    ]
-
-
-def _parameter_columns(changes: Values, expected: Values) -> list[str]:
-    """The column each of ``_parameters``' values is for, in order."""
-    return [
-        *(name for name, value in changes.items() if value is not None),
-        "player_id",
-        "is_deleted",
-        *(name for name, value in expected.items() if value is not None),
     ]

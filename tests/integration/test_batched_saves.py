@@ -5,16 +5,24 @@ error it gets alone."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
+from pydantic import TypeAdapter
 
-from mud_persistence import AsyncPersistenceLayer, ConflictError, NotFoundError, StaleDataError
+from mud_persistence import (
+    AsyncPersistenceLayer,
+    ConflictError,
+    DatabaseError,
+    NotFoundError,
+    StaleDataError,
+)
 from mud_persistence.models import Player
+from mud_persistence.models.player_stats import Position
+from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
 from tests.conftest import stored_player
 from tests.integration.one_connection import created, one_connection, pooled, sent_while_busy
 from tests.integration.one_connection import waiting as waiting_tasks
@@ -40,8 +48,8 @@ def batches(statements: list[str]) -> list[str]:
 async def changed(
     layer: AsyncPersistenceLayer, players: list[Player], **values: Any
 ) -> list[Player]:
-    """``players`` with ``values`` set on each; the first saved alone, so that the shape of
-    the change is kept (a shape is batched from its second save on)."""
+    """``players`` with ``values`` set on each, but the first: it is saved alone, so that the
+    shape of the change is kept (a shape is batched from its second save on)."""
     for player in players:
         for name, value in values.items():
             setattr(player, name, value)
@@ -120,7 +128,8 @@ async def test_a_save_breaking_a_constraint_fails_alone_and_the_rest_of_its_batc
 
     assert isinstance(results[0], ConflictError) and "taken" in str(results[0])
     assert results[1] is None
-    assert len(batches(statements)) == 1  # failed as a whole: then each save ran alone
+    # failed as a whole: then each save ran alone
+    assert len(batches(statements)) == 1 and len(saves(statements)) == 3
     assert (await stored_player(layer, ann)).name == "Ann"
     assert (await stored_player(layer, bob)).name == "Bobby"
 
@@ -154,4 +163,49 @@ async def test_two_saves_of_one_player_go_in_two_batches(layer: AsyncPersistence
     assert results[0] is None and isinstance(results[1], StaleDataError)
     assert len(batches(statements)) == 2
     assert (await stored_player(layer, ann)).current_room_id == HALL
-    assert uuid.UUID(str(ann.player_id)) == ann.player_uuid
+
+
+async def test_a_value_the_database_refuses_fails_only_its_own_save(
+    layer: AsyncPersistenceLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # validation refuses a NUL; this stands for any value it lets through and the server not
+    monkeypatch.setitem(SAVED_FIELD_ADAPTERS, "tutorial_instance_id", TypeAdapter(str | None))
+    ann, bob = await changed(
+        layer, await created(layer, "Zed", "Ann", "Bob"), tutorial_instance_id="tutorial-1"
+    )
+    ann.tutorial_instance_id = "nul\x00byte"
+
+    results, statements = await sent_while_busy(
+        layer, layer.save_player(ann), layer.save_player(bob)
+    )
+
+    assert isinstance(results[0], DatabaseError) and results[1] is None
+    assert len(batches(statements)) == 1 and len(saves(statements)) == 3
+    assert (await stored_player(layer, bob)).tutorial_instance_id == "tutorial-1"
+
+
+async def test_null_values_and_every_column_type_keep_their_places_in_the_batch(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    # equal values in columns of different types (INT, BIGINT): the types follow the columns
+    values = {
+        "level": 7,
+        "experience_points": 7,
+        "position": Position.SITTING,
+        "mp_fractional": 0.5,
+        "tutorial_instance_id": "tutorial-7",  # from NULL: compared with IS NULL
+    }
+    zed, *players = await created(layer, "Zed", "Ann", "Bob")
+    await changed(layer, [zed, *players], **values)
+
+    results, statements = await sent_while_busy(layer, *map(layer.save_player, players))
+    assert results == [None, None] and len(saves(statements)) == len(batches(statements)) == 1
+    for player in players:
+        found = await stored_player(layer, player)
+        assert {name: getattr(found, name) for name in values} == values
+
+    await changed(layer, [zed, *players], tutorial_instance_id=None)  # to NULL
+    results, statements = await sent_while_busy(layer, *map(layer.save_player, players))
+    assert results == [None, None] and len(saves(statements)) == len(batches(statements)) == 1
+    for player in players:
+        assert (await stored_player(layer, player)).tutorial_instance_id is None

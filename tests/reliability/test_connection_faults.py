@@ -305,8 +305,10 @@ async def test_fault_9_close_with_calls_in_flight_fails_them_cleanly_and_leaves_
 
 @pytest.mark.usefixtures("cleanup")
 async def test_fault_9_a_transaction_that_ends_after_close_fails_with_a_database_error(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, raw: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # slow: close() waits 10 s (Tortoise's pool-close timeout) for the transaction's
+    # connection, then terminates it
     layer = await connected(pg_url)
     player = await layer.create_player(name="Waiting", user_id=uuid.uuid4())
     inside, resume = asyncio.Event(), asyncio.Event()
@@ -314,7 +316,7 @@ async def test_fault_9_a_transaction_that_ends_after_close_fails_with_a_database
 
     async def held(writer: PlayerWriter, player: Player, changes: Any) -> None:
         await write(writer, player, changes)
-        inside.set()  # written: the transaction ends, and commits, once the layer is closed
+        inside.set()  # written: the transaction ends, trying to commit, once the layer closed
         await resume.wait()
 
     monkeypatch.setattr(PlayerWriter, "_write", held)
@@ -325,6 +327,10 @@ async def test_fault_9_a_transaction_that_ends_after_close_fails_with_a_database
     (result,) = await asyncio.gather(saving, return_exceptions=True)
 
     assert isinstance(result, DatabaseError), repr(result)
+    stored = await raw.fetchval(
+        "SELECT current_room_id FROM players WHERE player_id = $1", player.player_uuid
+    )
+    assert stored != "room_after_close"  # the commit failed: nothing was written
 
 
 # Many ids in one batch -----------------------------------------------------------------------
