@@ -37,8 +37,8 @@ class SaveUpdates:
     On PostgreSQL a kept shape has a batched form too (``batched``): a later save that would
     wait for a pooled connection joins a batch of saves of its shape (mud_persistence.batching).
     A save the batch did not write runs alone, and reports its own outcome: its row was locked,
-    a stored value differed from the expected one, or another save of the batch broke a
-    constraint and so failed the whole statement.
+    a stored value differed from the expected one, or the database refused the value of some
+    save of the batch, which failed the whole statement.
     """
 
     def __init__(self, max_shapes: int = 256) -> None:

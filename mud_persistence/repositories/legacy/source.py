@@ -152,8 +152,8 @@ class LegacySource:
 
     async def _open_snapshot(self) -> None:
         connection = self._conn
-        # asyncpg's own transaction object, not a BEGIN statement: some asyncpg versions (0.31)
-        # open a cursor only inside a transaction they started themselves
+        # asyncpg's own transaction object, not a BEGIN statement: asyncpg's cursors expect a
+        # transaction it started (0.31 refuses one begun by a statement)
         snapshot = connection.transaction(isolation="repeatable_read", readonly=True)
         await self._run(snapshot.start, "begin")
         present = set(
