@@ -253,7 +253,7 @@ def compile_counter(
     statement = Statement(
         ctes=(
             f'old AS (SELECT "player_id" AS "old_id", {old_columns} FROM "players"'
-            f' WHERE "player_id"={player} AND NOT "is_deleted" FOR UPDATE)',
+            f' WHERE "player_id"={player} AND NOT "is_deleted" FOR NO KEY UPDATE)',
             f'{CHANGED} AS (UPDATE "players" SET {set_clause} FROM old'
             f' WHERE "players"."player_id"=old."old_id" RETURNING {returning})',
         ),

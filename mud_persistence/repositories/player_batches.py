@@ -16,9 +16,11 @@ def locked_players(types: Sequence[str], player: int, old_columns: str = "") -> 
     """The first two CTEs of a batched statement whose parameters are arrays of these SQL
     ``types``: ``batch_input``, one row per call with one column per parameter (``p1``, ...)
     and the call's position, ``lookup_index``; and ``old``, those rows joined to the active
-    player whose id is column ``p<player>``, whose row it locks. A row another transaction
-    holds is skipped: its caller finds no row and runs its statement alone, waiting for the
-    lock. ``old_columns``: more columns of the player's row that ``old`` keeps."""
+    player whose id is column ``p<player>``, whose row it locks as an UPDATE of non-key
+    columns does (``FOR NO KEY UPDATE``: a transaction inserting a row that references the
+    player does not conflict). A row another transaction holds is skipped: its caller finds no
+    row and runs its statement alone, waiting for the lock. ``old_columns``: more columns of
+    the player's row that ``old`` keeps."""
     arrays = ", ".join(f"${n}::{sql_type}[]" for n, sql_type in enumerate(types, 1))
     columns = ", ".join(f'"p{n}"' for n in range(1, len(types) + 1))
     kept = f", {old_columns}" if old_columns else ""
@@ -27,7 +29,7 @@ def locked_players(types: Sequence[str], player: int, old_columns: str = "") -> 
         f" AS {BATCH_INPUT}({columns}, lookup_index))",
         f'{OLD} AS (SELECT {BATCH_INPUT}.*, "players"."player_id" AS "old_id"{kept}'
         f' FROM "players" JOIN {BATCH_INPUT} ON "players"."player_id"={BATCH_INPUT}."p{player}"'
-        ' WHERE NOT "players"."is_deleted" FOR UPDATE OF "players" SKIP LOCKED)',
+        ' WHERE NOT "players"."is_deleted" FOR NO KEY UPDATE OF "players" SKIP LOCKED)',
     )
 
 

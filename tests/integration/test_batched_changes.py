@@ -126,6 +126,24 @@ async def test_a_player_locked_elsewhere_does_not_hold_up_the_rest_of_its_batch(
     assert await asyncio.wait_for(held_up, 5) == 15
 
 
+async def test_a_key_share_lock_on_the_player_holds_up_no_change(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    ann, bob = await created(layer, "Ann", "Bob")
+    async with raw.transaction():
+        # what an insert of a row referencing the players (an effect, a container) takes
+        await raw.execute(
+            "SELECT 1 FROM players WHERE player_id = ANY($1) FOR KEY SHARE",
+            [ann.player_uuid, bob.player_uuid],
+        )
+        assert await asyncio.wait_for(layer.damage_player(ann, 5), 5) == 15  # alone
+        results, statements = await asyncio.wait_for(
+            sent_while_busy(layer, layer.damage_player(ann, 5), layer.damage_player(bob, 5)), 5
+        )
+    assert results == [10, 15]
+    assert len(changes_of_players(statements)) == 1  # one batch, neither player skipped
+
+
 async def test_a_batch_writes_the_outbox_rows_each_change_writes_alone(
     pg_url: str, raw: asyncpg.Connection
 ) -> None:
