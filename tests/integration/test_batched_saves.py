@@ -209,3 +209,33 @@ async def test_null_values_and_every_column_type_keep_their_places_in_the_batch(
     assert results == [None, None] and len(saves(statements)) == len(batches(statements)) == 1
     for player in players:
         assert (await stored_player(layer, player)).tutorial_instance_id is None
+
+
+async def test_a_save_cancelled_while_its_batch_waits_is_not_written(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    ann, bob = await changed(layer, await created(layer, "Zed", "Ann", "Bob"), current_room_id=HALL)
+    async with pooled(layer):
+        cancelled, kept = await waiting_tasks(layer.save_player(ann), layer.save_player(bob))
+        cancelled.cancel()
+    await asyncio.wait_for(kept, 5)
+
+    assert (await stored_player(layer, ann)).current_room_id != HALL
+    assert (await stored_player(layer, bob)).current_room_id == HALL
+
+
+async def test_a_save_with_an_idempotency_key_runs_alone_in_its_transaction(
+    layer: AsyncPersistenceLayer,
+) -> None:
+    ann, bob = await changed(layer, await created(layer, "Zed", "Ann", "Bob"), current_room_id=HALL)
+
+    results, statements = await sent_while_busy(
+        layer, layer.save_player(ann, idempotency_key="ann-moves"), layer.save_player(bob)
+    )
+
+    assert results == [None, None]
+    # Bob's save waited in a batch (of one); Ann's ran in its own transaction, alone
+    assert len(batches(statements)) == 1
+    assert sum(sql.startswith('UPDATE "players"') for sql in saves(statements)) == 1
+    for player in (ann, bob):
+        assert (await stored_player(layer, player)).current_room_id == HALL
