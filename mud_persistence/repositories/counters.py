@@ -18,7 +18,11 @@ from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import NotFoundError
 from mud_persistence.models import Player
-from mud_persistence.repositories.player_batches import locked_players, update_locked
+from mud_persistence.repositories.player_batches import (
+    locked_players,
+    row_in_batch,
+    update_locked,
+)
 from mud_persistence.repositories.sql import (
     Binding,
     ExpressionRenderer,
@@ -211,8 +215,8 @@ async def change_row(
     """The one row of ``shape``'s change of ``player_id`` with ``values``, or None when no
     active player has this id. The statement is the one ``forms`` makes of the shape's, with
     the shape's parameters and then ``extra``. With every pooled connection busy, the change
-    goes in a batch (mud_persistence.batching); one the batch skipped (its player's row was
-    locked, or is not an active player's) then runs alone."""
+    goes in a batch (mud_persistence.batching); one the batch did not make then runs alone
+    (``row_in_batch``)."""
     values = {**values, PLAYER_ID: player_id}
     compiled = shape.compiled(connection, values)
     key = (shape.name, connection.connection_name, forms)
@@ -223,9 +227,7 @@ async def change_row(
     parameters = [*compiled.binding.bind(values), *extra]
     sql_of_batch = batched.sql(parameters)
     if sql_of_batch is not None and joins_batch(connection, sql_of_batch):
-        row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
-            sql_of_batch, player_id, tuple(parameters)
-        )
+        row = await row_in_batch(connection, sql_of_batch, player_id, parameters)
         if row is not None:
             return row
     _, rows = await connection.execute_query(sql, parameters)

@@ -1,10 +1,19 @@
-"""The parts every batched statement over players' rows shares (mud_persistence.batching):
-the calls' values as rows, and each call's player row, locked."""
+"""The parts every batched change of players' rows shares (mud_persistence.batching): the
+calls' values as rows, each call's player row, locked, the UPDATE of those rows, and sending
+a call in its batch."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError, OperationalError
+
+logger = logging.getLogger(__name__)
 
 # The CTE of a batched statement's input: one row per call, one column per parameter
 BATCH_INPUT = "batch_input"
@@ -49,3 +58,33 @@ def update_locked(set_clause: str, *, where: str = "", returning: str = "") -> s
         f' WHERE "players"."player_id"={OLD}."old_id"{condition}'
         f" RETURNING {OLD}.lookup_index{more}"
     )
+
+
+async def row_in_batch(
+    connection: BaseDBAsyncClient, sql: str, player_id: Any, parameters: Sequence[Any]
+) -> Any:
+    """The row the batched ``sql`` gives this call, a change of ``player_id`` with
+    ``parameters``, once ``joins_batch`` said it joins a batch; or None, and the caller then
+    runs its statement alone, which gives it its own outcome. The batch gives no row when the
+    player's row was locked elsewhere, or does not hold what the change expects, and fails as
+    a whole when the database refused the value of some call in it (a constraint, a value of
+    the wrong form) or the driver could not encode one: the one statement then wrote nothing.
+    Any other failure (a connection lost while the statement ran, which may have committed
+    it) is every call's."""
+    try:
+        return await connection.fetch_batched_row(  # type: ignore[attr-defined]
+            sql, player_id, tuple(parameters)
+        )
+    except Exception as exc:
+        if not _refused(exc):
+            raise
+        logger.debug("a batch of changes failed as a whole (%s): each runs alone", exc)
+        return None
+
+
+def _refused(exc: Exception) -> bool:
+    """Whether a batch's statement was refused before it wrote anything, for a reason one of
+    its calls may have caused."""
+    if isinstance(exc, IntegrityError | OperationalError):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError)

@@ -8,12 +8,14 @@ import logging
 import re
 from typing import Any
 
-import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError, OperationalError
 
 from mud_persistence.models import Player
-from mud_persistence.repositories.player_batches import locked_players, update_locked
+from mud_persistence.repositories.player_batches import (
+    locked_players,
+    row_in_batch,
+    update_locked,
+)
 from mud_persistence.repositories.sql import Statement, connection_of, joins_batch
 
 logger = logging.getLogger(__name__)
@@ -36,9 +38,7 @@ class SaveUpdates:
 
     On PostgreSQL a kept shape has a batched form too (``batched``): a later save that would
     wait for a pooled connection joins a batch of saves of its shape (mud_persistence.batching).
-    A save the batch did not write runs alone, and reports its own outcome: its row was locked,
-    a stored value differed from the expected one, or the database refused the value of some
-    save of the batch, which failed the whole statement.
+    A save the batch did not write runs alone, and reports its own outcome (``row_in_batch``).
     """
 
     def __init__(self, max_shapes: int = 256) -> None:
@@ -63,7 +63,7 @@ class SaveUpdates:
             if (
                 in_batch is not None
                 and joins_batch(connection, in_batch)
-                and await _written_in_batch(connection, in_batch, player, parameters)
+                and await row_in_batch(connection, in_batch, player.player_id, parameters)
             ):
                 return 1
         count, _ = await connection.execute_query(sql, parameters)
@@ -94,33 +94,6 @@ class SaveUpdates:
         in_batch = batched(sql) if connection.capabilities.dialect == "postgres" else None
         self._sql[key] = (sql, in_batch)
         return sql, parameters
-
-
-async def _written_in_batch(
-    connection: BaseDBAsyncClient, sql: str, player: Player, parameters: list[Any]
-) -> bool:
-    """Whether the batched ``sql`` wrote this save: it joins a batch of saves."""
-    try:
-        row = await connection.fetch_batched_row(  # type: ignore[attr-defined]
-            sql, player.player_id, tuple(parameters)
-        )
-    except Exception as exc:
-        if not _refused(exc):
-            raise
-        logger.debug("a batch of saves failed as a whole (%s): each runs alone", exc)
-        return False
-    return row is not None
-
-
-def _refused(exc: Exception) -> bool:
-    """Whether a batch's statement failed for a reason one of its saves may have caused, so
-    that running each save alone gives each its own outcome: the database refused a value
-    (a constraint, a value of the wrong form), or the driver could not encode one. Either way
-    the one statement wrote nothing. Any other failure (a connection lost while the statement
-    ran, which may have committed it) is every save's."""
-    if isinstance(exc, IntegrityError | OperationalError):
-        return True
-    return isinstance(exc, asyncpg.InterfaceError) and isinstance(exc, ValueError)
 
 
 _ASSIGNMENT = re.compile(r'"(\w+)"=\$(\d+)')
