@@ -52,12 +52,15 @@ ORIGIN = "bench:raw_best"
 def with_event(update: str, kind: str, args: str) -> str:
     """``update`` (``old AS (...) UPDATE ... RETURNING``, the CTE of the locked old row and the
     change) as one statement that also writes the change's outbox row, as the facade's counter
-    statements do: ``args`` (SQL for the call's arguments as JSON) and the returned row."""
+    statements do: ``args`` (SQL for the call's arguments as JSON) and the returned row. The
+    row's id is taken by ``nextval``, as the facade's: the UPDATE has given the transaction
+    its id already."""
     old, _, change = update.partition("\nUPDATE ")
     return f"""WITH {old.strip().removeprefix("WITH ")}, changed AS (UPDATE {change}),
 outbox_row AS (
-    INSERT INTO outbox (kind, player_id, payload, origin)
-    SELECT '{kind}', $1, jsonb_build_object('args', {args}, 'row', to_jsonb(changed)), '{ORIGIN}'
+    INSERT INTO outbox (id, kind, player_id, payload, origin)
+    SELECT nextval('outbox_id_seq'), '{kind}', $1,
+        json_build_object('args', {args}, 'row', row_to_json(changed)), '{ORIGIN}'
     FROM changed
 )
 SELECT * FROM changed"""
@@ -73,19 +76,17 @@ UPDATE players p SET current_dp = GREATEST($2::int, LEAST(p.current_dp - $3::int
 FROM old WHERE p.player_id = old.player_id
 RETURNING old.current_dp AS old_dp, p.current_dp AS new_dp, {EFFECTIVE_MAX_DP} AS max_dp
 """
-DAMAGE = with_event(
-    DAMAGE_UPDATE, "dp", "jsonb_build_object('player_id', $1, 'source', 'physical')"
-)
+DAMAGE = with_event(DAMAGE_UPDATE, "dp", "json_build_object('player_id', $1, 'source', 'physical')")
 HEAL = with_event(
     DAMAGE_UPDATE.replace("p.current_dp - $3::int", "p.current_dp + $3::int"),
     "dp",
-    "jsonb_build_object('player_id', $1, 'source', 'heal')",
+    "json_build_object('player_id', $1, 'source', 'heal')",
 )
 # update_player_stat_field(player, "magic_points", delta): raw asyncpg's statement, with its event
 MAGIC_POINTS = with_event(
     sql.MAGIC_POINTS,
     "stat",
-    "jsonb_build_object('player_id', $1, 'field', 'magic_points', 'reason', '')",
+    "json_build_object('player_id', $1, 'field', 'magic_points', 'reason', '')",
 )
 # The level is the game's: the facade leaves it alone unless settings.xp_per_level is set.
 GAIN_XP = with_event(
@@ -100,7 +101,7 @@ FROM old WHERE p.player_id = old.player_id
 RETURNING old.experience_points AS old_xp, p.experience_points AS new_xp, p.level
 """,
     "xp",
-    "jsonb_build_object('player_id', $1, 'source', $4::text)",
+    "json_build_object('player_id', $1, 'source', $4::text)",
 )
 # save_player of a loaded player that changed one field: written only if the stored value is
 # still the one it was loaded with.
@@ -175,7 +176,7 @@ WITH locked AS (
     RETURNING item_instance_id
 ), outbox_row AS (
     INSERT INTO outbox (kind, payload, origin)
-    SELECT 'item_transferred', jsonb_build_object('item_instance_id', item_instance_id,
+    SELECT 'item_transferred', json_build_object('item_instance_id', item_instance_id,
         'from_container_id', $2::uuid, 'to_container_id', $3::uuid, 'to_owner_type', 'container',
         'to_owner_id', $3::text), '{ORIGIN}'
     FROM moved

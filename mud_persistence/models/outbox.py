@@ -10,6 +10,18 @@ from tortoise.fields.db_defaults import Now
 from tortoise.models import Model
 
 
+class JSONTextField(fields.JSONField):  # type: ignore[type-arg]
+    """A JSON field PostgreSQL keeps as ``json``, the text as written, instead of ``jsonb``.
+
+    An outbox row is written once and read whole, never searched by its contents, so ``jsonb``'s
+    parsing buys nothing; and building it in a counter's statement turns every number into a
+    ``numeric``, which cost that statement about a fifth of its server time (migration 9).
+    """
+
+    class _db_postgres:
+        SQL_TYPE = "JSON"
+
+
 class OutboxEntry(Model):
     """The events of one committed change.
 
@@ -23,7 +35,7 @@ class OutboxEntry(Model):
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=64)
     player_id = fields.UUIDField(null=True)
-    payload: Any = fields.JSONField()
+    payload: Any = JSONTextField()
     origin = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(db_default=Now())
 

@@ -2,7 +2,7 @@
 row of old and new values, in one unit of work.
 
 On PostgreSQL the outbox row is written by the counter's own statement: one more CTE that
-inserts ``to_jsonb`` of the changed row, so the outbox costs no extra round trip.
+inserts the changed row as JSON, so the outbox costs no extra round trip.
 """
 
 from __future__ import annotations
@@ -93,19 +93,22 @@ def _with_outbox_rows(compiled: CompiledCounter) -> tuple[str, Batched]:
     """``compiled``'s statement writing the change's outbox row too, alone and batched; the
     kind, arguments and origin are the three parameters after ``compiled``'s own."""
     count = len(compiled.binding)
-    statement = compiled.statement.with_cte(outbox_cte(CHANGED, first_parameter=count + 1))
+    assert compiled.player is not None  # a PostgreSQL statement
+    player = compiled.player
+    statement = compiled.statement.with_cte(
+        outbox_cte(CHANGED, first_parameter=count + 1, player=player)
+    )
     final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
 
     def with_rows(batch: Statement) -> Statement:
-        assert compiled.player is not None  # compiled.batched() gave ``batch``
         rows = batched_outbox_cte(
-            CHANGED, BATCH_INPUT, first_column=count + 1, player=compiled.player
+            CHANGED, BATCH_INPUT, columns=compiled.columns, first_column=count + 1, player=player
         )
         return Statement(
             (*batch.ctes, rows),
             f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
             f" JOIN {BATCH_INPUT} USING (lookup_index)"
-            f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{compiled.player}"',
+            f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{player}"',
         )
 
     single = Statement(statement.ctes, final).sql

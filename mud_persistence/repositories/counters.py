@@ -116,6 +116,7 @@ class CompiledCounter:
     old_columns: str
     set_clause: str
     returning: str
+    columns: tuple[str, ...]  # the names ``returning`` gives the old and new values
     player: int | None  # the number of the player's id among the parameters (PostgreSQL)
 
     def batched(self, types: Sequence[str]) -> Statement:
@@ -268,6 +269,9 @@ def compile_counter(
         old_columns=old_columns,
         set_clause=set_clause,
         returning=returning,
+        columns=tuple(
+            key for pair in zip(shape.old_keys, shape.new_keys, strict=True) for _, key in pair
+        ),
         player=int(player.removeprefix("$")) if player.startswith("$") else None,
     )
     _check_against_tortoise(shape, connection, set_clause, compiled.binding.bind(values), values)

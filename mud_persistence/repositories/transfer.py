@@ -63,7 +63,7 @@ def in_database() -> bool:
 # ItemTransferred event's fields, as events.event_payload would write them.
 TRANSFER_OUTBOX = (
     "outbox_rows AS (INSERT INTO outbox (kind, payload, origin) SELECT 'item_transferred', "
-    "jsonb_build_object('item_instance_id', item_instance_id, 'from_container_id', "
+    "json_build_object('item_instance_id', item_instance_id, 'from_container_id', "
     "from_container_id, 'to_container_id', to_container_id, 'to_owner_type', 'container', "
     "'to_owner_id', to_container_id::text), $4 FROM change RETURNING id)"
 )
