@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic import TypeAdapter
+from tortoise import connections
 
 from mud_persistence import (
     AsyncPersistenceLayer,
@@ -23,7 +24,8 @@ from mud_persistence import (
 from mud_persistence.models import Player
 from mud_persistence.models.player_stats import Position
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
-from tests.conftest import stored_player
+from mud_persistence.testing import empty_tables
+from tests.conftest import settings_for, stored_player
 from tests.integration.one_connection import created, one_connection, pooled, sent_while_busy
 from tests.integration.one_connection import waiting as waiting_tasks
 
@@ -239,3 +241,35 @@ async def test_a_save_with_an_idempotency_key_runs_alone_in_its_transaction(
     assert sum(sql.startswith('UPDATE "players"') for sql in saves(statements)) == 1
     for player in (ann, bob):
         assert (await stored_player(layer, player)).current_room_id == HALL
+
+
+async def test_closing_the_layer_fails_the_saves_waiting_in_a_batch_and_writes_none(
+    pg_url: str,
+) -> None:
+    layer = AsyncPersistenceLayer(
+        settings=settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
+    )
+    await layer.connect()
+    ann, bob = await changed(layer, await created(layer, "Zed", "Ann", "Bob"), current_room_id=HALL)
+    with layer._database.bound():
+        batcher = connections.get(layer.settings.connection_name)._batcher
+    try:
+        async with pooled(layer):
+            saving = await waiting_tasks(layer.save_player(ann), layer.save_player(bob))
+            closing = asyncio.create_task(layer.close())
+            failures = await asyncio.wait_for(asyncio.gather(*saving, return_exceptions=True), 5)
+        await asyncio.wait_for(closing, 5)
+        raw = await asyncpg.connect(pg_url)
+        try:
+            rooms = await raw.fetch(
+                "SELECT current_room_id FROM players WHERE name = ANY($1)", ["Ann", "Bob"]
+            )
+        finally:
+            await raw.close()
+    finally:
+        await empty_tables(pg_url)
+
+    assert all(isinstance(failure, DatabaseError) for failure in failures), failures
+    assert all("was closed" in str(failure) for failure in failures)
+    assert len(rooms) == 2 and all(row["current_room_id"] != HALL for row in rooms)
+    assert not batcher._tasks and not batcher._waiting
