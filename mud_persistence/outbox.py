@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
 import time
 import uuid
@@ -39,7 +38,7 @@ from mud_persistence.events import (
 )
 from mud_persistence.repositories import outbox as rows
 from mud_persistence.repositories.outbox import StoredChange
-from mud_persistence.retry import DRIVER_ERRORS, outcome_unknown
+from mud_persistence.retry import DRIVER_ERRORS, backoff_delay, outcome_unknown
 from mud_persistence.settings import PersistenceSettings
 from mud_persistence.subscription import (
     Handler,
@@ -452,12 +451,9 @@ class Outbox:
         self._retry[row_id] = (attempt, time.monotonic() + self.backoff(attempt))
 
     def backoff(self, attempt: int) -> float:
-        """How long to wait before attempt ``attempt`` (from 1) again: the layer's retry backoff."""
-        settings = self.settings
-        delay: float = min(
-            settings.retry_max_delay, settings.retry_base_delay * 2.0 ** (attempt - 1)
-        )
-        return delay * (0.5 + random.random() / 2)
+        """How long to wait before attempt ``attempt`` (from 1) again: the layer's retry backoff,
+        never less than half its ceiling, so that a failing relay or subscriber does not spin."""
+        return backoff_delay(attempt - 1, self.settings, least=0.5)
 
     # -- LISTEN ----------------------------------------------------------------------------
 

@@ -92,10 +92,11 @@ def describe(exc: BaseException, settings: PersistenceSettings) -> str:
     return str(exc) or type(exc).__name__
 
 
-def backoff_delay(attempt: int, settings: PersistenceSettings) -> float:
-    """Full-jitter exponential backoff: a random wait up to base * 2**attempt, capped."""
+def backoff_delay(attempt: int, settings: PersistenceSettings, *, least: float = 0.0) -> float:
+    """Exponential backoff with jitter: a random wait between ``least`` times and the whole of
+    base * 2**attempt, capped (full jitter by default)."""
     ceiling = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
-    return random.uniform(0, ceiling)
+    return random.uniform(ceiling * least, ceiling)
 
 
 async def run_with_retry(

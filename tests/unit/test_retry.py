@@ -9,7 +9,10 @@ import pytest
 from tortoise.exceptions import OperationalError, TransactionManagementError
 
 from mud_persistence.backend import BeginFailedError, PoolExhaustedError
+from mud_persistence.database import Database
 from mud_persistence.errors import DatabaseError, NotFoundError
+from mud_persistence.events import RecordingBus
+from mud_persistence.outbox import Outbox
 from mud_persistence.retry import backoff_delay, run_with_retry
 from mud_persistence.settings import PersistenceSettings
 
@@ -110,6 +113,15 @@ def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
         delays = [backoff_delay(attempt, settings) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling / 2  # jittered, not fixed
+
+
+def test_the_outbox_waits_at_least_half_the_backoff_so_that_a_failing_relay_does_not_spin() -> None:
+    settings = PersistenceSettings(retry_base_delay=0.1, retry_max_delay=0.3)
+    outbox = Outbox(settings, RecordingBus(), Database(settings))
+    for attempt, ceiling in [(1, 0.1), (2, 0.2), (3, 0.3), (7, 0.3)]:
+        delays = [outbox.backoff(attempt) for _ in range(200)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert max(delays) - min(delays) > ceiling / 10  # jittered, not fixed
 
 
 async def test_a_server_that_did_not_answer_in_time_is_not_asked_again() -> None:
