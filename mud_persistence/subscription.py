@@ -103,34 +103,39 @@ class Subscription:
         was read."""
         if self._gap is not None and not await self._gap_settled():
             return True
-        # checked before the read: once settled, that read sees every late row there will be
+        # checked before the reads: once settled, they see every late row there will be
         late_settled = bool(self._late) and (await rows.ended_before(self._late_bound))[0]
-        position = last_row_done(self._last)
-        ids, changes = await rows.rows_after(
-            position, kinds=self._kinds, skip_origin=self._skip_origin, also=self._late
+        read = await rows.rows_after(
+            last_row_done(self._last),
+            settled=self._settled,
+            kinds=self._kinds,
+            skip_origin=self._skip_origin,
         )
-        wanted = {change.id: change for change in changes}
+        if self._late:
+            # read after the rows above: a late row of a player whose later row that read
+            # found had committed before it, so it is found here and handed over first
+            late = await rows.rows_by_id(self._late)
+            self._late -= {change.id for change in late}
+            for change in late:
+                if self._wants(change):
+                    await self._deliver(change, late=True)
         if late_settled:
             self._late = frozenset()
-        for row_id in ids:
-            if row_id <= position:  # a late row, before any later row of its player
-                self._late -= {row_id}
-                if row_id in wanted:
-                    await self._deliver(wanted[row_id], late=True)
-                continue
-            if row_id > position + 1 and row_id - 1 > self._settled:
-                bound = await rows.gap_bound()
-                if bound is not None:
-                    self._gap = (bound, ids[-1])
-                    return True
-                self._settled = ids[-1]  # SQLite: a missing id is never filled
-            change = wanted.get(row_id)
-            if change is not None:
-                await self._deliver(change)
-            # past every number the row holds, whether or not it had that many events
-            self._last = max(self._last, last_event_of_row(row_id))
-            position = row_id
-        return False if len(ids) == rows.BATCH else None
+        for change in read.changes:
+            await self._deliver(change)
+        if read.last is not None:  # past every number its rows hold, whether or not wanted
+            self._last = max(self._last, last_event_of_row(read.last))
+        if read.stopped_at is not None:
+            bound = await rows.gap_bound()
+            assert bound is not None and read.highest is not None  # (only PostgreSQL stops)
+            self._gap = (bound, read.highest)
+            return True
+        return False if read.found == rows.BATCH else None
+
+    def _wants(self, change: StoredChange) -> bool:
+        return (self._kinds is None or change.kind in self._kinds) and (
+            change.origin != self._skip_origin
+        )
 
     async def _gap_settled(self) -> bool:
         assert self._gap is not None

@@ -122,55 +122,83 @@ async def newest_ids(limit: int = BATCH) -> list[int]:
     return [int(row["id"]) for row in rows]
 
 
+@dataclass(frozen=True)
+class Read:
+    """One read of the rows after a position (``rows_after``)."""
+
+    found: int  # how many ids it found (at most the limit: at the limit there may be more)
+    highest: int | None  # the highest id found
+    stopped_at: int | None  # the first id found after a missing id that may still commit
+    last: int | None  # the highest id found before ``stopped_at``: a reader goes on from it
+    changes: list[StoredChange]  # the rows the reader wants, before ``stopped_at``
+
+
 async def rows_after(
     row_id: int,
     limit: int = BATCH,
     *,
+    settled: int = 0,
     kinds: Collection[str] | None = None,
     skip_origin: str | None = None,
-    also: Collection[int] = (),
-) -> tuple[list[int], list[StoredChange]]:
-    """The committed rows after ``row_id``, and those of ``also`` (ids before it), in id order,
-    at most ``limit``: the ids of all of them (a reader needs them to see a missing id), and
-    the rows themselves only for those of ``kinds`` (all when None) not written by
-    ``skip_origin``, so that a reader of a few kinds does not fetch every payload.
+) -> Read:
+    """The committed rows after ``row_id``, in id order, at most ``limit``, up to the first
+    that follows a missing id above ``settled`` (on PostgreSQL, where such an id may still
+    commit; on SQLite none is ever filled, so none stops the read). The rows themselves come
+    back only for those of ``kinds`` (all when None) not written by ``skip_origin``; the
+    database tells the missing ids, so that a reader of a few kinds fetches no other row.
     """
     db = _db()
     postgres = _is_postgres(db)
-    parameters: list[Any] = [row_id]
-    where = f"id > {_marks(db, 1)[0]}"
-    if also:
-        also = sorted(also)
-        if postgres:
-            where += f" OR id = ANY({_marks(db, 1, 2)[0]})"
-            parameters.append(also)
-        else:
-            where += f" OR id IN ({', '.join('?' * len(also))})"
-            parameters.extend(also)
+    if postgres:
+        parameters: list[Any] = [row_id, settled]
+        after, before, settled_mark = "$1", "$1", "$2"
+    else:  # "?" marks are numbered by place
+        parameters = [row_id, row_id]
+        after, before, settled_mark = "?", "?", ""
     wanted = []
     if kinds is not None:
         kinds = sorted(kinds)
         if postgres:
-            wanted.append(f"kind = ANY({_marks(db, 1, len(parameters) + 1)[0]})")
+            wanted.append(f"w.kind = ANY(${len(parameters) + 1})")
             parameters.append(kinds)
         else:
-            wanted.append(f"kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
+            wanted.append(f"w.kind IN ({', '.join('?' * len(kinds)) or 'NULL'})")
             parameters.extend(kinds)
     if skip_origin is not None:
-        wanted.append(f"origin <> {_marks(db, 1, len(parameters) + 1)[0]}")
+        wanted.append(f"w.origin <> {_marks(db, 1, len(parameters) + 1)[0]}")
         parameters.append(skip_origin)
-    condition = " AND ".join(wanted) or "TRUE"
+    stops = (
+        f"MIN(CASE WHEN id > prev + 1 AND id - 1 > {settled_mark} THEN id END)"
+        if postgres
+        else "NULL"
+    )
+    condition = " AND ".join([*wanted, "(s.stopped_at IS NULL OR w.id < s.stopped_at)"])
     rows = await db.execute_query_dict(
-        f"WITH found AS (SELECT {_COLUMNS} FROM outbox WHERE {where} "
-        f"ORDER BY id LIMIT {int(limit)}) "
-        # payload is NOT NULL: a NULL one marks a row the reader does not want
-        f"SELECT id, kind, CASE WHEN {condition} THEN payload END AS payload, origin, "
-        "created_at FROM found ORDER BY id",
+        f"WITH found AS (SELECT id, kind, origin FROM outbox WHERE id > {after} "
+        f"ORDER BY id LIMIT {int(limit)}), "
+        f"stepped AS (SELECT found.*, LAG(id, 1, {before}) OVER (ORDER BY id) AS prev "
+        "FROM found), "
+        f"summary AS (SELECT COUNT(*) AS found, MAX(id) AS highest, {stops} AS stopped_at "
+        "FROM stepped) "
+        "SELECT s.found, s.highest, s.stopped_at, (SELECT MAX(id) FROM stepped "
+        "WHERE s.stopped_at IS NULL OR id < s.stopped_at) AS last, "
+        f"o.{', o.'.join(_COLUMNS.split(', '))} "
+        f"FROM summary s LEFT JOIN stepped w ON {condition} "
+        "LEFT JOIN outbox o ON o.id = w.id ORDER BY o.id",
         parameters,
     )
-    return [int(row["id"]) for row in rows], [
-        _stored(row) for row in rows if row["payload"] is not None
-    ]
+    first = rows[0]
+    return Read(
+        found=int(first["found"]),
+        highest=_id_or_none(first["highest"]),
+        stopped_at=_id_or_none(first["stopped_at"]),
+        last=_id_or_none(first["last"]),
+        changes=[_stored(row) for row in rows if row["id"] is not None],
+    )
+
+
+def _id_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 async def rows_by_id(ids: Collection[int]) -> list[StoredChange]:

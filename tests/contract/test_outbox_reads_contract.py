@@ -1,6 +1,6 @@
 """The outbox's SQL holds the same way on PostgreSQL and SQLite: a reader of a few kinds gets only
-those rows' payloads but every id (to tell an id is missing), and a dead process's rows after
-its recorded position are handed to another process once."""
+those rows, and where a missing id stops it (on PostgreSQL), and a dead process's rows after its
+recorded position are handed to another process once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mud_persistence.models import OutboxEntry, OutboxOrigin
 from mud_persistence.repositories import outbox as rows
 
 
-async def test_a_filtered_read_gets_only_its_rows_but_every_id(
+async def test_a_filtered_read_gets_only_its_rows_and_how_far_it_got(
     contract_persistence: AsyncPersistenceLayer,
 ) -> None:
     written = [("dp", "here"), ("room_saved", "there"), ("dp", "there"), ("xp", "here")]
@@ -22,17 +22,61 @@ async def test_a_filtered_read_gets_only_its_rows_but_every_id(
         async with in_transaction():
             ids = [await rows.insert_change(kind, {"args": {}}, origin) for kind, origin in written]
 
-        every_id, every = await rows.rows_after(0)
-        assert every_id == ids == sorted(ids)
-        assert [(c.kind, c.origin) for c in every] == written
-        assert [c.event_id for c in every] == [first_event_id(i) for i in ids]
+        every = await rows.rows_after(0)
+        assert ids == sorted(ids)
+        assert (every.found, every.highest, every.last, every.stopped_at) == (
+            4,
+            ids[-1],
+            ids[-1],
+            None,
+        )
+        assert [(c.kind, c.origin) for c in every.changes] == written
+        assert [c.event_id for c in every.changes] == [first_event_id(i) for i in ids]
 
-        all_ids, found = await rows.rows_after(0, kinds={"dp", "room_saved"}, skip_origin="here")
-        assert all_ids == ids
-        assert [(c.kind, c.origin) for c in found] == [("room_saved", "there"), ("dp", "there")]
+        some = await rows.rows_after(0, kinds={"dp", "room_saved"}, skip_origin="here")
+        assert (some.found, some.last) == (4, ids[-1])
+        assert [(c.kind, c.origin) for c in some.changes] == [
+            ("room_saved", "there"),
+            ("dp", "there"),
+        ]
 
-        next_ids, none = await rows.rows_after(ids[0], limit=1, kinds={"xp"})
-        assert next_ids == ids[1:2] and none == []
+        next_one = await rows.rows_after(ids[0], limit=1, kinds={"xp"})
+        assert (next_one.found, next_one.last, next_one.changes) == (1, ids[1], [])
+
+        nothing = await rows.rows_after(ids[-1])
+        assert (nothing.found, nothing.highest, nothing.last, nothing.changes) == (
+            0,
+            None,
+            None,
+            [],
+        )
+
+
+async def test_a_read_stops_after_a_missing_id_that_may_still_commit_on_postgresql_only(
+    contract_persistence: AsyncPersistenceLayer,
+) -> None:
+    with contract_persistence._database.bound():
+        async with in_transaction():
+            ids = [await rows.insert_change("dp", {"args": {}}, "there") for _ in range(4)]
+        await OutboxEntry.filter(id=ids[1]).delete()  # as if its transaction rolled back
+
+        read = await rows.rows_after(0, settled=ids[0])
+        if contract_persistence.settings.dialect == "postgres":
+            # ids[1] is missing above the settled ids: it may still commit
+            assert (read.found, read.highest, read.stopped_at, read.last) == (
+                3,
+                ids[3],
+                ids[2],
+                ids[0],
+            )
+            assert [c.id for c in read.changes] == [ids[0]]
+        else:  # SQLite takes ids in commit order: a missing one is never filled
+            assert (read.stopped_at, read.last) == (None, ids[3])
+            assert [c.id for c in read.changes] == [ids[0], ids[2], ids[3]]
+
+        settled = await rows.rows_after(0, settled=ids[1])  # known to be gone
+        assert (settled.stopped_at, settled.last) == (None, ids[3])
+        assert [c.id for c in settled.changes] == [ids[0], ids[2], ids[3]]
 
 
 async def test_a_dead_process_position_is_leased_to_one_relay_and_its_rows_kept_for_it(
