@@ -95,7 +95,9 @@ def describe(exc: BaseException, settings: PersistenceSettings) -> str:
 def backoff_delay(attempt: int, settings: PersistenceSettings, *, least: float = 0.0) -> float:
     """Exponential backoff with jitter: a random wait between ``least`` times and the whole of
     base * 2**attempt, capped (full jitter by default)."""
-    ceiling = min(settings.retry_max_delay, settings.retry_base_delay * 2**attempt)
+    # the exponent is capped: a relay retries for as long as the server is down, and 2**1024
+    # is too large for a float
+    ceiling = min(settings.retry_max_delay, settings.retry_base_delay * 2 ** min(attempt, 64))
     return random.uniform(ceiling * least, ceiling)
 
 

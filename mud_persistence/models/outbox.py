@@ -15,7 +15,7 @@ class JSONTextField(fields.JSONField):  # type: ignore[type-arg]
 
     An outbox row is written once and read whole, never searched by its contents, so ``jsonb``'s
     parsing buys nothing; and building it in a counter's statement turns every number into a
-    ``numeric``, which cost that statement about a fifth of its server time (migration 9).
+    ``numeric``, at a cost in server time on every change (migration 9).
     """
 
     class _db_postgres:
@@ -28,8 +28,10 @@ class OutboxEntry(Model):
     ``kind`` and ``payload`` describe the change (``mud_persistence.events.events_for`` turns
     them back into event objects). ``id`` numbers the row's events
     (``mud_persistence.events.first_event_id``); on PostgreSQL it is taken inside the writing
-    transaction after the change's row locks (the ``outbox_next_id()`` default, migration 7),
-    so that one player's rows are numbered in the order their changes commit.
+    transaction after the change's row locks, and after the transaction has its own id (the
+    ``outbox_next_id()`` default, migration 7; a counter's statement takes it with ``nextval``
+    after its UPDATE, ``repositories.outbox._insert_rows``), so that one player's rows are
+    numbered in the order their changes commit.
     """
 
     id = fields.BigIntField(primary_key=True)

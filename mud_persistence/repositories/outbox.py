@@ -104,8 +104,8 @@ def _insert_rows(
 ) -> str:
     # The id is taken here, not by the column's default, outbox_next_id(): that function
     # gives the transaction its id before taking the number, and here ``source`` holds rows
-    # its statement has changed, so the transaction has its id already. Its PL/pgSQL call cost
-    # about 7 µs of server time per row of a batched counter change.
+    # its statement has changed, so the transaction has its id already (a caller's ``source``
+    # must be such rows). This saves a PL/pgSQL call per row of a batched counter change.
     return (
         "outbox_rows AS (INSERT INTO outbox (id, kind, player_id, payload, origin) "
         f"SELECT nextval('outbox_id_seq'), {kind}, {player}, "
@@ -129,7 +129,8 @@ class Read:
     found: int  # how many ids it found (at most the limit: at the limit there may be more)
     highest: int | None  # the highest id found
     stopped_at: int | None  # the first id found after a missing id that may still commit
-    last: int | None  # the highest id found before ``stopped_at``: a reader goes on from it
+    last: int | None  # the id a reader goes on from: the one before ``stopped_at``, else the
+    # highest found (None when none was found)
     changes: list[StoredChange]  # the rows the reader wants, before ``stopped_at``
 
 
@@ -151,10 +152,10 @@ async def rows_after(
     postgres = _is_postgres(db)
     if postgres:
         parameters: list[Any] = [row_id, settled]
-        after, before, settled_mark = "$1", "$1", "$2"
-    else:  # "?" marks are numbered by place
+        position, settled_mark = "$1", "$2"
+    else:  # "?" marks are numbered by place: the position is given twice
         parameters = [row_id, row_id]
-        after, before, settled_mark = "?", "?", ""
+        position, settled_mark = "?", ""
     wanted = []
     if kinds is not None:
         kinds = sorted(kinds)
@@ -167,24 +168,19 @@ async def rows_after(
     if skip_origin is not None:
         wanted.append(f"w.origin <> {_marks(db, 1, len(parameters) + 1)[0]}")
         parameters.append(skip_origin)
-    stops = (
-        f"MIN(CASE WHEN id > prev + 1 AND id - 1 > {settled_mark} THEN id END)"
-        if postgres
-        else "NULL"
-    )
+    # the first id found after a missing one that may still commit, and the id before it
+    stop = f"id > prev + 1 AND id - 1 > {settled_mark}" if postgres else "FALSE"
     condition = " AND ".join([*wanted, "(s.stopped_at IS NULL OR w.id < s.stopped_at)"])
     rows = await db.execute_query_dict(
-        f"WITH found AS (SELECT id, kind, origin FROM outbox WHERE id > {after} "
+        f"WITH found AS (SELECT {_COLUMNS} FROM outbox WHERE id > {position} "
         f"ORDER BY id LIMIT {int(limit)}), "
-        f"stepped AS (SELECT found.*, LAG(id, 1, {before}) OVER (ORDER BY id) AS prev "
+        f"stepped AS (SELECT found.*, LAG(id, 1, {position}) OVER (ORDER BY id) AS prev "
         "FROM found), "
-        f"summary AS (SELECT COUNT(*) AS found, MAX(id) AS highest, {stops} AS stopped_at "
-        "FROM stepped) "
-        "SELECT s.found, s.highest, s.stopped_at, (SELECT MAX(id) FROM stepped "
-        "WHERE s.stopped_at IS NULL OR id < s.stopped_at) AS last, "
-        f"o.{', o.'.join(_COLUMNS.split(', '))} "
-        f"FROM summary s LEFT JOIN stepped w ON {condition} "
-        "LEFT JOIN outbox o ON o.id = w.id ORDER BY o.id",
+        f"summary AS (SELECT COUNT(*) AS found, MAX(id) AS highest, "
+        f"MIN(CASE WHEN {stop} THEN id END) AS stopped_at, "
+        f"COALESCE(MIN(CASE WHEN {stop} THEN prev END), MAX(id)) AS last FROM stepped) "
+        f"SELECT s.found, s.highest, s.stopped_at, s.last, w.{', w.'.join(_COLUMNS.split(', '))} "
+        f"FROM summary s LEFT JOIN stepped w ON {condition} ORDER BY w.id",
         parameters,
     )
     first = rows[0]
@@ -230,8 +226,9 @@ async def rows_of_origin_after(origin: str, row_id: int) -> list[StoredChange]:
 
 # -- missing ids ---------------------------------------------------------------------------
 # On PostgreSQL, an id missing below a committed one belongs to a transaction that rolled back
-# or is still running. outbox_next_id() gives a writer its transaction id before its row id, so
-# that transaction's id was given out before the reader saw the gap. A new transaction id,
+# or is still running. outbox_next_id() gives a writer its transaction id before its row id (a
+# counter's statement numbers its rows after its UPDATE gave it one, _insert_rows), so that
+# transaction's id was given out before the reader saw the gap. A new transaction id,
 # taken then, is above every id given out so far (a snapshot's xmax is not: it is one past the
 # last transaction to complete, and a running transaction can hold it); once every transaction
 # below it has ended, the missing id is settled: committed, and visible, or never. SQLite takes

@@ -22,7 +22,8 @@ async def test_a_filtered_read_gets_only_its_rows_and_how_far_it_got(
         async with in_transaction():
             ids = [await rows.insert_change(kind, {"args": {}}, origin) for kind, origin in written]
 
-        every = await rows.rows_after(0)
+        before = ids[0] - 1
+        every = await rows.rows_after(before, settled=before)
         assert ids == sorted(ids)
         assert (every.found, every.highest, every.last, every.stopped_at) == (
             4,
@@ -33,14 +34,16 @@ async def test_a_filtered_read_gets_only_its_rows_and_how_far_it_got(
         assert [(c.kind, c.origin) for c in every.changes] == written
         assert [c.event_id for c in every.changes] == [first_event_id(i) for i in ids]
 
-        some = await rows.rows_after(0, kinds={"dp", "room_saved"}, skip_origin="here")
+        some = await rows.rows_after(
+            before, settled=before, kinds={"dp", "room_saved"}, skip_origin="here"
+        )
         assert (some.found, some.last) == (4, ids[-1])
         assert [(c.kind, c.origin) for c in some.changes] == [
             ("room_saved", "there"),
             ("dp", "there"),
         ]
 
-        next_one = await rows.rows_after(ids[0], limit=1, kinds={"xp"})
+        next_one = await rows.rows_after(ids[0], limit=1, settled=ids[0], kinds={"xp"})
         assert (next_one.found, next_one.last, next_one.changes) == (1, ids[1], [])
 
         nothing = await rows.rows_after(ids[-1])
@@ -60,7 +63,7 @@ async def test_a_read_stops_after_a_missing_id_that_may_still_commit_on_postgres
             ids = [await rows.insert_change("dp", {"args": {}}, "there") for _ in range(4)]
         await OutboxEntry.filter(id=ids[1]).delete()  # as if its transaction rolled back
 
-        read = await rows.rows_after(0, settled=ids[0])
+        read = await rows.rows_after(ids[0] - 1, settled=ids[0])
         if contract_persistence.settings.dialect == "postgres":
             # ids[1] is missing above the settled ids: it may still commit
             assert (read.found, read.highest, read.stopped_at, read.last) == (
@@ -74,7 +77,7 @@ async def test_a_read_stops_after_a_missing_id_that_may_still_commit_on_postgres
             assert (read.stopped_at, read.last) == (None, ids[3])
             assert [c.id for c in read.changes] == [ids[0], ids[2], ids[3]]
 
-        settled = await rows.rows_after(0, settled=ids[1])  # known to be gone
+        settled = await rows.rows_after(ids[0] - 1, settled=ids[1])  # known to be gone
         assert (settled.stopped_at, settled.last) == (None, ids[3])
         assert [c.id for c in settled.changes] == [ids[0], ids[2], ids[3]]
 

@@ -256,6 +256,7 @@ async def test_closing_the_layer_fails_the_saves_waiting_in_a_batch_and_writes_n
     try:
         async with pooled(layer):
             saving = await waiting_tasks(layer.save_player(ann), layer.save_player(bob))
+            in_batch = sum(len(batches) for batches in batcher._waiting.values())
             closing = asyncio.create_task(layer.close())
             failures = await asyncio.wait_for(asyncio.gather(*saving, return_exceptions=True), 5)
         await asyncio.wait_for(closing, 5)
@@ -267,8 +268,10 @@ async def test_closing_the_layer_fails_the_saves_waiting_in_a_batch_and_writes_n
         finally:
             await raw.close()
     finally:
+        await layer.close()  # again, if a check above failed first: it must not leak the pool
         await empty_tables(pg_url)
 
+    assert in_batch == 1  # both saves waited in one batch when close() ran
     assert all(isinstance(failure, DatabaseError) for failure in failures), failures
     assert all("was closed" in str(failure) for failure in failures)
     assert len(rooms) == 2 and all(row["current_room_id"] != HALL for row in rooms)

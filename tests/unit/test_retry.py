@@ -115,6 +115,12 @@ def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
         assert max(delays) > ceiling / 2  # jittered, not fixed
 
 
+def test_backoff_stays_at_the_cap_however_many_attempts_failed() -> None:
+    # a relay or subscriber retries for as long as the database is down: thousands of attempts
+    settings = PersistenceSettings(retry_base_delay=0.02, retry_max_delay=0.5)
+    assert all(0 <= backoff_delay(attempt, settings) <= 0.5 for attempt in (1023, 1024, 10**6))
+
+
 def test_the_outbox_waits_at_least_half_the_backoff_so_that_a_failing_relay_does_not_spin() -> None:
     settings = PersistenceSettings(retry_base_delay=0.1, retry_max_delay=0.3)
     outbox = Outbox(settings, RecordingBus(), Database(settings))
