@@ -272,6 +272,49 @@ async def test_a_subscriber_from_now_on_gets_a_write_running_when_it_subscribed(
         await writer.close()
 
 
+async def test_a_late_row_goes_before_a_later_row_of_its_player_committed_during_a_read(
+    layer: AsyncPersistenceLayer, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    player, template = await a_damaged_player(layer, "Ordered")
+    writer = await asyncpg.connect(pg_url)
+    received: list[Event] = []
+    try:
+        running = writer.transaction()
+        await running.start()
+        await write_dp_row(writer, template, 5)  # late: still running at subscribe()
+        await layer.damage_player(player, 1)  # a later id, committed before subscribe()
+        armed = [False]
+
+        async def then_commit(result: Any) -> Any:
+            # right after the subscription's first read of rows: the late row commits, and
+            # then a later row of the same player
+            if armed[0]:
+                armed[0] = False
+                await running.commit()
+                await write_dp_row(writer, template, 4)
+            return result
+
+        reads_after, reads_by_id = rows.rows_after, rows.rows_by_id
+
+        async def rows_after(*args: Any, **kwargs: Any) -> Any:
+            found = await reads_after(*args, **kwargs)
+            # not the layer's cache subscription's reads (of a few kinds)
+            return found if kwargs.get("kinds") else await then_commit(found)
+
+        async def rows_by_id(*args: Any, **kwargs: Any) -> Any:
+            return await then_commit(await reads_by_id(*args, **kwargs))
+
+        monkeypatch.setattr(rows, "rows_after", rows_after)
+        monkeypatch.setattr(rows, "rows_by_id", rows_by_id)
+        subscription = await layer.subscribe(received.append)
+        armed[0] = True  # its task has not run yet: its first read is next
+        await eventually(lambda: len(received) == 2)
+        assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5, 4]
+        await subscription.close()
+    finally:
+        await writer.close()
+
+
 async def begin_with_a_transaction_id(connection: asyncpg.Connection) -> Transaction:
     transaction = connection.transaction()
     await transaction.start()
