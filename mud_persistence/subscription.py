@@ -133,8 +133,9 @@ class Subscription:
         return False if read.found == rows.BATCH else None
 
     def _wants(self, change: StoredChange) -> bool:
-        return (self._kinds is None or change.kind in self._kinds) and (
-            change.origin != self._skip_origin
+        """Whether this subscription takes ``change`` (the filter ``rows_after`` applies)."""
+        return (self._kinds is None or change.kind in self._kinds) and self.wants_rows_of(
+            change.origin
         )
 
     async def _gap_settled(self) -> bool:

@@ -37,6 +37,17 @@ async def one_connection_layer(pg_url: str) -> AsyncIterator[AsyncPersistenceLay
         yield connected
 
 
+async def closable(pg_url: str) -> tuple[AsyncPersistenceLayer, Any]:
+    """A connected layer with one pooled connection and no outbox, for a test that closes it
+    itself, and the batcher of its pool (mud_persistence.batching)."""
+    layer = AsyncPersistenceLayer(
+        settings=settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
+    )
+    await layer.connect()
+    with layer._database.bound():
+        return layer, connections.get(layer.settings.connection_name)._batcher
+
+
 async def created(layer: AsyncPersistenceLayer, *names: str) -> list[Player]:
     """New players with these names."""
     return [await layer.create_player(name=name, user_id=uuid.uuid4()) for name in names]

@@ -12,14 +12,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from tortoise import connections
 
 from mud_persistence import AsyncPersistenceLayer, DatabaseError, NotFoundError
 from mud_persistence.events import PlayerDPUpdated, RecordingBus
 from mud_persistence.models import Player
 from mud_persistence.testing import empty_tables
-from tests.conftest import settings_for
 from tests.integration.one_connection import (
+    closable,
     created,
     one_connection,
     pooled,
@@ -230,13 +229,8 @@ async def test_batching_can_be_turned_off(unbatched: AsyncPersistenceLayer) -> N
 async def test_closing_the_layer_fails_the_calls_waiting_in_a_batch_and_leaves_no_task(
     pg_url: str,
 ) -> None:
-    layer = AsyncPersistenceLayer(
-        settings=settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
-    )
-    await layer.connect()
+    layer, batcher = await closable(pg_url)
     ann, bob = await created(layer, "Ann", "Bob")
-    with layer._database.bound():
-        batcher = connections.get(layer.settings.connection_name)._batcher
     async with pooled(layer):
         calls = await waiting(layer.damage_player(ann, 5), layer.get_player_by_id(bob.player_id))
         closing = asyncio.create_task(layer.close())

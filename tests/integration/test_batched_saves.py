@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic import TypeAdapter
-from tortoise import connections
 
 from mud_persistence import (
     AsyncPersistenceLayer,
@@ -25,8 +24,14 @@ from mud_persistence.models import Player
 from mud_persistence.models.player_stats import Position
 from mud_persistence.schemas.player import SAVED_FIELD_ADAPTERS
 from mud_persistence.testing import empty_tables
-from tests.conftest import settings_for, stored_player
-from tests.integration.one_connection import created, one_connection, pooled, sent_while_busy
+from tests.conftest import stored_player
+from tests.integration.one_connection import (
+    closable,
+    created,
+    one_connection,
+    pooled,
+    sent_while_busy,
+)
 from tests.integration.one_connection import waiting as waiting_tasks
 
 HALL = "earth_arkhamcity_sanitarium_room_hallway_001"
@@ -246,13 +251,8 @@ async def test_a_save_with_an_idempotency_key_runs_alone_in_its_transaction(
 async def test_closing_the_layer_fails_the_saves_waiting_in_a_batch_and_writes_none(
     pg_url: str,
 ) -> None:
-    layer = AsyncPersistenceLayer(
-        settings=settings_for(pg_url, pool_min_size=1, pool_max_size=1, outbox=False)
-    )
-    await layer.connect()
+    layer, batcher = await closable(pg_url)
     ann, bob = await changed(layer, await created(layer, "Zed", "Ann", "Bob"), current_room_id=HALL)
-    with layer._database.bound():
-        batcher = connections.get(layer.settings.connection_name)._batcher
     try:
         async with pooled(layer):
             saving = await waiting_tasks(layer.save_player(ann), layer.save_player(bob))
