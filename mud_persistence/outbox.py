@@ -21,7 +21,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,11 +58,12 @@ T = TypeVar("T")
 
 
 class UnitOfWork:
-    """The changes one operation committed: (outbox row id or None, events), in order."""
+    """The changes one operation committed: (outbox row id or None, the row's kind, events),
+    in order."""
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self.changes: list[tuple[int | None, list[Event]]] = []
+        self.changes: list[tuple[int | None, str, list[Event]]] = []
 
     @property
     def writes_rows(self) -> bool:
@@ -73,8 +74,8 @@ class UnitOfWork:
     def origin(self) -> str:
         return self.outbox.origin
 
-    def add(self, row_id: int | None, events: list[Event]) -> None:
-        self.changes.append((row_id, events))
+    def add(self, row_id: int | None, kind: str, events: list[Event]) -> None:
+        self.changes.append((row_id, kind, events))
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("mud_persistence_unit_of_work", default=None)
@@ -98,7 +99,7 @@ async def record(
     row_id = None
     if unit.writes_rows:
         row_id = await rows.insert_change(kind, payload, unit.origin, player_id)
-    unit.add(row_id, events)
+    unit.add(row_id, kind, events)
 
 
 class Outbox:
@@ -118,7 +119,7 @@ class Outbox:
         # the rows published since the first of them, to tell which rows after it were not
         self._unsure: list[tuple[int, float]] = []
         self._published_ids: set[int] = set()
-        self._committed = False  # rows committed since the last NOTIFY
+        self._committed: set[str] = set()  # kinds of the rows committed since the last NOTIFY
         self._registered = False  # this process's position is in outbox_origins
         self._announcements: list[tuple[str, dict[str, Any]]] = []
         self._wake = asyncio.Event()
@@ -169,20 +170,20 @@ class Outbox:
         pending = list(unit.changes)
         try:
             while pending:
-                row_id, events = pending[0]
+                row_id, kind, events = pending[0]
                 took = await self._publish_events(events)
                 pending.pop(0)
                 if row_id is not None:
-                    self._published_row(row_id, took=took)
+                    self._published_row(row_id, kind, took=took)
         finally:  # cancelled while a handler ran: that row and the rest are published later
-            for row_id, _ in pending:
+            for row_id, kind, _ in pending:
                 if row_id is not None:
-                    self._published_row(row_id, took=False)
+                    self._published_row(row_id, kind, took=False)
             self._wake.set()
 
-    def _published_row(self, row_id: int, *, took: bool) -> None:
+    def _published_row(self, row_id: int, kind: str, *, took: bool) -> None:
         self._published = max(self._published, row_id)
-        self._committed = True
+        self._committed.add(kind)
         if self._unsure:
             self._published_ids.add(row_id)
         if not took:
@@ -283,13 +284,16 @@ class Outbox:
         """The layer's database context, for a task of the outbox's own (Database.bound)."""
         return self._database.bound(operation)
 
-    def _wake_subscriptions(self, writer: str | None = None) -> None:
-        """Wake the subscriptions that want rows ``writer`` wrote (every one when None). The
-        layer's cache subscription skips this layer's own rows, so this layer's commits do
-        not wake it: it reads on another writer's NOTIFY and every poll interval, not once
-        per relay round of a busy layer."""
+    def _wake_subscriptions(
+        self, writer: str | None = None, kinds: Collection[str] | None = None
+    ) -> None:
+        """Wake the subscriptions that want rows of ``kinds`` that ``writer`` wrote (None: any
+        writer, any kind). The layer's cache subscription skips this layer's own rows and
+        wants only the cache kinds, so neither this layer's commits nor other layers' counter
+        changes wake it: it reads when another writer announces a room, a profession or an
+        item prototype, and every poll interval, not once per relay round of each busy layer."""
         for subscription in self._subscriptions:
-            if writer is None or subscription.wants_rows_of(writer):
+            if subscription.wants(writer, kinds):
                 subscription.wake()
 
     @property
@@ -339,13 +343,13 @@ class Outbox:
             kind, payload = self._announcements[0]
             row_id = await rows.insert_change(kind, payload, self.origin)
             self._published = max(self._published, row_id)  # no local bus event to publish
-            self._committed = True
+            self._committed.add(kind)
             self._announcements.pop(0)
         if self._committed:
             if not self._registered:  # run() could not record it, yet the write committed
                 self._registered = await self._register()
-            self._committed = False
-            await self._notify(self.origin)
+            kinds, self._committed = self._committed, set()
+            await self._notify(self.origin, kinds)
         now = time.monotonic()
         due = {row_id: n for row_id, (n, at) in self._retry.items() if at <= now}
         if due:
@@ -368,12 +372,13 @@ class Outbox:
                 retention = timedelta(seconds=settings.outbox_retention)
                 await rows.prune(datetime.now(UTC) - retention)
 
-    async def _notify(self, writer: str) -> None:
-        """Wake the subscriptions, in every process, that want rows ``writer`` committed."""
+    async def _notify(self, writer: str, kinds: Collection[str] | None = None) -> None:
+        """Wake the subscriptions, in every process, that want rows ``writer`` committed, of
+        ``kinds`` (None: of any kind)."""
         if self.settings.dialect == "postgres":
-            await rows.notify(writer)
+            await rows.notify(writer, kinds)
         if not self._listening:  # else the NOTIFY wakes this process's too
-            self._wake_subscriptions(writer=writer)
+            self._wake_subscriptions(writer, kinds)
 
     async def _register(self) -> bool:
         """Record this process's position, so that another process takes over its rows if it
@@ -413,7 +418,7 @@ class Outbox:
             if change.id not in self._published_ids and not await self._publish_stored(change):
                 self._retry_later(change.id)
             self._published_ids.add(change.id)
-            self._committed = True  # no NOTIFY told other processes of it
+            self._committed.add(change.kind)  # no NOTIFY told other processes of it
         self._unsure = [entry for entry in self._unsure if entry not in due]
         if len(changes) == rows.BATCH:  # more after them
             self._unsure.append((changes[-1].id, min(at for _, at in due)))
@@ -491,8 +496,7 @@ class Outbox:
             await asyncio.sleep(self.backoff(failures + 1) * 10)
 
     def _on_notify(self, payload: str) -> None:
-        # the writer's origin; empty from a version before it was sent
-        self._wake_subscriptions(writer=payload or None)
+        self._wake_subscriptions(*rows.notice(payload))
 
 
 # how long the relay lets commits gather before a round (one NOTIFY and one read by each

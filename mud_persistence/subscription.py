@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,10 +62,13 @@ class Subscription:
         """The event_id of the last event handled: pass it as ``since`` to resume."""
         return self._last
 
-    def wants_rows_of(self, origin: str) -> bool:
-        """Whether rows written by ``origin`` may hold events for this subscription: False
-        for the origin it skips (``skip_origin``)."""
-        return origin != self._skip_origin
+    def wants(self, writer: str | None, kinds: Collection[str] | None) -> bool:
+        """Whether rows of ``kinds`` written by ``writer`` (None: any kind, any writer) may
+        hold events for this subscription: not those of the origin it skips
+        (``skip_origin``), nor of kinds it does not read (``kinds``)."""
+        if writer is not None and writer == self._skip_origin:
+            return False
+        return self._kinds is None or kinds is None or not self._kinds.isdisjoint(kinds)
 
     def wake(self) -> None:
         """Read now: rows may have been written (a NOTIFY, or a commit in this process)."""
@@ -134,9 +137,7 @@ class Subscription:
 
     def _wants(self, change: StoredChange) -> bool:
         """Whether this subscription takes ``change`` (the filter ``rows_after`` applies)."""
-        return (self._kinds is None or change.kind in self._kinds) and self.wants_rows_of(
-            change.origin
-        )
+        return self.wants(change.origin, (change.kind,))
 
     async def _gap_settled(self) -> bool:
         assert self._gap is not None

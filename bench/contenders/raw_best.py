@@ -15,7 +15,8 @@ fewest round trips they allow and no pool reset. The fair limit for the facade.
 Not reproduced: the facade's room check on a loaded player (an in-memory lookup that writes
 only when the player's room does not exist; the bench's rooms exist), its events on the local
 bus (in-memory calls with no subscriber here), and its reading of the outbox for cache events
-from other processes (one statement per round of commits). These cost the facade little.
+from other processes (when one announces a room, a profession or an item prototype, and every
+poll interval). These cost the facade little.
 """
 
 from __future__ import annotations

@@ -209,7 +209,8 @@ class ContainerRepository(ContainerReads):
         unit = current_unit()
         origin = unit.origin if unit.writes_rows else None
         result, row_id = await transfer_in_database(Move(item_instance_id, source, target), origin)
-        unit.add(row_id, [transferred(item_instance_id, source, target, OwnerType.CONTAINER)])
+        event = transferred(item_instance_id, source, target, OwnerType.CONTAINER)
+        unit.add(row_id, event.event_type, [event])
         return result
 
     async def _transfer_here(

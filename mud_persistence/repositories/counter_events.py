@@ -51,13 +51,13 @@ async def change_counters(
     if not unit.writes_rows:
         before, after = await update_counters(player_id, shape, values)
         events = events_for(kind, _payload(args, before, after))
-        unit.add(None, events)
+        unit.add(None, kind, events)
     elif connection.capabilities.dialect == "postgres":
         before, after, row_id = await _update_with_outbox_row(
             connection, player_id, shape, values, kind, args, unit.origin
         )
         events = events_for(kind, _payload(args, before, after))
-        unit.add(row_id, events)
+        unit.add(row_id, kind, events)
     else:
         async with in_transaction():
             before, after = await update_counters(player_id, shape, values)

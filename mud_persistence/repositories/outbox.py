@@ -340,9 +340,20 @@ async def prune(older_than: datetime) -> int:
     return len(rows)
 
 
-async def notify(origin: str) -> None:
-    """Tell every process LISTENing (PostgreSQL) that ``origin`` committed new rows."""
-    await _db().execute_query("SELECT pg_notify($1, $2)", [CHANNEL, origin])
+async def notify(origin: str, kinds: Collection[str] | None = None) -> None:
+    """Tell every process LISTENing (PostgreSQL) that ``origin`` committed new rows, of
+    ``kinds`` (None: of any kind). The payload is the origin, then each kind, separated by
+    spaces (neither holds one); ``notice`` reads it back."""
+    payload = " ".join([origin, *sorted(kinds or ())]) if kinds is not None else origin
+    await _db().execute_query("SELECT pg_notify($1, $2)", [CHANNEL, payload])
+
+
+def notice(payload: str) -> tuple[str | None, frozenset[str] | None]:
+    """The writer and the kinds of rows a NOTIFY's ``payload`` announces (``notify``); None for
+    what it does not say: a version before NOTIFYs named their writer sent an empty payload,
+    and one before they named kinds sent the origin alone."""
+    writer, *kinds = payload.split(" ")
+    return writer or None, frozenset(kinds) if kinds else None
 
 
 def _stored(row: dict[str, Any]) -> StoredChange:

@@ -23,6 +23,7 @@ from mud_persistence.events import (
     PlayerLeveledUp,
     PlayerXPAwarded,
     RecordingBus,
+    RoomsSaved,
     event_payload,
 )
 from mud_persistence.repositories import outbox as rows
@@ -611,6 +612,11 @@ async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:
     raise AssertionError(f"outbox holds {await raw.fetchval('SELECT count(*) FROM outbox')}")
 
 
+def subscription_reads(statements: list[str]) -> list[str]:
+    """The reads of a subscription (``rows.rows_after``) among ``statements``."""
+    return [statement for statement in statements if "LAG(id" in statement]
+
+
 # a poll interval no test waits for: what arrives, arrives because a NOTIFY woke its reader
 NO_POLL = {"outbox_poll_interval": 600, "outbox_relay_interval": 0.1}
 
@@ -626,7 +632,7 @@ async def test_this_layers_own_writes_do_not_wake_its_cache_subscription(pg_url:
             await asyncio.sleep(0.3)  # a relay round: its NOTIFY reaches this layer's LISTEN
 
     assert any("pg_notify" in statement for statement in sent.statements)
-    assert not [statement for statement in sent.statements if "FROM outbox WHERE" in statement]
+    assert not subscription_reads(sent.statements)
 
 
 async def test_another_layers_rooms_reach_this_layers_cache_at_its_notify(pg_url: str) -> None:
@@ -641,17 +647,50 @@ async def test_another_layers_rooms_reach_this_layers_cache_at_its_notify(pg_url
         await eventually(lambda: here.get_room_by_id("notified_room") is not None, 5)
 
 
-async def test_a_notify_that_names_no_writer_wakes_the_cache_subscription(pg_url: str) -> None:
-    # as a layer of a version before NOTIFYs named their writer sends it
+async def test_another_layers_counter_changes_do_not_wake_this_layers_cache_subscription(
+    pg_url: str,
+) -> None:
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    async with (
+        AsyncPersistenceLayer(settings=settings) as here,
+        AsyncPersistenceLayer(settings=settings) as elsewhere,  # another origin, as a process
+    ):
+        await eventually(lambda: here._outbox._listening)
+        player = await elsewhere.create_player(name="Busy", user_id=uuid.uuid4())
+        await asyncio.sleep(0.3)  # the cache subscriptions' first reads, and a relay round
+        with counting_queries(every_task=True) as sent:
+            for _ in range(5):
+                await elsewhere.damage_player(player, 1)
+            await asyncio.sleep(0.3)  # a relay round: its NOTIFY reaches this layer's LISTEN
+        elsewhere.save_room(Room(id="announced_room", name="Saved elsewhere"))
+        await eventually(lambda: here.get_room_by_id("announced_room") is not None, 5)
+
+    assert any("pg_notify" in statement for statement in sent.statements)
+    assert not subscription_reads(sent.statements)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reads"),
+    [
+        ("", True),  # from a version before NOTIFYs named their writer
+        ("elsewhere", True),  # from a version before they named kinds, or a take-over
+        (f"elsewhere {PlayerDPUpdated.event_type} {RoomsSaved.event_type}", True),
+        (f"elsewhere {PlayerDPUpdated.event_type} {PlayerXPAwarded.event_type}", False),
+        (f"{{own}} {RoomsSaved.event_type}", False),
+    ],
+)
+async def test_a_notify_wakes_the_cache_subscription_for_cache_rows_of_another_writer(
+    pg_url: str, payload: str, reads: bool
+) -> None:
     settings = load_settings(database_url=pg_url, **NO_POLL)
     async with AsyncPersistenceLayer(settings=settings) as layer:
         await eventually(lambda: layer._outbox._listening)
         await asyncio.sleep(0.1)  # the cache subscription's first read
         with counting_queries(every_task=True) as sent:
-            layer._outbox._on_notify("")
+            layer._outbox._on_notify(payload.format(own=layer._outbox.origin))
             await asyncio.sleep(0.2)
 
-    assert [statement for statement in sent.statements if "FROM outbox WHERE" in statement]
+    assert bool(subscription_reads(sent.statements)) == reads
 
 
 async def test_a_dead_process_rooms_reach_this_cache_when_this_layer_takes_them_over(
