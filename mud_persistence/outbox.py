@@ -31,6 +31,7 @@ from mud_persistence.events import (
     CACHE_EVENTS,
     Event,
     EventBus,
+    RoomsSaved,
     event_payload,
     last_event_of_row,
     last_row_done,
@@ -107,7 +108,8 @@ class Outbox:
 
     def __init__(self, settings: PersistenceSettings, bus: EventBus, database: Database) -> None:
         self.settings = settings
-        self.origin = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        host = "-".join(socket.gethostname()[:40].split())  # a NOTIFY's payload splits at spaces
+        self.origin = f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._bus = bus
         self._database = database
         # how far this process has published its own rows: every row it wrote up to
@@ -289,9 +291,9 @@ class Outbox:
     ) -> None:
         """Wake the subscriptions that want rows of ``kinds`` that ``writer`` wrote (None: any
         writer, any kind). The layer's cache subscription skips this layer's own rows and
-        wants only the cache kinds, so neither this layer's commits nor other layers' counter
-        changes wake it: it reads when another writer announces a room, a profession or an
-        item prototype, and every poll interval, not once per relay round of each busy layer."""
+        wants only saved rooms, so neither this layer's commits nor other layers' other changes
+        wake it: it reads when another writer saves rooms, and every poll interval, not once
+        per relay round of each busy layer."""
         for subscription in self._subscriptions:
             if subscription.wants(writer, kinds):
                 subscription.wake()
@@ -349,7 +351,11 @@ class Outbox:
             if not self._registered:  # run() could not record it, yet the write committed
                 self._registered = await self._register()
             kinds, self._committed = self._committed, set()
-            await self._notify(self.origin, kinds)
+            try:
+                await self._notify(self.origin, kinds)
+            except BaseException:  # the next round sends it
+                self._committed |= kinds
+                raise
         now = time.monotonic()
         due = {row_id: n for row_id, (n, at) in self._retry.items() if at <= now}
         if due:
@@ -503,7 +509,9 @@ class Outbox:
 # subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
 # (the local bus is not delayed)
 _GATHER = 0.05
-_CACHE_KINDS = frozenset(cls.event_type for cls in CACHE_EVENTS)
+# what the layer's cache subscription reads: rooms are the only thing the layer caches
+# (professions and item prototypes are read from the database each time)
+_CACHE_KINDS = frozenset({RoomsSaved.event_type})
 
 
 def _may_have_committed(exc: BaseException) -> bool:

@@ -342,18 +342,22 @@ async def prune(older_than: datetime) -> int:
 
 async def notify(origin: str, kinds: Collection[str] | None = None) -> None:
     """Tell every process LISTENing (PostgreSQL) that ``origin`` committed new rows, of
-    ``kinds`` (None: of any kind). The payload is the origin, then each kind, separated by
-    spaces (neither holds one); ``notice`` reads it back."""
-    payload = " ".join([origin, *sorted(kinds or ())]) if kinds is not None else origin
-    await _db().execute_query("SELECT pg_notify($1, $2)", [CHANNEL, payload])
+    ``kinds`` (None: of any kind)."""
+    await _db().execute_query("SELECT pg_notify($1, $2)", [CHANNEL, notice_payload(origin, kinds)])
+
+
+def notice_payload(origin: str, kinds: Collection[str] | None) -> str:
+    """A NOTIFY's payload: the writer's origin, then the kinds of its rows (none named: any
+    kind), separated by spaces, which neither holds; ``notice`` reads it back."""
+    return " ".join([origin, *sorted(kinds or ())])
 
 
 def notice(payload: str) -> tuple[str | None, frozenset[str] | None]:
-    """The writer and the kinds of rows a NOTIFY's ``payload`` announces (``notify``); None for
-    what it does not say: a version before NOTIFYs named their writer sent an empty payload,
-    and one before they named kinds sent the origin alone."""
-    writer, *kinds = payload.split(" ")
-    return writer or None, frozenset(kinds) if kinds else None
+    """The writer and the kinds of rows a NOTIFY's ``payload`` announces; None for what it does
+    not say: a version before NOTIFYs named their writer sent an empty payload, and one before
+    they named kinds sent the origin alone."""
+    writer, *kinds = payload.split() or [""]
+    return writer or None, frozenset(kinds) or None
 
 
 def _stored(row: dict[str, Any]) -> StoredChange:

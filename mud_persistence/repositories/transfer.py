@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from tortoise.transactions import in_transaction
 
 from mud_persistence.errors import NotFoundError, PersistenceError
+from mud_persistence.events import ItemTransferred
 from mud_persistence.models import Container
 from mud_persistence.repositories.contents import full, not_held
 from mud_persistence.repositories.sql import connection_of
@@ -62,7 +63,8 @@ def in_database() -> bool:
 # The outbox row of the move, written by the same statement (outbox_origin given): the
 # ItemTransferred event's fields, as events.event_payload would write them.
 TRANSFER_OUTBOX = (
-    "outbox_rows AS (INSERT INTO outbox (kind, payload, origin) SELECT 'item_transferred', "
+    "outbox_rows AS (INSERT INTO outbox (kind, payload, origin) "
+    f"SELECT '{ItemTransferred.event_type}', "
     "json_build_object('item_instance_id', item_instance_id, 'from_container_id', "
     "from_container_id, 'to_container_id', to_container_id, 'to_owner_type', 'container', "
     "'to_owner_id', to_container_id::text), $4 FROM change RETURNING id)"

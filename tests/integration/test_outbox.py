@@ -655,7 +655,8 @@ async def test_another_layers_counter_changes_do_not_wake_this_layers_cache_subs
         AsyncPersistenceLayer(settings=settings) as here,
         AsyncPersistenceLayer(settings=settings) as elsewhere,  # another origin, as a process
     ):
-        await eventually(lambda: here._outbox._listening)
+        # until it listens, a cache subscription polls every relay interval
+        await eventually(lambda: here._outbox._listening and elsewhere._outbox._listening)
         player = await elsewhere.create_player(name="Busy", user_id=uuid.uuid4())
         await asyncio.sleep(0.3)  # the cache subscriptions' first reads, and a relay round
         with counting_queries(every_task=True) as sent:
@@ -670,27 +671,50 @@ async def test_another_layers_counter_changes_do_not_wake_this_layers_cache_subs
 
 
 @pytest.mark.parametrize(
-    ("payload", "reads"),
+    ("payload", "wakes"),
     [
         ("", True),  # from a version before NOTIFYs named their writer
         ("elsewhere", True),  # from a version before they named kinds, or a take-over
-        (f"elsewhere {PlayerDPUpdated.event_type} {RoomsSaved.event_type}", True),
-        (f"elsewhere {PlayerDPUpdated.event_type} {PlayerXPAwarded.event_type}", False),
+        (f"elsewhere dp {RoomsSaved.event_type}", True),
+        ("elsewhere dp xp item_transferred", False),
         (f"{{own}} {RoomsSaved.event_type}", False),
     ],
 )
-async def test_a_notify_wakes_the_cache_subscription_for_cache_rows_of_another_writer(
-    pg_url: str, payload: str, reads: bool
+async def test_a_notify_wakes_the_cache_subscription_for_rooms_another_writer_saved(
+    pg_url: str, payload: str, wakes: bool
 ) -> None:
     settings = load_settings(database_url=pg_url, **NO_POLL)
     async with AsyncPersistenceLayer(settings=settings) as layer:
-        await eventually(lambda: layer._outbox._listening)
-        await asyncio.sleep(0.1)  # the cache subscription's first read
-        with counting_queries(every_task=True) as sent:
-            layer._outbox._on_notify(payload.format(own=layer._outbox.origin))
-            await asyncio.sleep(0.2)
+        [cache_subscription] = layer._outbox._subscriptions
+        cache_subscription._wake.clear()
+        layer._outbox._on_notify(payload.format(own=layer._outbox.origin))
 
-    assert bool(subscription_reads(sent.statements)) == reads
+        assert cache_subscription._wake.is_set() == wakes
+
+
+async def test_a_notify_that_failed_is_sent_at_the_next_round(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    sent = rows.notify
+    failures = []
+
+    async def failing_once(origin: str, kinds: Any = None) -> None:
+        if not failures:
+            failures.append(origin)
+            raise ConnectionResetError("lost while sending the NOTIFY")
+        await sent(origin, kinds)
+
+    async with (
+        AsyncPersistenceLayer(settings=settings) as here,
+        AsyncPersistenceLayer(settings=settings) as elsewhere,
+    ):
+        await eventually(lambda: here._outbox._listening)
+        monkeypatch.setattr(rows, "notify", failing_once)
+        elsewhere.save_room(Room(id="announced_late", name="Saved elsewhere"))
+
+        await eventually(lambda: here.get_room_by_id("announced_late") is not None, 5)
+    assert failures == [elsewhere._outbox.origin]
 
 
 async def test_a_dead_process_rooms_reach_this_cache_when_this_layer_takes_them_over(
