@@ -22,6 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bench import outbox_cost
 from bench.scale import BYTES_PER_PLAYER_TARGET, SCALE_PLAYERS, TIME_TARGET, run_scale
 from bench.world import ROOM, World, create_world, drop_world
 
@@ -58,13 +59,6 @@ RAW_BEST_TARGETS = {
     "transfer_item": 0.90,
 }
 SQLALCHEMY_TARGET, LEGACY_TARGET = 3.0, 20.0
-# issue 18: the outbox adds at most 15% to a counter update at 50 tasks
-OUTBOX_COST_TARGET = 0.15
-COUNTERS = ("damage_player", "gain_experience", "heal_player", "update_player_stat_field")
-# the operations whose outbox cost is measured in pairs: the writes, and a read that writes
-# no outbox row, whose "cost" shows how far the method reads one where there is none
-OUTBOX_CONTROL = "get_player_by_id"
-OUTBOX_OPERATIONS = (OUTBOX_CONTROL, *COUNTERS, "save_player", "transfer_item")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -98,48 +92,6 @@ async def measure(
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     return len(latencies) / (time.perf_counter() - started), latencies
-
-
-async def measure_outbox_cost(
-    world: World,
-    with_outbox: Any,
-    without_outbox: Any,
-    operations: list[str],
-    concurrency: int,
-    pairs: int,
-    duration: float,
-) -> list[dict[str, Any]]:
-    """The outbox's cost per operation: ``pairs`` samples of the facade with and without the
-    outbox run back to back, each pair's first alternating, so that the machine's drift
-    between samples (±30% from one round to the next on a small VM) falls on both alike."""
-    rates: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for pair in range(pairs):
-        for operation in operations:
-            order = (with_outbox, without_outbox)[:: 1 if pair % 2 == 0 else -1]
-            rate = {}
-            for contender in order:
-                rate[contender.name], _ = await measure(
-                    world, contender, operation, concurrency, duration
-                )
-            rates[operation].append((rate[with_outbox.name], rate[without_outbox.name]))
-        print(f"outbox pair {pair + 1}/{pairs} done", flush=True)
-    return [
-        {"operation": operation, "concurrency": concurrency, **paired_cost(rates[operation])}
-        for operation in operations
-    ]
-
-
-def paired_cost(rates: list[tuple[float, float]]) -> dict[str, Any]:
-    """From (with, without) throughput pairs: the cost, 1 - the median of with/without, and
-    the quartiles of the pairs' costs (the middle half of them lies between)."""
-    costs = sorted(1 - with_ / without for with_, without in rates)
-    quartiles = statistics.quantiles(costs, n=4) if len(costs) > 1 else costs * 3
-    return {
-        "pairs": len(rates),
-        "cost": statistics.median(costs),
-        "cost_quartiles": [quartiles[0], quartiles[2]],
-        "samples": [list(pair) for pair in rates],
-    }
 
 
 def contender_classes() -> list[Any]:
@@ -195,13 +147,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         if concurrency == max(args.concurrency):
                             latencies[(operation, contender.name)].extend(calls)
             print(f"round {round_number + 1}/{args.rounds} done", flush=True)
-        if args.outbox_pairs:
+        if args.outbox_pairs and set(outbox_cost.OPERATIONS) & set(args.operations):
             by_name = {contender.name: contender for contender in contenders}
-            outbox = await measure_outbox_cost(
+            outbox = await outbox_cost.measure_outbox_cost(
+                measure,
                 world,
                 by_name["facade"],
                 by_name["facade_no_outbox"],
-                [op for op in OUTBOX_OPERATIONS if op in args.operations],
+                [op for op in outbox_cost.OPERATIONS if op in args.operations],
                 max(args.concurrency),
                 args.outbox_pairs,
                 args.duration,
@@ -276,7 +229,7 @@ def summarize(
         "results": rows,
         "latency": latency,
         "latency_tasks": max(args.concurrency),
-        "outbox_cost": outbox,
+        "outbox": outbox,
         "scale": scale,
     }
 
@@ -386,29 +339,9 @@ def latency_table(report: dict[str, Any]) -> str:
 
 
 def outbox_table(report: dict[str, Any]) -> str:
-    if not report["outbox_cost"]:
-        return "Not measured in this run (`--outbox-pairs 0`)."
-    rows = []
-    for entry in report["outbox_cost"]:
-        low, high = entry["cost_quartiles"]
-        operation = entry["operation"]
-        target = operation in COUNTERS and entry["concurrency"] == 50
-        missed = target and entry["cost"] > OUTBOX_COST_TARGET
-        rows.append(
-            [
-                operation
-                + (" (control: writes no outbox row)" if operation == OUTBOX_CONTROL else ""),
-                str(entry["concurrency"]),
-                str(entry["pairs"]),
-                f"{entry['cost']:.0%}",
-                f"{low:.0%} to {high:.0%}",
-                (f"{entry['cost']:.0%} > {OUTBOX_COST_TARGET:.0%}" if missed else "none")
-                if target
-                else "-",
-            ]
-        )
-    header = ("operation", "tasks", "pairs", "cost", "middle half of the pairs", "target missed")
-    return markdown(header, rows, 1)
+    if not report["outbox"]:
+        return "Not measured in this run (`--outbox-pairs 0`, or no write among `--operations`)."
+    return markdown(*outbox_cost.table(report["outbox"]), 1)
 
 
 def scale_table(report: dict[str, Any]) -> str:
@@ -571,15 +504,7 @@ Every call of every round, per contender: the median (p50) and the 99th percenti
 
 ## Outbox cost
 
-The facade against the facade without outbox, at {max(report["settings"]["concurrency"])}
-tasks: {report["settings"]["outbox_pairs"]} pairs of {args.duration} s samples per operation,
-the two of a pair run back to back, which goes first alternating. The cost is 1 - the median
-of the pairs' throughput ratios (facade / facade without outbox); the middle half of the
-pairs' costs shows the spread. Pairs, not the throughput table's medians: those compare
-samples taken up to seven contenders apart, and on a small shared machine throughput moves
-between samples by as much as the cost measured. `{OUTBOX_CONTROL}` writes no outbox row: its
-cost should be 0, and how far it is from 0 shows the smallest cost the method can tell
-apart. Target (issue 18): at most {OUTBOX_COST_TARGET:.0%} on a counter update at 50 tasks.
+{outbox_cost.description(max(report["settings"]["concurrency"]), args.outbox_pairs, args.duration)}
 
 {outbox_table(report)}
 
@@ -611,7 +536,7 @@ def main() -> None:
         type=int,
         default=20,
         help="pairs of samples (facade with and without the outbox) per write operation at "
-        "the highest concurrency, for the outbox's cost; 0 skips them",
+        "the highest concurrency, for the outbox's cost: an even number; 0 skips them",
     )
     parser.add_argument(
         "--scale-repeats",
@@ -626,6 +551,8 @@ def main() -> None:
         "otherwise they go to bench/results/",
     )
     args = parser.parse_args()
+    if args.outbox_pairs < 0 or args.outbox_pairs % 2:
+        parser.error(f"--outbox-pairs must be an even number, 0 or more, not {args.outbox_pairs}")
     args.command = "python -m bench.run " + " ".join(sys.argv[1:])
     args.default_settings = all(
         getattr(args, name) == parser.get_default(name)
@@ -648,6 +575,7 @@ def main() -> None:
     report = asyncio.run(run(args))
     write_report(report, args)
     print(table(report))
+    print(outbox_table(report))
 
 
 if __name__ == "__main__":

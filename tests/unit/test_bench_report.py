@@ -1,5 +1,5 @@
-"""The benchmark's outbox-cost figure (bench/run.py): paired samples of the facade with and
-without the outbox, and how the report reads them against issue 18's target."""
+"""The benchmark's figure of what the outbox costs (bench/outbox_cost.py): pairs of samples of
+the facade with and without the outbox, and how the report reads them against issue 18."""
 
 from __future__ import annotations
 
@@ -7,44 +7,90 @@ from typing import Any
 
 import pytest
 
-from bench.run import OUTBOX_CONTROL, outbox_table, paired_cost
+from bench import outbox_cost
+from bench.outbox_cost import added_time, measure_outbox_cost, median_interval, verdict
 
 
-def test_the_cost_is_one_minus_the_median_ratio_of_the_pairs() -> None:
-    # costs 0.5, 0.5, 0.1 and 0.2; the medians of each side alone would give 0.15
-    found = paired_cost([(50.0, 100.0), (300.0, 600.0), (90.0, 100.0), (80.0, 100.0)])
-
-    assert found["pairs"] == 4
-    assert found["cost"] == pytest.approx(0.35)
-    assert found["cost_quartiles"] == pytest.approx([0.125, 0.5])
+class Contender:
+    def __init__(self, name: str, rate: float) -> None:
+        self.name, self.rate = name, rate
 
 
-def report(*entries: tuple[str, float]) -> dict[str, Any]:
-    return {
-        "outbox_cost": [
-            {"operation": name, "concurrency": 50, "pairs": 20, "cost": cost}
-            | {"cost_quartiles": [cost - 0.05, cost + 0.05]}
-            for name, cost in entries
-        ]
-    }
+async def test_a_factor_on_whichever_sample_runs_first_cancels_out() -> None:
+    # the facade runs 90 calls a second with the outbox and 100 without: each call takes
+    # 11.1% more time; whichever sample of a pair runs first gets 0.7 times its rate
+    with_outbox, without = Contender("facade", 90.0), Contender("facade_no_outbox", 100.0)
+    ran: list[str] = []
 
+    async def measure(_: Any, contender: Contender, *__: Any) -> tuple[float, list[float]]:
+        first = len(ran) % 2 == 0
+        ran.append(contender.name)
+        return contender.rate * (0.7 if first else 1.0), []
 
-def test_only_a_counter_over_the_target_is_a_miss() -> None:
-    text = outbox_table(
-        report(
-            (OUTBOX_CONTROL, 0.2),
-            ("damage_player", 0.16),
-            ("heal_player", 0.14),
-            ("save_player", 0.3),
-        )
+    found = await measure_outbox_cost(
+        measure,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        with_outbox,
+        without,
+        ["damage_player"],
+        50,
+        pairs=4,
+        duration=0.1,
     )
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()[2:]}
 
-    assert rows["damage_player"].endswith("| 16% > 15% |")
-    assert rows["heal_player"].endswith("| none |")
-    assert rows["save_player"].endswith("| - |")  # no target: not a counter
-    assert rows[f"{OUTBOX_CONTROL} (control: writes no outbox row)"].endswith("| - |")
+    [entry] = [entry for entry in found if not entry["control"]]
+    [control] = [entry for entry in found if entry["control"]]
+    assert entry["cost"] == pytest.approx(1 / 0.9 - 1)
+    assert entry["interval"] == pytest.approx([1 / 0.9 - 1] * 2)
+    assert control["cost"] == pytest.approx(0.0)
+    pairs = [pair for pair in zip(ran[::2], ran[1::2], strict=True) if "facade" in pair]
+    assert pairs == [("facade", "facade_no_outbox"), ("facade_no_outbox", "facade")] * 2
 
 
-def test_a_run_without_pairs_says_so() -> None:
-    assert "--outbox-pairs 0" in outbox_table({"outbox_cost": []})
+def test_a_blocks_ratio_is_the_geometric_mean_of_its_two_pairs() -> None:
+    # with the outbox first 0.45 and without it first 1.8: 0.9, as the second block's pairs
+    found = added_time([(45.0, 100.0), (180.0, 100.0), (90.0, 100.0), (90.0, 100.0)])
+
+    assert found["blocks"] == 2
+    assert found["cost"] == pytest.approx(1 / 0.9 - 1)
+
+
+def test_the_median_interval_widens_with_fewer_blocks() -> None:
+    values = [float(v) for v in range(10)]
+
+    assert median_interval(values) == (1.0, 8.0, pytest.approx(1 - 22 / 1024))
+    assert median_interval(values[:6]) == (0.0, 5.0, pytest.approx(1 - 2 / 64))
+    assert median_interval(values[:3]) == (0.0, 2.0, 0.75)  # too few: the whole range
+
+
+def entry(operation: str, cost: float, high: float, **more: Any) -> dict[str, Any]:
+    found = {"operation": operation, "control": False, "concurrency": 50, "blocks": 10}
+    return found | {"cost": cost, "interval": [cost - 0.05, high], "confidence": 0.98, **more}
+
+
+@pytest.mark.parametrize(
+    ("found", "read"),
+    [
+        (entry("damage_player", 0.15, 0.15), "met"),
+        (entry("damage_player", 0.1501, 0.2), "missed (15.0% > 15%)"),
+        (entry("heal_player", 0.14, 0.2), "unclear (the interval reaches 20.0%)"),
+        (
+            entry("heal_player", 0.1, 0.12, confidence=0.94),
+            "unclear (too few blocks for a 95% interval)",
+        ),
+        (entry("save_player", 0.3, 0.4), "-"),  # no target: not a counter
+        (entry("damage_player", 0.3, 0.4, concurrency=1), "-"),  # the target is at 50 tasks
+        (entry("damage_player", 0.3, 0.4, control=True), "-"),
+    ],
+)
+def test_the_target_is_met_only_when_the_whole_interval_is_within_it(
+    found: dict[str, Any], read: str
+) -> None:
+    assert verdict(found) == read
+
+
+def test_the_table_names_the_control() -> None:
+    header, rows = outbox_cost.table([entry("damage_player", 0.0, 0.02, control=True)])
+
+    assert rows[0][0] == "damage_player (control: without outbox against itself)"
+    assert len(header) == len(rows[0])
