@@ -147,14 +147,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         if concurrency == max(args.concurrency):
                             latencies[(operation, contender.name)].extend(calls)
             print(f"round {round_number + 1}/{args.rounds} done", flush=True)
-        if args.outbox_pairs and set(outbox_cost.OPERATIONS) & set(args.operations):
+        writes = [op for op in outbox_cost.OPERATIONS if op in args.operations]
+        if args.outbox_pairs and writes:
             by_name = {contender.name: contender for contender in contenders}
             outbox = await outbox_cost.measure_outbox_cost(
                 measure,
                 world,
                 by_name["facade"],
                 by_name["facade_no_outbox"],
-                [op for op in outbox_cost.OPERATIONS if op in args.operations],
+                writes,
                 max(args.concurrency),
                 args.outbox_pairs,
                 args.duration,
@@ -339,9 +340,14 @@ def latency_table(report: dict[str, Any]) -> str:
 
 
 def outbox_table(report: dict[str, Any]) -> str:
+    """The outbox's cost: how it was measured, and the table."""
     if not report["outbox"]:
         return "Not measured in this run (`--outbox-pairs 0`, or no write among `--operations`)."
-    return markdown(*outbox_cost.table(report["outbox"]), 1)
+    settings = report["settings"]
+    how = outbox_cost.description(
+        max(settings["concurrency"]), settings["outbox_pairs"], settings["duration_s"]
+    )
+    return f"{how}\n\n{markdown(*outbox_cost.table(report['outbox']), 1)}"
 
 
 def scale_table(report: dict[str, Any]) -> str:
@@ -458,8 +464,8 @@ Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB; Python {m["pytho
 - **facade without outbox** (`facade.py`, `outbox=False`): the same layer with events to the
   local bus only. Against it, "Outbox cost" below gives what the transactional outbox (the
   outbox row written by each change's own statement, and the relay's NOTIFY and bookkeeping
-  per round in the background) costs. Both batch: at 50 tasks it is the outbox rows' share
-  of a batched change.
+  per round in the background) costs. Both batch: at 50 tasks it is what the outbox rows add
+  to a batched change.
 - **raw best** (`raw_best.py`), the fair limit: hand-written asyncpg SQL that returns what the
   facade returns (every player column with JSON decoded and string ids; the new DP; an
   `XPAward`; the old container dicts of the room listing; the destination `ContainerData` of
@@ -503,8 +509,6 @@ Every call of every round, per contender: the median (p50) and the 99th percenti
 {latency_table(report)}
 
 ## Outbox cost
-
-{outbox_cost.description(max(report["settings"]["concurrency"]), args.outbox_pairs, args.duration)}
 
 {outbox_table(report)}
 
@@ -575,7 +579,7 @@ def main() -> None:
     report = asyncio.run(run(args))
     write_report(report, args)
     print(table(report))
-    print(outbox_table(report))
+    print(markdown(*outbox_cost.table(report["outbox"]), 1) if report["outbox"] else "")
 
 
 if __name__ == "__main__":

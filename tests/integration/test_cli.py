@@ -95,6 +95,8 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 def test_bench_passes_its_arguments_to_the_benchmark(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--operations", "no_such_operation"]) == 2  # bench.run refused it
     assert "invalid choice: 'no_such_operation'" in capfd.readouterr().err
+    assert main(["bench", "--outbox-pairs", "3"]) == 2
+    assert "--outbox-pairs must be an even number" in capfd.readouterr().err
 
 
 async def test_demo_leaves_nothing_of_its_own_in_the_database(

@@ -3,12 +3,14 @@ the facade with and without the outbox, and how the report reads them against is
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from bench import outbox_cost
 from bench.outbox_cost import added_time, measure_outbox_cost, median_interval, verdict
+from bench.run import outbox_table
 
 
 class Contender:
@@ -60,20 +62,22 @@ def test_the_median_interval_widens_with_fewer_blocks() -> None:
 
     assert median_interval(values) == (1.0, 8.0, pytest.approx(1 - 22 / 1024))
     assert median_interval(values[:6]) == (0.0, 5.0, pytest.approx(1 - 2 / 64))
+    assert median_interval(values[:5]) == (0.0, 4.0, pytest.approx(1 - 2 / 32))  # < 95%
     assert median_interval(values[:3]) == (0.0, 2.0, 0.75)  # too few: the whole range
 
 
-def entry(operation: str, cost: float, high: float, **more: Any) -> dict[str, Any]:
+def entry(operation: str, low: float, high: float, **more: Any) -> dict[str, Any]:
     found = {"operation": operation, "control": False, "concurrency": 50, "blocks": 10}
-    return found | {"cost": cost, "interval": [cost - 0.05, high], "confidence": 0.98, **more}
+    return found | {"cost": (low + high) / 2, "interval": [low, high], "confidence": 0.98} | more
 
 
 @pytest.mark.parametrize(
     ("found", "read"),
     [
-        (entry("damage_player", 0.15, 0.15), "met"),
-        (entry("damage_player", 0.1501, 0.2), "missed (15.0% > 15%)"),
-        (entry("heal_player", 0.14, 0.2), "unclear (the interval reaches 20.0%)"),
+        (entry("damage_player", 0.05, 0.15), "met"),
+        (entry("damage_player", 0.1501, 0.2), "missed (the interval starts at 15.0%)"),
+        (entry("heal_player", 0.14, 0.2), "unclear (the interval is 14.0% to 20.0%)"),
+        (entry("heal_player", 0.1, 0.3, cost=0.2), "unclear (the interval is 10.0% to 30.0%)"),
         (
             entry("heal_player", 0.1, 0.12, confidence=0.94),
             "unclear (too few blocks for a 95% interval)",
@@ -83,14 +87,23 @@ def entry(operation: str, cost: float, high: float, **more: Any) -> dict[str, An
         (entry("damage_player", 0.3, 0.4, control=True), "-"),
     ],
 )
-def test_the_target_is_met_only_when_the_whole_interval_is_within_it(
+def test_the_target_is_met_or_missed_only_by_the_whole_interval(
     found: dict[str, Any], read: str
 ) -> None:
     assert verdict(found) == read
 
 
+def test_an_odd_number_of_pairs_is_refused_before_anything_runs() -> None:
+    with pytest.raises(ValueError, match="even number"):
+        asyncio.run(measure_outbox_cost(None, None, None, None, [], 50, pairs=3, duration=0.1))  # type: ignore[arg-type]
+
+
+def test_a_run_without_pairs_says_so() -> None:
+    assert "--outbox-pairs 0" in outbox_table({"outbox": []})
+
+
 def test_the_table_names_the_control() -> None:
-    header, rows = outbox_cost.table([entry("damage_player", 0.0, 0.02, control=True)])
+    header, rows = outbox_cost.table([entry("damage_player", -0.02, 0.02, control=True)])
 
     assert rows[0][0] == "damage_player (control: without outbox against itself)"
     assert len(header) == len(rows[0])
