@@ -579,7 +579,7 @@ def main() -> None:
     report = asyncio.run(run(args))
     write_report(report, args)
     print(table(report))
-    print(markdown(*outbox_cost.table(report["outbox"]), 1) if report["outbox"] else "")
+    print(outbox_table(report))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from mud_persistence.events import (
     CACHE_EVENTS,
     Event,
     EventBus,
-    RoomsSaved,
     event_payload,
     last_event_of_row,
     last_row_done,
@@ -214,9 +213,9 @@ class Outbox:
     def is_running(self) -> bool:
         return bool(self._tasks)
 
-    async def start(self, on_cache_event: Handler) -> None:
+    async def start(self, on_cache_event: Handler, cache_kinds: frozenset[str]) -> None:
         """Record this process's position, start the relay, the LISTEN connection (PostgreSQL)
-        and the layer's own subscription to other processes' cache events."""
+        and the layer's own subscription to other processes' rows of ``cache_kinds``."""
         if not self.enabled or self._tasks:
             return
         with self._database.bound("subscribe"):
@@ -228,7 +227,7 @@ class Outbox:
         if self._listen_url is not None:
             self._tasks.append(asyncio.create_task(self._listen_loop(), name="outbox listen"))
         self._add(
-            Subscription(self, on_cache_event, start, kinds=_CACHE_KINDS, skip_origin=self.origin)
+            Subscription(self, on_cache_event, start, kinds=cache_kinds, skip_origin=self.origin)
         )
 
     async def stop(self) -> None:
@@ -509,9 +508,6 @@ class Outbox:
 # subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
 # (the local bus is not delayed)
 _GATHER = 0.05
-# what the layer's cache subscription reads: rooms are the only thing the layer caches
-# (professions and item prototypes are read from the database each time)
-_CACHE_KINDS = frozenset({RoomsSaved.event_type})
 
 
 def _may_have_committed(exc: BaseException) -> bool:

@@ -120,7 +120,7 @@ class Subscription:
             late = await rows.rows_by_id(self._late)
             self._late -= {change.id for change in late}
             for change in late:
-                if self._wants(change):
+                if self.wants(change.origin, (change.kind,)):
                     await self._deliver(change, late=True)
         if late_settled:
             self._late = frozenset()
@@ -134,10 +134,6 @@ class Subscription:
             self._gap = (bound, read.highest)
             return True
         return False if read.found == rows.BATCH else None
-
-    def _wants(self, change: StoredChange) -> bool:
-        """Whether this subscription takes ``change`` (the filter ``rows_after`` applies)."""
-        return self.wants(change.origin, (change.kind,))
 
     async def _gap_settled(self) -> bool:
         assert self._gap is not None

@@ -107,7 +107,7 @@ class LifecycleMixin(LayerBase):
                         idempotent=True,
                     )
                 await self._rooms.ensure_loaded()
-                await self._outbox.start(self._rooms.apply_event)
+                await self._outbox.start(self._rooms.apply_event, self._rooms.event_kinds)
             except BaseException:
                 await self._outbox.stop()
                 await self._database.close()

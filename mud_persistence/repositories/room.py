@@ -124,6 +124,10 @@ class RoomRepository:
         load that comes later replaces the whole cache with what the loader returns)."""
         self._rooms.update(by_id(rooms))
 
+    # the outbox kinds apply_event reads: rooms are all the layer caches (professions and
+    # item prototypes are read from the database each time)
+    event_kinds = frozenset({RoomsSaved.event_type})
+
     async def apply_event(self, event: Event) -> None:
         """Another process saved rooms (``RoomsSaved``): cache them, and ask the room loader
         again for the ``reload_ids`` (the game's own room objects, which travel as ids only)."""
