@@ -268,7 +268,10 @@ class Outbox:
         ids = await rows.newest_ids()
         if not ids:
             return Start(0)
-        missing = frozenset(range(ids[-1], ids[0])) - frozenset(ids)
+        # the last BATCH numbers given out, even below the oldest row left (the outbox may
+        # hold a few rows, or one, after pruning): a write running now can hold any of them
+        lowest = min(ids[-1], max(1, ids[0] - rows.BATCH + 1))
+        missing = frozenset(range(lowest, ids[0])) - frozenset(ids)
         bound = await rows.gap_bound() if missing else None
         late = (missing, bound) if bound is not None else None
         return Start(last_event_of_row(ids[0]), late)

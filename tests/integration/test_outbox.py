@@ -143,6 +143,13 @@ async def write_dp_row(
     )
 
 
+def a_dp_event() -> PlayerDPUpdated:
+    """A DP event of a player of another process, as a template for write_dp_row."""
+    return PlayerDPUpdated(
+        player_id=uuid.uuid4(), old_dp=10, new_dp=9, max_dp=20, delta=-1, source="test"
+    )
+
+
 async def a_damaged_player(layer: AsyncPersistenceLayer, name: str) -> tuple[Any, PlayerDPUpdated]:
     """A new player, damaged once, and the DP event of that damage."""
     player = await layer.create_player(name=name, user_id=uuid.uuid4())
@@ -266,6 +273,30 @@ async def test_a_subscriber_from_now_on_gets_a_write_running_when_it_subscribed(
         subscription = await layer.subscribe(received.append)
         await running.commit()  # after subscribe(): it is news
         await eventually(lambda: len(received) == 1)
+        await asyncio.sleep(0.3)
+        assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5]
+        await subscription.close()
+    finally:
+        await writer.close()
+
+
+async def test_a_write_running_at_subscribe_arrives_with_no_older_row_in_the_outbox(
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection, pg_url: str
+) -> None:
+    # The outbox holds one committed row (as after pruning), and a write with a lower id is
+    # still running: that id is below every row subscribe() sees, and is news all the same.
+    like = a_dp_event()
+    writer = await asyncpg.connect(pg_url)
+    received: list[Event] = []
+    try:
+        running = writer.transaction()
+        await running.start()
+        await write_dp_row(writer, like, 5)  # id N
+        await write_dp_row(raw, like, 4)  # id N + 1, committed before subscribe()
+        subscription = await layer.subscribe(received.append)
+        await running.commit()
+
+        await eventually(lambda: len(received) == 1, 5)
         await asyncio.sleep(0.3)
         assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5]
         await subscription.close()
@@ -751,3 +782,43 @@ async def test_without_listen_another_layers_rooms_arrive_within_the_relay_inter
         there.save_room(Room(id="polled_room", name="Saved elsewhere"))
 
         await eventually(lambda: here.get_room_by_id("polled_room") is not None, 5)
+
+
+async def test_a_saved_room_still_being_written_when_the_cache_subscription_started_arrives(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    # Rows another process was writing when this layer started are late rows of its cache
+    # subscription, which wants saved rooms only: the saved room reaches the cache once it
+    # commits; a DP change written alongside it does not reach the cache's handler.
+    settings = load_settings(database_url=pg_url, **NO_POLL)
+    saved = saved_rooms([Room(id="late_room", name="Saved while this layer started")])
+    dp = a_dp_event()
+    writer = await asyncpg.connect(pg_url)
+    try:
+        running = writer.transaction()
+        await running.start()
+        insert = "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'elsewhere')"
+        for event in (saved, dp):  # ids N and N + 1, committed after the start
+            await writer.execute(insert, event.event_type, json.dumps(event_payload(event)))
+        await write_dp_row(raw, dp, 8)  # N + 2, the only row committed before the start
+        async with AsyncPersistenceLayer(settings=settings) as layer:
+            [cache] = layer._outbox._subscriptions
+            handled: list[Event] = []
+            apply_event = cache._handler
+
+            def recording(event: Event) -> Any:
+                handled.append(event)
+                return apply_event(event)
+
+            cache._handler = recording
+            await eventually(lambda: layer._outbox._listening)
+            await running.commit()
+            await raw.execute(  # what the other process's relay sends after its commit
+                "SELECT pg_notify($1, $2)", rows.CHANNEL, f"elsewhere {saved.event_type} dp"
+            )
+
+            await eventually(lambda: layer.get_room_by_id("late_room") is not None, 5)
+            await asyncio.sleep(0.3)  # time for a wrongly delivered DP change to arrive too
+        assert [type(event) for event in handled] == [RoomsSaved]
+    finally:
+        await writer.close()
