@@ -99,7 +99,7 @@ class Batcher:
         ``send``: runs a batched statement with its arrays on that connection."""
         self._acquire = acquire
         self._send = send
-        self._waiting: dict[str, list[_Batch]] = {}
+        self._waiting: dict[str, _Batch] = {}  # by statement: the batch waiting to be sent
         self._tasks: set[asyncio.Task[None]] = set()
 
     def is_waiting(self, query: str) -> bool:
@@ -112,15 +112,18 @@ class Batcher:
         """The row the batched ``query`` gives this call, or None.
 
         ``shared``: calls with equal ``key`` take one position (lookups: one row answers
-        them all). Otherwise a batch holds one call per key, and a second call with a key
-        goes in the next batch (a statement changes a row at most once).
+        them all). Otherwise a batch holds one call per key (a statement changes a row at
+        most once), and a call whose key waits in the batch already gets None at once, so
+        that its caller runs it alone: in a batch of its own it would likely find that row
+        locked by the change it waits behind (or by another call of a key this busy), be
+        skipped, and wait for a connection a second time.
         """
-        batches = self._waiting.setdefault(query, [])
-        batch = next((b for b in batches if shared or key not in b.positions), None)
+        batch = self._waiting.get(query)
         if batch is not None:
+            if not shared and key in batch.positions:
+                return None
             return await batch.join(key, values, shared=shared)
-        batch = _Batch()
-        batches.append(batch)
+        batch = self._waiting[query] = _Batch()
         answer = batch.join(key, values, shared=shared)  # before its task can take it
         task = asyncio.get_running_loop().create_task(self._run(query, batch))
         self._tasks.add(task)  # a reference until it is done
@@ -130,10 +133,9 @@ class Batcher:
     async def close(self, error: Exception) -> None:
         """Fail the calls still waiting with ``error``, and stop every batch's task."""
         waiting, self._waiting = self._waiting, {}
-        for batches in waiting.values():
-            for batch in batches:
-                batch.taken = True
-                batch.fail(error)
+        for batch in waiting.values():
+            batch.taken = True
+            batch.fail(error)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -155,7 +157,4 @@ class Batcher:
         if batch.taken:
             return
         batch.taken = True
-        batches = self._waiting[query]
-        batches.remove(batch)
-        if not batches:
-            del self._waiting[query]
+        del self._waiting[query]

@@ -1,16 +1,19 @@
 """The benchmark's figure of what the outbox costs (bench/outbox_cost.py): pairs of samples of
-the facade with and without the outbox, and how the report reads them against issue 18."""
+the facade with and without the outbox, and how the report reads them against issue 18; and
+the case of every task on one player."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
 
 from bench import outbox_cost
 from bench.outbox_cost import added_time, measure_outbox_cost, median_interval, verdict
-from bench.run import outbox_table
+from bench.run import measure, outbox_table, verdicts
+from bench.world import World
 
 
 class Contender:
@@ -107,3 +110,22 @@ def test_the_table_names_the_control() -> None:
 
     assert rows[0][0] == "damage_player (control: without outbox against itself)"
     assert len(header) == len(rows[0])
+
+
+def test_every_task_of_the_one_player_case_damages_the_same_player_and_no_target_applies() -> None:
+    world = World(url="", player_ids=[uuid.uuid4(), uuid.uuid4()])
+    called: list[str] = []
+
+    class Damaging:
+        async def damage_player(self, player_id: uuid.UUID) -> None:
+            called.append(str(player_id))
+
+    rate, _ = asyncio.run(measure(world, Damaging(), "damage_one_player", 2, 0.05))
+    assert rate > 0 and set(called) == {str(world.player_ids[0])}
+    slow = {
+        "facade_vs_raw_best": 0.5,
+        "facade_vs_sqlalchemy": 1.0,
+        "facade_vs_legacy": 1.0,
+    }
+    assert verdicts({"operation": "damage_one_player", **slow}) == []
+    assert len(verdicts({"operation": "damage_player", **slow})) == 3
