@@ -264,13 +264,16 @@ class Outbox:
 
     async def _start(self) -> Start:
         """Where a subscriber from now on starts: after the newest committed row, but with
-        the ids missing among the rows before it, whose writes may still be running."""
+        the numbers of the LATE_WINDOW below it that no committed row holds, whose writes may
+        still be running (even below the oldest row left: after pruning, the outbox may hold
+        one). Not on SQLite, where a lower number never commits later, nor on a standby,
+        which cannot take the transaction id that tells when those writes have ended."""
         ids = await rows.newest_ids()
         if not ids:
             return Start(0)
-        # the last BATCH numbers given out, even below the oldest row left (the outbox may
-        # hold a few rows, or one, after pruning): a write running now can hold any of them
-        lowest = min(ids[-1], max(1, ids[0] - rows.BATCH + 1))
+        lowest = max(1, ids[0] - LATE_WINDOW)
+        if len(ids) == rows.BATCH:  # the rows below these were not read: none is missing
+            lowest = max(lowest, ids[-1])
         missing = frozenset(range(lowest, ids[0])) - frozenset(ids)
         bound = await rows.gap_bound() if missing else None
         late = (missing, bound) if bound is not None else None
@@ -507,6 +510,10 @@ class Outbox:
         self._wake_subscriptions(*rows.notice(payload))
 
 
+# how many numbers below the newest committed row a subscriber from now on watches for writes
+# still running when it started (their rows are news when they commit, though numbered lower);
+# a write takes its number just before its commit, so a running one holds one of the last few
+LATE_WINDOW = 1000
 # how long the relay lets commits gather before a round (one NOTIFY and one read by each
 # subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
 # (the local bus is not delayed)

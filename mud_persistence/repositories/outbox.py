@@ -237,12 +237,14 @@ async def rows_of_origin_after(origin: str, row_id: int) -> list[StoredChange]:
 
 async def gap_bound() -> int | None:
     """A transaction id above every one given out so far (PostgreSQL; it takes a new one);
-    None on SQLite."""
+    None on SQLite, and on a standby, which gives out none."""
     db = _db()
     if not _is_postgres(db):
         return None
-    rows = await db.execute_query_dict("SELECT pg_current_xact_id()::text AS bound")
-    return int(rows[0]["bound"])
+    rows = await db.execute_query_dict(
+        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN pg_current_xact_id()::text END AS bound"
+    )
+    return _id_or_none(rows[0]["bound"])
 
 
 async def ended_before(bound: int) -> tuple[bool, int]:

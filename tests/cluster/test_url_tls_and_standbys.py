@@ -302,6 +302,31 @@ async def test_every_target_session_attrs_picks_its_server(
         await layer.close()
 
 
+async def test_a_layer_connects_to_a_standby_whose_outbox_has_gaps(pair: Pair) -> None:
+    # Rows a few numbers apart (pruned between, or rolled back): a layer starting on the
+    # standby cannot take a transaction id to wait for writes that hold the numbers between
+    primary, standby = pair.cluster.primary, pair.cluster.standby
+    on_primary = await asyncpg.connect(primary.url_for(pair.database))
+    try:
+        await on_primary.execute(
+            "INSERT INTO outbox (id, kind, payload, origin) VALUES "
+            "(9000001, 'gone', '{}', 'gone'), (9000005, 'gone', '{}', 'gone')"
+        )
+        await pair.cluster.wait_for_replay()
+        layer = AsyncPersistenceLayer(
+            f"postgresql://postgres@{pair.hosts(standby)}/{pair.database}"
+            "?target_session_attrs=standby"
+        )
+        await layer.connect()
+        try:
+            assert await _server_port(layer) == standby.port
+        finally:
+            await layer.close()
+    finally:
+        await on_primary.execute("DELETE FROM outbox WHERE origin = 'gone'")
+        await on_primary.close()
+
+
 @pytest.mark.parametrize(
     "query",
     ["host={standby_host},{primary_host}", "host=127.0.0.1,127.0.0.1&port={standby},{primary}"],

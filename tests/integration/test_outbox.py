@@ -259,33 +259,15 @@ async def test_a_gap_is_not_settled_while_a_transaction_with_a_later_id_still_ru
         await second.close()
 
 
+@pytest.mark.parametrize("older_row", [True, False], ids=["older_row", "no_older_row"])
 async def test_a_subscriber_from_now_on_gets_a_write_running_when_it_subscribed(
-    layer: AsyncPersistenceLayer, pg_url: str
+    layer: AsyncPersistenceLayer, raw: asyncpg.Connection, pg_url: str, older_row: bool
 ) -> None:
-    player, template = await a_damaged_player(layer, "Late")
-    writer = await asyncpg.connect(pg_url)
-    received: list[Event] = []
-    try:
-        running = writer.transaction()
-        await running.start()
-        await write_dp_row(writer, template, 5)
-        await layer.damage_player(player, 1)  # a later id, committed before subscribe()
-        subscription = await layer.subscribe(received.append)
-        await running.commit()  # after subscribe(): it is news
-        await eventually(lambda: len(received) == 1)
-        await asyncio.sleep(0.3)
-        assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5]
-        await subscription.close()
-    finally:
-        await writer.close()
-
-
-async def test_a_write_running_at_subscribe_arrives_with_no_older_row_in_the_outbox(
-    layer: AsyncPersistenceLayer, raw: asyncpg.Connection, pg_url: str
-) -> None:
-    # The outbox holds one committed row (as after pruning), and a write with a lower id is
-    # still running: that id is below every row subscribe() sees, and is news all the same.
+    # without an older row, as after pruning, the running write's number is below every row
+    # subscribe() sees
     like = a_dp_event()
+    if older_row:
+        await write_dp_row(raw, like, 7)
     writer = await asyncpg.connect(pg_url)
     received: list[Event] = []
     try:
@@ -294,14 +276,22 @@ async def test_a_write_running_at_subscribe_arrives_with_no_older_row_in_the_out
         await write_dp_row(writer, like, 5)  # id N
         await write_dp_row(raw, like, 4)  # id N + 1, committed before subscribe()
         subscription = await layer.subscribe(received.append)
-        await running.commit()
+        await running.commit()  # after subscribe(): it is news
+        await notify_from_elsewhere(raw, like.event_type)
 
-        await eventually(lambda: len(received) == 1, 5)
+        await eventually(lambda: len(received) == 1)
         await asyncio.sleep(0.3)
         assert [e.new_dp for e in received if isinstance(e, PlayerDPUpdated)] == [5]
         await subscription.close()
     finally:
         await writer.close()
+
+
+async def notify_from_elsewhere(connection: asyncpg.Connection, *kinds: str) -> None:
+    """The NOTIFY another process's relay sends after it committed rows of ``kinds``."""
+    await connection.execute(
+        "SELECT pg_notify($1, $2)", rows.CHANNEL, rows.notice_payload("elsewhere", kinds)
+    )
 
 
 async def test_a_late_row_goes_before_a_later_row_of_its_player_committed_during_a_read(
@@ -813,9 +803,7 @@ async def test_a_saved_room_still_being_written_when_the_cache_subscription_star
             cache._handler = recording
             await eventually(lambda: layer._outbox._listening)
             await running.commit()
-            await raw.execute(  # what the other process's relay sends after its commit
-                "SELECT pg_notify($1, $2)", rows.CHANNEL, f"elsewhere {saved.event_type} dp"
-            )
+            await notify_from_elsewhere(raw, saved.event_type, dp.event_type)
 
             await eventually(lambda: layer.get_room_by_id("late_room") is not None, 5)
             await asyncio.sleep(0.3)  # time for a wrongly delivered DP change to arrive too
