@@ -9,7 +9,9 @@ server.
 
 The batched statement takes the callers' values column by column (``$1`` is the array of every
 caller's first value, ...) and returns at most one row per caller, with the caller's 1-based
-position as ``lookup_index``. A caller whose position has no row gets None.
+position as ``lookup_index``. A caller whose position has no row gets None. A change (not a
+lookup) gets None also when a change of the same row waits in the batch already: one statement
+changes a row at most once. None tells a change's caller to run its statement alone.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ class _Batch:
         self.answers: list[list[asyncio.Future[Any]]] = []
         self.taken = False  # no call joins it any more
 
-    def join(self, key: Any, values: tuple[Any, ...], *, shared: bool) -> asyncio.Future[Any]:
-        position = self.positions.get(key) if shared else None
+    def join(self, key: Any, values: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """This call's answer; a call whose key has a position (a shared lookup) takes it."""
+        position = self.positions.get(key)
         if position is None:
             position = self.positions[key] = len(self.values)
             self.values.append(values)
@@ -103,7 +106,8 @@ class Batcher:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def is_waiting(self, query: str) -> bool:
-        """Whether a batch of ``query`` waits for a connection: a call joins it."""
+        """Whether a batch of ``query`` waits for a connection: a call joins it (or, a change
+        of a row it changes already, runs alone)."""
         return query in self._waiting
 
     async def fetch_row(
@@ -113,18 +117,18 @@ class Batcher:
 
         ``shared``: calls with equal ``key`` take one position (lookups: one row answers
         them all). Otherwise a batch holds one call per key (a statement changes a row at
-        most once), and a call whose key waits in the batch already gets None at once, so
-        that its caller runs it alone: in a batch of its own it would likely find that row
-        locked by the change it waits behind (or by another call of a key this busy), be
-        skipped, and wait for a connection a second time.
+        most once), and a call whose key is in the waiting batch already gets None at once:
+        its caller runs it alone. In a batch of its own it would wait for a connection, most
+        likely find the row locked by the change before it (a key this busy), be skipped,
+        and wait for a connection again.
         """
         batch = self._waiting.get(query)
         if batch is not None:
             if not shared and key in batch.positions:
                 return None
-            return await batch.join(key, values, shared=shared)
+            return await batch.join(key, values)
         batch = self._waiting[query] = _Batch()
-        answer = batch.join(key, values, shared=shared)  # before its task can take it
+        answer = batch.join(key, values)  # before its task can take it
         task = asyncio.get_running_loop().create_task(self._run(query, batch))
         self._tasks.add(task)  # a reference until it is done
         task.add_done_callback(self._tasks.discard)

@@ -86,8 +86,7 @@ async def test_a_second_change_of_a_player_in_the_batch_runs_alone_and_both_coun
     # in either order: the second saw the first's change
     assert min(results[:2]) == 15 and max(results[:2]) in (17, 18)
     assert results[2] == 19
-    # one batch (Ann's first change and Bob's), and Ann's second alone: a batch of its own
-    # would find her row locked by the first and skip it, and it would wait twice
+    # one batch (Ann's first change and Bob's), and Ann's second alone, not in a second batch
     changes = changes_of_players(statements)
     assert len(changes) == 2
     assert ["unnest" in sql for sql in changes].count(True) == 1

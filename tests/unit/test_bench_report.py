@@ -12,7 +12,7 @@ import pytest
 
 from bench import outbox_cost
 from bench.outbox_cost import added_time, measure_outbox_cost, median_interval, verdict
-from bench.run import measure, outbox_table, verdicts
+from bench.run import arguments, measure, outbox_table, verdicts
 from bench.world import World
 
 
@@ -114,14 +114,18 @@ def test_the_table_names_the_control() -> None:
 
 def test_every_task_of_the_one_player_case_damages_the_same_player_and_no_target_applies() -> None:
     world = World(url="", player_ids=[uuid.uuid4(), uuid.uuid4()])
-    called: list[str] = []
+    for worker in (0, 1):
+        assert arguments(world, None, "damage_one_player", worker) == (world.player_ids[0],)
+    assert arguments(world, None, "damage_player", 1) == (world.player_ids[1],)
+    called: list[uuid.UUID] = []
 
-    class Damaging:
+    class OnePlayer:
         async def damage_player(self, player_id: uuid.UUID) -> None:
-            called.append(str(player_id))
+            called.append(player_id)
+            await asyncio.sleep(0)  # the other task's turn
 
-    rate, _ = asyncio.run(measure(world, Damaging(), "damage_one_player", 2, 0.05))
-    assert rate > 0 and set(called) == {str(world.player_ids[0])}
+    asyncio.run(measure(world, OnePlayer(), "damage_one_player", 2, 0.02))
+    assert len(called) > 2 and set(called) == {world.player_ids[0]}
     slow = {
         "facade_vs_raw_best": 0.5,
         "facade_vs_sqlalchemy": 1.0,
