@@ -70,9 +70,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def arguments(world: World, contender: Any, operation: str, worker: int) -> tuple[Any, ...]:
     """The next call's arguments for ``worker``; each worker has its own player and items,
-    but for ``damage_one_player``."""
+    but for ``damage_one_player``, whose every task takes the last worker's player (so that
+    the rows it leaves behind are not those of the 1-task samples, which worker 0 takes)."""
     if operation == "damage_one_player":
-        return (world.player_ids[0],)
+        return (world.player_ids[-1],)
     if operation == "get_player_by_name":
         return (world.names[worker].upper(),)
     if operation == "save_player":

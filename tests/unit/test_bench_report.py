@@ -115,8 +115,8 @@ def test_the_table_names_the_control() -> None:
 def test_every_task_of_the_one_player_case_damages_the_same_player_and_no_target_applies() -> None:
     world = World(url="", player_ids=[uuid.uuid4(), uuid.uuid4()])
     for worker in (0, 1):
-        assert arguments(world, None, "damage_one_player", worker) == (world.player_ids[0],)
-    assert arguments(world, None, "damage_player", 1) == (world.player_ids[1],)
+        assert arguments(world, None, "damage_one_player", worker) == (world.player_ids[1],)
+    assert arguments(world, None, "damage_player", 0) == (world.player_ids[0],)
     called: list[uuid.UUID] = []
 
     class OnePlayer:
@@ -125,7 +125,7 @@ def test_every_task_of_the_one_player_case_damages_the_same_player_and_no_target
             await asyncio.sleep(0)  # the other task's turn
 
     asyncio.run(measure(world, OnePlayer(), "damage_one_player", 2, 0.02))
-    assert len(called) > 2 and set(called) == {world.player_ids[0]}
+    assert len(called) > 2 and set(called) == {world.player_ids[1]}
     slow = {
         "facade_vs_raw_best": 0.5,
         "facade_vs_sqlalchemy": 1.0,
