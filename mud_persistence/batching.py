@@ -106,8 +106,8 @@ class Batcher:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def is_waiting(self, query: str) -> bool:
-        """Whether a batch of ``query`` waits for a connection: a call joins it (or, a change
-        of a row it changes already, runs alone)."""
+        """Whether a batch of ``query`` waits for a connection: a call joins it, or runs alone
+        if it changes a row the batch changes already."""
         return query in self._waiting
 
     async def fetch_row(

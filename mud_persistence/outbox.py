@@ -512,7 +512,7 @@ class Outbox:
 
 # how many numbers below the newest committed row a subscriber from now on watches for writes
 # still running when it started (their rows are news when they commit, though numbered lower);
-# a write takes its number just before its commit, so a running one holds one of the last few
+# a write takes its number late in its transaction, so a running one holds one of the last
 LATE_WINDOW = 1000
 # how long the relay lets commits gather before a round (one NOTIFY and one read by each
 # subscriber for all of them), at the price of subscribers seeing events up to 50 ms later
