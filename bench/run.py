@@ -51,7 +51,6 @@ OPERATIONS = [
 # differently: every task damages the same player (a boss fight), so the calls wait for each
 # other's row lock
 CALLS = {"damage_one_player": "damage_player"}
-UNTARGETED = frozenset({"damage_one_player"})  # operations issue 16 sets no target for
 # operation -> least facade/raw-best ratio the project aims for (issue 16, item 3)
 RAW_BEST_TARGETS = {
     "get_player_by_id": 0.85,
@@ -273,7 +272,7 @@ def machine() -> dict[str, Any]:
 
 def verdicts(row: dict[str, Any]) -> list[str]:
     """The targets ``row`` misses: issue 16's, on the operations it names."""
-    if row["operation"] in UNTARGETED:
+    if row["operation"] not in RAW_BEST_TARGETS:
         return []
     misses = []
     target = RAW_BEST_TARGETS.get(row["operation"])

@@ -268,13 +268,10 @@ class Outbox:
         still be running (even below the oldest row left: after pruning, the outbox may hold
         one). Not on SQLite, where a lower number never commits later, nor on a standby,
         which cannot take the transaction id that tells when those writes have ended."""
-        ids = await rows.newest_ids()
+        ids = await rows.newest_ids(LATE_WINDOW)
         if not ids:
             return Start(0)
-        lowest = max(1, ids[0] - LATE_WINDOW)
-        if len(ids) == rows.BATCH:  # the rows below these were not read: none is missing
-            lowest = max(lowest, ids[-1])
-        missing = frozenset(range(lowest, ids[0])) - frozenset(ids)
+        missing = frozenset(range(max(1, ids[0] - LATE_WINDOW), ids[0])) - frozenset(ids)
         bound = await rows.gap_bound() if missing else None
         late = (missing, bound) if bound is not None else None
         return Start(last_event_of_row(ids[0]), late)

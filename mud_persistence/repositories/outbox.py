@@ -114,10 +114,14 @@ def _insert_rows(
     )
 
 
-async def newest_ids(limit: int = BATCH) -> list[int]:
-    """The ids of the newest committed rows, newest first, at most ``limit``."""
-    rows = await _db().execute_query_dict(
-        f"SELECT id FROM outbox ORDER BY id DESC LIMIT {int(limit)}"
+async def newest_ids(window: int) -> list[int]:
+    """The ids of the committed rows from the newest down to ``window`` numbers below it,
+    newest first (none when the outbox is empty)."""
+    db = _db()
+    rows = await db.execute_query_dict(
+        "SELECT id FROM outbox WHERE id >= (SELECT MAX(id) FROM outbox) - "
+        f"{_marks(db, 1)[0]} ORDER BY id DESC",
+        [window],
     )
     return [int(row["id"]) for row in rows]
 

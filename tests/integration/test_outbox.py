@@ -135,10 +135,17 @@ async def write_dp_row(
     connection: asyncpg.Connection, like: PlayerDPUpdated, new_dp: int, origin: str = "elsewhere"
 ) -> None:
     """Write an outbox row as another process would: ``like``'s event with ``new_dp``."""
+    await write_row(connection, dataclasses.replace(like, new_dp=new_dp), origin)
+
+
+async def write_row(
+    connection: asyncpg.Connection, event: Event, origin: str = "elsewhere"
+) -> None:
+    """Write ``event``'s outbox row as another process would."""
     await connection.execute(
         "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, $3)",
-        like.event_type,
-        json.dumps(event_payload(dataclasses.replace(like, new_dp=new_dp))),
+        event.event_type,
+        json.dumps(event_payload(event)),
         origin,
     )
 
@@ -787,9 +794,8 @@ async def test_a_saved_room_still_being_written_when_the_cache_subscription_star
     try:
         running = writer.transaction()
         await running.start()
-        insert = "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, 'elsewhere')"
         for event in (saved, dp):  # ids N and N + 1, committed after the start
-            await writer.execute(insert, event.event_type, json.dumps(event_payload(event)))
+            await write_row(writer, event)
         await write_dp_row(raw, dp, 8)  # N + 2, the only row committed before the start
         async with AsyncPersistenceLayer(settings=settings) as layer:
             [cache] = layer._outbox._subscriptions
