@@ -3,8 +3,11 @@ portable two-query path returns, on containers that use every column and item fi
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -99,3 +102,38 @@ async def test_the_old_dicts_of_both_paths_are_identical(
         "2020-01-02T03:04:05+00:00",  # as datetime.isoformat() writes it: no microseconds
         "2020-01-02T03:04:05.000001+00:00",
     ]
+
+
+async def test_a_listing_reads_and_aggregates_items_once_not_per_container(
+    persistence: AsyncPersistenceLayer, raw: asyncpg.Connection
+) -> None:
+    """The items of a listing's containers are read and aggregated in one pass, whatever plan
+    PostgreSQL picks. A subquery per container scanned the whole item_instances table once for
+    each (on a small table a scan beats the index, and a bloated one stays small in the
+    planner's eyes); a join the planner inlined aggregated every item once per container."""
+    await persistence.seed_item_prototypes()
+    for _ in range(8):
+        await persistence.create_container_data(
+            "environment", room_id="vault", items=[{"item_id": "misc.coin.silver"}] * 3
+        )
+    for analyzed in (False, True):  # without statistics, as just after a bulk load, and with
+        if analyzed:
+            await raw.execute("ANALYZE")
+        plan = await raw.fetchval(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + IN_ROOM.sql.replace("$1", "'vault'")
+        )
+        nodes = list(plan_nodes(json.loads(plan)[0]["Plan"]))
+        repeated = [node for node in nodes if node[0].startswith(WHOLE) and node[1] > 1]
+        assert not repeated, nodes
+
+
+# plan nodes that read a whole table or aggregate rows: a listing runs each at most once
+WHOLE = ("Seq Scan", "Aggregate", "Sort", "Hash")
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """Each node of an EXPLAIN (ANALYZE, FORMAT JSON) plan: its type and relation, and how
+    many times it ran."""
+    yield f"{node['Node Type']} {node.get('Relation Name', '')}", node["Actual Loops"]
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
