@@ -25,7 +25,6 @@ from mud_persistence.models.player_stats import STAT_KEYS, check_stat
 from mud_persistence.repositories.save_updates import SaveUpdates
 from mud_persistence.repositories.sql import (
     Least,
-    connection_of,
     effective_max_dp,
     is_foreign_key_error,
 )
@@ -42,12 +41,15 @@ SAVE_UPDATES = SaveUpdates()
 class PlayerWriter:
     def __init__(self, settings: PersistenceSettings) -> None:
         self._settings = settings
+        # SQLite compares JSON and times as text, and one value has many spellings (a script's
+        # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values
+        self._compares_by_value = settings.dialect == "sqlite"
 
     async def save(self, player: Player) -> None:
         """Insert a new player, or write the fields changed on a loaded one."""
         changes = self.checked_changes(player)
         # one statement needs no transaction; a check or a read-back around it does
-        unit = in_transaction() if needs_transaction(player, changes) else nullcontext()
+        unit = in_transaction() if self._needs_transaction(player, changes) else nullcontext()
         async with unit:
             await self._write(player, changes)
         player.mark_saved(tuple(changes))
@@ -62,6 +64,14 @@ class PlayerWriter:
                 await self._write(player, changes)
         for player, changes in pending:
             player.mark_saved(tuple(changes))
+
+    def _needs_transaction(self, player: Player, changes: Changes) -> bool:
+        """Whether saving ``changes`` takes more than one statement (a check or a read-back)."""
+        return (
+            not player.is_new
+            and bool(changes)
+            and (self._compares_by_value or caps_max_dp(changes))
+        )
 
     async def _write(self, player: Player, changes: Changes) -> None:
         if player.is_new:
@@ -105,7 +115,7 @@ class PlayerWriter:
     async def _write_changes(self, player: Player, changes: Changes) -> None:
         expected = {name: player.saved_value(name) for name in changes}
         by_value = {}
-        if compares_by_value():
+        if self._compares_by_value:
             by_value, expected = expected, {}
         update = dict(changes)
         caps_dp = caps_max_dp(changes)
@@ -132,19 +142,8 @@ class PlayerWriter:
         raise stale(player, changes)
 
 
-def compares_by_value() -> bool:
-    # SQLite compares JSON and times as text, and one value has many spellings (a script's
-    # '[ ]', json.dumps' escapes, CURRENT_TIMESTAMP's format): there, compare values.
-    return connection_of(Player).capabilities.dialect == "sqlite"
-
-
 def caps_max_dp(changes: Changes) -> bool:
     return "current_dp" not in changes and any(name in changes for name in MAX_DP_INPUTS)
-
-
-def needs_transaction(player: Player, changes: Changes) -> bool:
-    """Whether saving ``changes`` takes more than one statement (a check or a read-back)."""
-    return not player.is_new and bool(changes) and (compares_by_value() or caps_max_dp(changes))
 
 
 def distinct(players: Iterable[Player]) -> list[Player]:
