@@ -47,9 +47,10 @@ def _utc(column: str) -> str:
     )
 
 
-# One ContainerData, as JSON, for the container row ``c`` and its items' row ``listed`` (none
-# when it has no items). The transfer function of migration 4 renders its result the same way
-# (tests compare the two).
+# As JSON: ITEM_JSON, one item of a container, from its content row ``cc``, item instance ``i``
+# and prototype ``pr``; CONTAINER_JSON, one ContainerData, from the container row ``c`` and its
+# row of ``listed`` (Selection.sql; none when it holds no items). The transfer function of
+# migration 4 renders its result the same way (tests compare the two).
 ITEM_JSON = f"""json_build_object(
     'item_instance_id', i.item_instance_id, 'item_id', i.prototype_id,
     'item_name', COALESCE(NULLIF(i.custom_name, ''), pr.name), 'quantity', i.quantity,
@@ -78,9 +79,11 @@ class Selection:
     def sql(self) -> str:
         """The listing: the items of all the chosen containers joined and aggregated once
         (``listed``, MATERIALIZED so that the planner cannot run it again for each container),
-        then each container with its row of ``listed``. A subquery per container scanned
-        item_instances once for each (PostgreSQL scans a small or bloated table rather than
-        use its index): 10,000 items in 500 containers took 618 ms, now 79 ms."""
+        then each container with its row of ``listed``. A subquery per container aggregated
+        each one's items apart, scanning the whole item_instances table for each (on a small
+        table a scan beats the index, and a cached plan goes on scanning it as updates bloat
+        it). `make bench`'s scale case (10,000 items in 500 containers, tables just loaded)
+        took 618 ms that way, 86-89 ms this way."""
         return (
             "WITH listed AS MATERIALIZED (SELECT cc.container_id,"
             f" json_agg({ITEM_JSON} ORDER BY cc.position) AS items"
