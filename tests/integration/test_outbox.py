@@ -143,7 +143,7 @@ async def write_row(
 ) -> None:
     """Write ``event``'s outbox row as another process would."""
     await connection.execute(
-        "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::jsonb, $3)",
+        "INSERT INTO outbox (kind, payload, origin) VALUES ($1, $2::json, $3)",
         event.event_type,
         json.dumps(event_payload(event)),
         origin,
