@@ -242,7 +242,7 @@ def _dp_events(
     max_dp = row["new_max_dp"] or derived_max_dp(row["new_constitution"], row["new_size"])
     return [
         PlayerDPUpdated(
-            player_id=UUID(str(args["player_id"])),
+            player_id=_uuid(args["player_id"]),
             old_dp=row["old_current_dp"],
             new_dp=row["new_current_dp"],
             max_dp=max_dp,
@@ -256,7 +256,7 @@ def _dp_events(
 def _xp_events(
     args: Mapping[str, Any], row: Mapping[str, Any], stamp: dict[str, Any]
 ) -> list[Event]:
-    player_id = UUID(str(args["player_id"]))
+    player_id = _uuid(args["player_id"])
     events: list[Event] = [
         PlayerXPAwarded(
             player_id=player_id,
@@ -285,7 +285,7 @@ def _stat_events(
     name = args["field"]
     return [
         PlayerStatChanged(
-            player_id=UUID(str(args["player_id"])),
+            player_id=_uuid(args["player_id"]),
             field=name,
             old_value=row[f"old_{name}"],
             new_value=row[f"new_{name}"],
@@ -301,6 +301,11 @@ _COUNTER_KINDS: dict[str, _CounterBuilder] = {
     "xp": _xp_events,
     "stat": _stat_events,
 }
+
+
+def _uuid(value: Any) -> UUID:
+    """A player's id from an outbox row's payload (a string) or from a change in this process."""
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _json_ready(value: Any) -> Any:

@@ -20,7 +20,6 @@ import os
 import socket
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -115,7 +114,7 @@ class Outbox:
         # _published is published, but for those in _retry and those of units still running
         self._published = 0
         self._retry: dict[int, tuple[int, float]] = {}  # row id -> (attempts, due at)
-        self._running: Counter[int] = Counter()  # a running unit's rows come after its key
+        self._running: dict[int, int] = {}  # a running unit's rows come after its key
         # units that failed after their write may have committed: (their floor, when), and
         # the rows published since the first of them, to tell which rows after it were not
         self._unsure: list[tuple[int, float]] = []
@@ -148,7 +147,7 @@ class Outbox:
             self._registered = await self._register()
         unit = UnitOfWork(self)
         floor = self._published  # any row this unit writes gets a higher id
-        self._running[floor] += 1
+        self._running[floor] = self._running.get(floor, 0) + 1
         try:
             token = _current.set(unit)
             try:
@@ -162,9 +161,10 @@ class Outbox:
             if unit.changes:
                 await self._publish(unit)
         finally:
-            self._running[floor] -= 1
-            if not self._running[floor]:
+            if self._running[floor] == 1:
                 del self._running[floor]
+            else:
+                self._running[floor] -= 1
         return result
 
     async def _publish(self, unit: UnitOfWork) -> None:

@@ -7,10 +7,11 @@ inserts the changed row as JSON, so the outbox costs no extra round trip.
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
 from typing import Any
 
+from pydantic_core import to_json
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -23,6 +24,7 @@ from mud_persistence.repositories.counters import (
     Batched,
     CompiledCounter,
     CounterShape,
+    Forms,
     Values,
     change_row,
     update_counters,
@@ -45,7 +47,8 @@ async def change_counters(
     Raises:
         NotFoundError: no active player has this id.
     """
-    args = {"player_id": str(player_id), **args}
+    # the events take the player's id as it is; JSON (the outbox row) as a string
+    args = {"player_id": player_id, **args}
     unit = current_unit()
     connection = connection_of(Player)
     if not unit.writes_rows:
@@ -61,8 +64,8 @@ async def change_counters(
     else:
         async with in_transaction():
             before, after = await update_counters(player_id, shape, values)
-            payload = _payload(args, before, after)
-            events = events_for(kind, payload)
+            events = events_for(kind, _payload(args, before, after))
+            payload = _payload({**args, "player_id": str(player_id)}, before, after)
             await record(kind, payload, events, player_id=player_id)
     return before, after, events
 
@@ -81,38 +84,49 @@ async def _update_with_outbox_row(
         player_id,
         shape,
         values,
-        forms=_with_outbox_rows,
-        extra=(kind, json.dumps(args), origin),
+        forms=_with_outbox_rows(kind),
+        extra=(to_json(args).decode(), origin),
     )
     if row is None:
         raise NotFoundError("Player", player_id)
     return (*shape.old_and_new(row), int(row["outbox_id"]))
 
 
-def _with_outbox_rows(compiled: CompiledCounter) -> tuple[str, Batched]:
-    """``compiled``'s statement writing the change's outbox row too, alone and batched; the
-    kind, arguments and origin are the three parameters after ``compiled``'s own."""
-    count = len(compiled.binding)
-    assert compiled.player is not None  # a PostgreSQL statement
-    player = compiled.player
-    statement = compiled.statement.with_cte(
-        outbox_cte(CHANGED, first_parameter=count + 1, player=player)
-    )
-    final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
+@functools.cache  # one Forms per kind: change_row keeps the statements it makes by Forms
+def _with_outbox_rows(kind: str) -> Forms:
+    """The Forms of a counter statement that writes the change's outbox row of kind ``kind``
+    too (the kind is in the statement's text, so a batch holds changes of one kind); the
+    arguments and origin are the two parameters after the compiled statement's own."""
 
-    def with_rows(batch: Statement) -> Statement:
-        rows = batched_outbox_cte(
-            CHANGED, BATCH_INPUT, columns=compiled.columns, first_column=count + 1, player=player
+    def forms(compiled: CompiledCounter) -> tuple[str, Batched]:
+        count = len(compiled.binding)
+        assert compiled.player is not None  # a PostgreSQL statement
+        player = compiled.player
+        statement = compiled.statement.with_cte(
+            outbox_cte(CHANGED, kind=kind, first_parameter=count + 1, player=player)
         )
-        return Statement(
-            (*batch.ctes, rows),
-            f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
-            f" JOIN {BATCH_INPUT} USING (lookup_index)"
-            f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{player}"',
-        )
+        final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
 
-    single = Statement(statement.ctes, final).sql
-    return single, Batched(compiled, with_rows)
+        def with_rows(batch: Statement) -> Statement:
+            rows = batched_outbox_cte(
+                CHANGED,
+                BATCH_INPUT,
+                kind=kind,
+                columns=compiled.columns,
+                first_column=count + 1,
+                player=player,
+            )
+            return Statement(
+                (*batch.ctes, rows),
+                f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
+                f" JOIN {BATCH_INPUT} USING (lookup_index)"
+                f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{player}"',
+            )
+
+        single = Statement(statement.ctes, final).sql
+        return single, Batched(compiled, with_rows)
+
+    return forms
 
 
 def _payload(args: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

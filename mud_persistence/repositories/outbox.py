@@ -59,15 +59,15 @@ async def insert_change(
     return int(entry.id)
 
 
-def outbox_cte(change: str, *, first_parameter: int, player: int) -> str:
-    """``outbox_rows AS (INSERT ...)`` for PostgreSQL: a CTE that writes the outbox row of the
-    row the CTE ``change`` returns, in the same statement (its columns become the payload's
-    ``row``), and returns the new row's id. It takes three parameters, numbered from
-    ``first_parameter``: the kind, the call's arguments as JSON and the writer's origin; the
-    player's id is parameter ``player``."""
-    kind, args, origin = (f"${first_parameter + n}" for n in range(3))
+def outbox_cte(change: str, *, kind: str, first_parameter: int, player: int) -> str:
+    """``outbox_rows AS (INSERT ...)`` for PostgreSQL: a CTE that writes the outbox row of
+    kind ``kind`` of the row the CTE ``change`` returns, in the same statement (its columns
+    become the payload's ``row``), and returns the new row's id. It takes two parameters,
+    numbered from ``first_parameter``: the call's arguments as JSON and the writer's origin;
+    the player's id is parameter ``player``."""
+    args, origin = (f"${first_parameter + n}" for n in range(2))
     return _insert_rows(
-        kind=kind,
+        kind=_literal(kind),
         player=f"${player}",
         args=args,
         row=f"row_to_json({change})",
@@ -78,18 +78,24 @@ def outbox_cte(change: str, *, first_parameter: int, player: int) -> str:
 
 
 def batched_outbox_cte(
-    change: str, batch_input: str, *, columns: Sequence[str], first_column: int, player: int
+    change: str,
+    batch_input: str,
+    *,
+    kind: str,
+    columns: Sequence[str],
+    first_column: int,
+    player: int,
 ) -> str:
-    """outbox_cte for a batched statement (mud_persistence.batching): an outbox row for each
-    row ``change`` returns, in the order of the batch's calls, returning its id and player.
-    The kind, arguments and origin are the columns of ``batch_input`` (the batch's values,
-    ``p1``, ...) numbered from ``first_column``, and the player's id is column ``player``;
-    the payload's ``row`` holds ``change``'s ``columns`` (not its ``lookup_index``), so it is
-    the row a call alone writes."""
-    kind, args, origin = (f'{batch_input}."p{first_column + n}"' for n in range(3))
+    """outbox_cte for a batched statement (mud_persistence.batching): an outbox row of kind
+    ``kind`` for each row ``change`` returns, in the order of the batch's calls, returning its
+    id and player. The arguments and origin are the columns of ``batch_input`` (the batch's
+    values, ``p1``, ...) numbered from ``first_column``, and the player's id is column
+    ``player``; the payload's ``row`` holds ``change``'s ``columns`` (not its
+    ``lookup_index``), so it is the row a call alone writes."""
+    args, origin = (f'{batch_input}."p{first_column + n}"' for n in range(2))
     row = ", ".join(f"'{column}', {change}.\"{column}\"" for column in columns)
     return _insert_rows(
-        kind=kind,
+        kind=_literal(kind),
         player=f'{batch_input}."p{player}"',
         args=args,
         row=f"json_build_object({row})",
@@ -97,6 +103,11 @@ def batched_outbox_cte(
         source=f"{change} JOIN {batch_input} USING (lookup_index) ORDER BY lookup_index",
         returning="id, player_id",
     )
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _insert_rows(
