@@ -47,7 +47,7 @@ async def change_counters(
     Raises:
         NotFoundError: no active player has this id.
     """
-    # the events take the player's id as it is; JSON (the outbox row) as a string
+    # the events take the player's id as it is (on SQLite, the row's JSON needs a string)
     args = {"player_id": player_id, **args}
     unit = current_unit()
     connection = connection_of(Player)
@@ -64,8 +64,8 @@ async def change_counters(
     else:
         async with in_transaction():
             before, after = await update_counters(player_id, shape, values)
-            events = events_for(kind, _payload(args, before, after))
             payload = _payload({**args, "player_id": str(player_id)}, before, after)
+            events = events_for(kind, payload)
             await record(kind, payload, events, player_id=player_id)
     return before, after, events
 
