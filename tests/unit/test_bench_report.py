@@ -133,3 +133,18 @@ def test_every_task_of_the_one_player_case_damages_the_same_player_and_no_target
     }
     assert verdicts({"operation": "damage_one_player", **slow}) == []
     assert len(verdicts({"operation": "damage_player", **slow})) == 3
+
+
+def test_a_missed_target_shows_a_ratio_that_reads_below_it() -> None:
+    # 0.849 rounds to 0.85: the report once read "raw-best 0.85 < 0.85"
+    just_below = {
+        "operation": "damage_player",
+        "facade_vs_raw_best": 0.849,
+        "facade_vs_sqlalchemy": 2.996,
+        "facade_vs_legacy": 19.96,
+    }
+    assert verdicts(just_below) == [
+        "raw-best 0.849 < 0.85",
+        "SQLAlchemy 2.996 < 3.0",
+        "legacy 19.96 < 20.0",
+    ]
