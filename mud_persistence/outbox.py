@@ -161,10 +161,9 @@ class Outbox:
             if unit.changes:
                 await self._publish(unit)
         finally:
-            if self._running[floor] == 1:
-                del self._running[floor]
-            else:
-                self._running[floor] -= 1
+            left = self._running.pop(floor) - 1
+            if left:
+                self._running[floor] = left
         return result
 
     async def _publish(self, unit: UnitOfWork) -> None:

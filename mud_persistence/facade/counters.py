@@ -30,7 +30,8 @@ class CountersMixin(LayerBase):
         object's current_dp is set to the stored value; ``PlayerDPUpdated`` follows the commit.
 
         Raises:
-            ValidationError: ``amount`` is negative or not a whole number.
+            ValidationError: ``amount`` is negative or not a whole number, or
+                ``damage_type`` is not a string.
             NotFoundError: the player does not exist or is deleted.
         """
         return await self._health.damage(player, amount, damage_type)
@@ -95,7 +96,8 @@ class CountersMixin(LayerBase):
         Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
 
         Raises:
-            ValidationError: ``amount`` is negative or not a whole number.
+            ValidationError: ``amount`` is negative or not a whole number, or ``source`` is
+                not a string.
         """
         return await self._experience.gain(player, amount, source)
 
@@ -113,7 +115,8 @@ class CountersMixin(LayerBase):
         Publishes ``PlayerXPAwarded``, and ``PlayerLeveledUp`` when the level rises.
 
         Raises:
-            ValidationError: ``delta`` is negative (as in the old layer) or not a whole number.
+            ValidationError: ``delta`` is negative (as in the old layer) or not a whole number,
+                or ``reason`` is not a string.
             NotFoundError: no active player has this id.
         """
         return await self._experience.adjust(player_id, delta, reason)
@@ -136,8 +139,9 @@ class CountersMixin(LayerBase):
 
         Raises:
             ValidationError: ``field_name`` is not a stat (current_dp, strength, lucidity,
-                fear, ...) or ``delta`` has a fraction; a ``delta`` that is not a number at
-                all raises ``ValidationTypeError``, which is also a ``TypeError``.
+                fear, ...), ``delta`` has a fraction, or ``reason`` is not a string; a
+                ``delta`` that is not a number at all raises ``ValidationTypeError``, which
+                is also a ``TypeError``.
         """
         delta = check_delta(delta, field="delta")
         if field_name == "current_dp":

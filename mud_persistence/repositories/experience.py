@@ -14,7 +14,13 @@ from mud_persistence.repositories.counter_events import change_counters
 from mud_persistence.repositories.counters import Changes, CounterShape, Values, refresh
 from mud_persistence.repositories.sql import Least, clamp, combine
 from mud_persistence.schemas.progress import XPAward
-from mud_persistence.schemas.validation import as_uuid, check_amount, check_delta, check_player
+from mud_persistence.schemas.validation import (
+    as_uuid,
+    check_amount,
+    check_delta,
+    check_player,
+    check_text,
+)
 from mud_persistence.settings import PersistenceSettings
 
 XP_FIELDS = ("experience_points", "level")
@@ -60,12 +66,14 @@ class ExperienceRepository:
     async def gain(self, player: Player, amount: int, source: str) -> XPAward:
         check_player(player)
         amount = check_amount(amount, field="amount")
+        check_text(source, field="source")
         award = await self._change_xp(player.player_uuid, amount, source)
         refresh(player, {"experience_points": award.new_xp, "level": award.new_level})
         return award
 
     async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> XPAward:
         delta = check_amount(delta, field="delta")  # the old layer refused negative deltas too
+        check_text(reason, field="reason")
         return await self._change_xp(as_uuid(player_id, field="player_id"), delta, reason)
 
     async def _change_xp(self, player_id: uuid.UUID, delta: int, source: str) -> XPAward:
@@ -89,6 +97,7 @@ class ExperienceRepository:
         """Move stat ``field`` by ``amount`` (>= 0) in ``direction`` (+1 or -1)."""
         check_player(player)
         amount = check_amount(amount, field="amount")
+        check_text(source, field="source")
         return await self.change_stat(player, player.player_uuid, field, direction * amount, source)
 
     async def change_stat(
@@ -103,6 +112,7 @@ class ExperienceRepository:
                 value=field,
             )
         delta = check_delta(delta, field="delta")
+        check_text(reason, field="reason")
         player_id = as_uuid(player_id, field="player_id")
         _, after, _ = await change_counters(
             "stat",

@@ -18,7 +18,7 @@ from mud_persistence.repositories.sql import (
     combine,
     effective_max_dp,
 )
-from mud_persistence.schemas.validation import as_uuid, check_amount, check_player
+from mud_persistence.schemas.validation import as_uuid, check_amount, check_player, check_text
 from mud_persistence.settings import PersistenceSettings
 
 RESISTED_BY_COLD_RESISTANCE = frozenset({"cold", "water"})
@@ -55,6 +55,7 @@ class HealthRepository:
         """Take ``amount`` DP (less cold resistance for cold and water); return the new DP."""
         check_player(player)
         amount = check_amount(amount, field="amount")
+        check_text(damage_type, field="damage_type")
         resisted = damage_type in RESISTED_BY_COLD_RESISTANCE and amount > 0
         shape = LOSE_RESISTED_DP if resisted else LOSE_DP
         return await self._change(player, player.player_uuid, shape, amount, damage_type)
@@ -66,6 +67,7 @@ class HealthRepository:
 
     async def adjust(self, player_id: uuid.UUID | str, delta: int, reason: str) -> int:
         delta = check_amount(delta, field="delta", allow_negative=True)
+        check_text(reason, field="reason")
         player_id = as_uuid(player_id, field="player_id")
         return await self._change(None, player_id, GAIN_DP, delta, reason)
 

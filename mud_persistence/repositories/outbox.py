@@ -5,6 +5,7 @@ pruning, NOTIFY and the LISTEN connection."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -105,9 +106,11 @@ def batched_outbox_cte(
     )
 
 
-def _literal(text: str) -> str:
-    """``text`` as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+def _literal(kind: str) -> str:
+    """``kind``, a name of lower-case letters and underscores, as an SQL string literal."""
+    if not re.fullmatch(r"[a-z_]+", kind):
+        raise ValueError(f"an outbox kind is lower-case letters and underscores, not {kind!r}")
+    return f"'{kind}'"
 
 
 def _insert_rows(

@@ -4,7 +4,10 @@ unless the level curve is switched on."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -165,3 +168,43 @@ async def test_the_opt_in_level_curve_levels_players_atomically(
         assert (award.new_xp, award.new_level) == (310, 4)
         stored = await layer.get_player_by_id(player.player_id)
         assert stored is not None and (stored.experience_points, stored.level) == (310, 4)
+
+
+class Label(enum.Enum):
+    COLD = "cold"
+
+
+# each call that takes a text label, and the label's name; the label is stored with its events
+LABELLED_CALLS: dict[str, tuple[str, Callable[[AsyncPersistenceLayer, Player, Any], Any]]] = {
+    "damage_player": ("damage_type", lambda layer, p, label: layer.damage_player(p, 1, label)),
+    "update_player_health": (
+        "reason",
+        lambda layer, p, label: layer.update_player_health(p.player_id, -1, reason=label),
+    ),
+    "gain_experience": ("source", lambda layer, p, label: layer.gain_experience(p, 1, label)),
+    "update_player_xp": (
+        "reason",
+        lambda layer, p, label: layer.update_player_xp(p.player_id, 1, reason=label),
+    ),
+    "update_player_stat_field": (
+        "reason",
+        lambda layer, p, label: layer.update_player_stat_field(p.player_id, "fear", 1, label),
+    ),
+    "apply_fear": ("source", lambda layer, p, label: layer.apply_fear(p, 1, source=label)),
+}
+
+
+@pytest.mark.parametrize("method", LABELLED_CALLS)
+@pytest.mark.parametrize("label", [Label.COLD, 5])
+async def test_a_counter_label_that_is_no_string_is_refused_and_changes_nothing(
+    contract_persistence: AsyncPersistenceLayer, method: str, label: object
+) -> None:
+    layer = contract_persistence
+    player = await new_player(layer, max_dp=50, current_dp=50)
+    field, call = LABELLED_CALLS[method]
+    with pytest.raises(ValidationError, match=f"{field} must be a string") as caught:
+        await call(layer, player, label)
+    assert caught.value.field == field and caught.value.value == label
+    stored = await layer.get_player_by_id(player.player_id)
+    assert stored is not None
+    assert (stored.current_dp, stored.experience_points, stored.fear) == (50, 0, 0)
