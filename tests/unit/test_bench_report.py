@@ -12,7 +12,7 @@ import pytest
 
 from bench import outbox_cost
 from bench.outbox_cost import added_time, measure_outbox_cost, median_interval, verdict
-from bench.run import arguments, measure, outbox_table, verdicts
+from bench.run import arguments, measure, outbox_table, scale_table, verdicts
 from bench.world import World
 
 
@@ -148,3 +148,19 @@ def test_a_missed_target_shows_a_ratio_that_reads_below_it() -> None:
         "SQLAlchemy 2.996 < 3.0",
         "legacy 19.96 < 20.0",
     ]
+
+
+def test_a_missed_scale_target_shows_a_figure_that_reads_above_it() -> None:
+    case = {
+        "operation": "get_players_in_room",
+        "size": "10,000 players",
+        "facade_ms": 20.04,
+        "raw_best_ms": 10.0,
+        "facade_time_over_raw_best": 2.004,
+        "facade_statements": 1,
+        "raw_best_statements": 1,
+    }
+    report = {"scale": {"repeats": 5, "cases": [case], "bytes_per_player": 1536.4}}
+    text = scale_table(report)
+    assert "| 2.004 > 2.0 |" in text
+    assert "target missed (1,536.4 > 1,536)" in text
