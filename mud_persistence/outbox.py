@@ -375,9 +375,9 @@ class Outbox:
                 if not await self._take_over(*claimed):
                     break  # its bus refused a row: that process's rest after another grace
             if now - self._last_prune >= settings.outbox_relay_interval * 60:
-                self._last_prune = now
                 retention = timedelta(seconds=settings.outbox_retention)
-                await rows.prune(datetime.now(UTC) - retention)
+                if await rows.prune(datetime.now(UTC) - retention) < rows.PRUNE_BATCH:
+                    self._last_prune = now  # else more are old enough: the next tick goes on
 
     async def _notify(self, writer: str, kinds: Collection[str] | None = None) -> None:
         """Wake the subscriptions, in every process, that want rows ``writer`` committed, of

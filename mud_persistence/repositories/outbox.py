@@ -22,6 +22,7 @@ from mud_persistence.urls import DatabaseURL
 
 CHANNEL = "mud_persistence_outbox"
 BATCH = 1000
+PRUNE_BATCH = BATCH * 10  # the most rows one prune deletes
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
 _COLUMNS = "id, kind, payload, origin, created_at"
 
@@ -355,7 +356,7 @@ async def prune(older_than: datetime) -> int:
         "AND NOT EXISTS (SELECT 1 FROM outbox_origins o "
         "WHERE o.origin = outbox.origin AND o.published_id < outbox.id) "
         f"ORDER BY id LIMIT {marks[1]}) RETURNING id",
-        [cutoff, BATCH * 10],
+        [cutoff, PRUNE_BATCH],
     )
     return len(rows)
 

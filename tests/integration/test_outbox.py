@@ -632,8 +632,31 @@ async def test_old_rows_are_pruned_but_the_numbering_goes_on(
     assert await raw.fetchval("SELECT max(id) FROM outbox") == 4  # the fourth change
 
 
-async def eventually_pruned(raw: asyncpg.Connection, keep: int) -> None:
-    for _ in range(400):
+async def test_a_backlog_of_old_rows_is_pruned_batch_after_batch_not_one_batch_a_period(
+    pg_url: str, raw: asyncpg.Connection
+) -> None:
+    # 2.5 batches of rows old enough, left by a process that is gone (no position recorded)
+    backlog = rows.PRUNE_BATCH * 5 // 2
+    await raw.execute(
+        "INSERT INTO outbox (kind, payload, origin, created_at) SELECT 'rooms_saved',"
+        " '{}'::json, 'gone:1:0000', now() - interval '1 day'"
+        " FROM generate_series(1, $1)",
+        backlog,
+    )
+    # a prune period of 60 relay intervals: 12 s
+    settings = load_settings(database_url=pg_url, outbox_relay_interval=0.2)
+    async with AsyncPersistenceLayer(settings=settings) as layer:
+        await layer.get_player_by_id(uuid.uuid4())  # opens the layer: its relay starts
+        for _ in range(200):  # the first prune, at the relay's first tick
+            if await raw.fetchval("SELECT count(*) FROM outbox") < backlog:
+                break
+            await asyncio.sleep(0.05)
+        # the rest follows at the next ticks, not a prune period later
+        await eventually_pruned(raw, keep=1, within=6.0)
+
+
+async def eventually_pruned(raw: asyncpg.Connection, keep: int, within: float = 20.0) -> None:
+    for _ in range(int(within / 0.05)):
         if await raw.fetchval("SELECT count(*) FROM outbox") == keep:
             return
         await asyncio.sleep(0.05)
