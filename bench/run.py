@@ -286,12 +286,10 @@ def verdicts(row: dict[str, Any]) -> list[str]:
     return misses
 
 
-def _past(value: float, bound: float, digits: int, *, above: bool = False) -> str:
-    """``value`` with ``digits`` decimals, or with more if it would not read as below
-    ``bound`` (above it, with ``above``): 0.849 < 0.85, not 0.85 < 0.85."""
-    while digits < 6 and (
-        round(value, digits) <= bound if above else round(value, digits) >= bound
-    ):
+def _past(value: float, bound: float, digits: int) -> str:
+    """A missed target's ``value`` with ``digits`` decimals, or with more while it would read
+    as ``bound`` itself: 0.849 < 0.85, not 0.85 < 0.85."""
+    while digits < 6 and round(value, digits) == bound:
         digits += 1
     return f"{value:,.{digits}f}"
 
@@ -376,7 +374,7 @@ def outbox_table(report: dict[str, Any]) -> str:
 def _time_miss(ratio: float) -> str:
     """The scale table's verdict on a facade/raw-best time ratio."""
     if ratio > TIME_TARGET:
-        return f"{_past(ratio, TIME_TARGET, 2, above=True)} > {TIME_TARGET}"
+        return f"{_past(ratio, TIME_TARGET, 2)} > {TIME_TARGET}"
     return "none"
 
 
@@ -409,8 +407,7 @@ def scale_table(report: dict[str, Any]) -> str:
     ]
     memory = scale["bytes_per_player"]
     verdict = (
-        f"target missed ({_past(memory, BYTES_PER_PLAYER_TARGET, 0, above=True)}"
-        f" > {BYTES_PER_PLAYER_TARGET:,})"
+        f"target missed ({_past(memory, BYTES_PER_PLAYER_TARGET, 0)} > {BYTES_PER_PLAYER_TARGET:,})"
         if memory > BYTES_PER_PLAYER_TARGET
         else "within the target"
     )
