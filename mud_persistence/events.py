@@ -304,7 +304,7 @@ _COUNTER_KINDS: dict[str, _CounterBuilder] = {
 
 
 def _uuid(value: Any) -> UUID:
-    """A player's id from an outbox row's payload (a string) or from a change in this process."""
+    """An id from an outbox row's payload (a string) or from a change in this process."""
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
@@ -324,7 +324,7 @@ def _decoded(cls: type[Event], payload: Mapping[str, Any]) -> dict[str, Any]:
 def _as_type(hint: Any, value: Any) -> Any:
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if value is not None and UUID in options:
-        return UUID(str(value))
+        return _uuid(value)
     if isinstance(value, list) and typing.get_origin(hint) is tuple:
         return tuple(value)
     return value

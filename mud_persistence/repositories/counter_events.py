@@ -95,38 +95,39 @@ async def _update_with_outbox_row(
 @functools.cache  # one Forms per kind: change_row keeps the statements it makes by Forms
 def _with_outbox_rows(kind: str) -> Forms:
     """The Forms of a counter statement that writes the change's outbox row of kind ``kind``
-    too (the kind is in the statement's text, so a batch holds changes of one kind); the
-    arguments and origin are the two parameters after the compiled statement's own."""
+    too (the kind is in the statement's text, so a batch holds changes of one kind)."""
+    return functools.partial(_outbox_forms, kind)
 
-    def forms(compiled: CompiledCounter) -> tuple[str, Batched]:
-        count = len(compiled.binding)
-        assert compiled.player is not None  # a PostgreSQL statement
-        player = compiled.player
-        statement = compiled.statement.with_cte(
-            outbox_cte(CHANGED, kind=kind, first_parameter=count + 1, player=player)
+
+def _outbox_forms(kind: str, compiled: CompiledCounter) -> tuple[str, Batched]:
+    """``compiled``'s statement writing the change's outbox row of kind ``kind`` too, alone and
+    batched; the arguments and origin are the two parameters after ``compiled``'s own."""
+    count = len(compiled.binding)
+    assert compiled.player is not None  # a PostgreSQL statement
+    player = compiled.player
+    statement = compiled.statement.with_cte(
+        outbox_cte(CHANGED, kind=kind, first_parameter=count + 1, player=player)
+    )
+    final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
+
+    def with_rows(batch: Statement) -> Statement:
+        rows = batched_outbox_cte(
+            CHANGED,
+            BATCH_INPUT,
+            kind=kind,
+            columns=compiled.columns,
+            first_column=count + 1,
+            player=player,
         )
-        final = f"SELECT *, (SELECT id FROM outbox_rows) AS outbox_id FROM {CHANGED}"
+        return Statement(
+            (*batch.ctes, rows),
+            f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
+            f" JOIN {BATCH_INPUT} USING (lookup_index)"
+            f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{player}"',
+        )
 
-        def with_rows(batch: Statement) -> Statement:
-            rows = batched_outbox_cte(
-                CHANGED,
-                BATCH_INPUT,
-                kind=kind,
-                columns=compiled.columns,
-                first_column=count + 1,
-                player=player,
-            )
-            return Statement(
-                (*batch.ctes, rows),
-                f"SELECT {CHANGED}.*, outbox_rows.id AS outbox_id FROM {CHANGED}"
-                f" JOIN {BATCH_INPUT} USING (lookup_index)"
-                f' JOIN outbox_rows ON outbox_rows.player_id = {BATCH_INPUT}."p{player}"',
-            )
-
-        single = Statement(statement.ctes, final).sql
-        return single, Batched(compiled, with_rows)
-
-    return forms
+    single = Statement(statement.ctes, final).sql
+    return single, Batched(compiled, with_rows)
 
 
 def _payload(args: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
